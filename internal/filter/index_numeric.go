@@ -1,0 +1,183 @@
+package filter
+
+import (
+	"math"
+	"slices"
+	"sort"
+)
+
+// numericIndex indexes numbers (schemas integer and float) or datetimes (schema datetime, keys in
+// microseconds since the epoch) for point lookups and range scans.
+//
+// Keys live in a map to their postings plus a sorted slice for ranges. New keys go to a small
+// unsorted pending list that is merged into the sorted slice once it exceeds pendingLimit, so bulk
+// loads cost O(K log K) overall and a query never sorts: queries read, and only writers (under the
+// caller's exclusive lock) reorganise. Keys whose postings become empty stay until more than half
+// the keys are empty, then the index compacts.
+//
+// Every number is indexed, whatever the schema says (an integer index also holds 2.5): range
+// conditions match any number, and candidates must include every match.
+type numericIndex struct {
+	indexBase
+	datetime bool
+	m        map[float64]*postings
+	keys     []float64 // sorted; may hold keys with empty postings
+	pending  []float64 // new keys not yet in keys
+	empty    int       // keys in m whose postings are empty
+}
+
+func newNumericIndex(base indexBase) *numericIndex {
+	return &numericIndex{indexBase: base, m: map[float64]*postings{}}
+}
+
+func (x *numericIndex) Values() int { return len(x.m) - x.empty }
+
+func (x *numericIndex) key(v any) (float64, bool) {
+	if x.datetime {
+		s, ok := v.(string)
+		if !ok {
+			return 0, false
+		}
+		us, ok := parseDatetime(s)
+		return float64(us), ok
+	}
+	return asFloat(v)
+}
+
+func (x *numericIndex) Add(slot uint32, payload map[string]any) {
+	n := 0
+	x.leaves(payload, func(v any) {
+		k, ok := x.key(v)
+		if !ok {
+			return
+		}
+		n++
+		p := x.m[k]
+		if p == nil {
+			p = &postings{}
+			x.m[k] = p
+			x.pending = append(x.pending, k)
+			if len(x.pending) > x.pendingLimit() {
+				x.merge()
+			}
+		} else if p.n == 0 {
+			x.empty--
+		}
+		p.add(slot)
+	})
+	if n > 0 {
+		x.points++
+	}
+}
+
+func (x *numericIndex) Remove(slot uint32, payload map[string]any) {
+	n := 0
+	x.leaves(payload, func(v any) {
+		k, ok := x.key(v)
+		if !ok {
+			return
+		}
+		n++
+		if p := x.m[k]; p != nil && p.remove(slot) && p.n == 0 {
+			x.empty++
+		}
+	})
+	if n > 0 {
+		x.points--
+	}
+	if x.empty > 1024 && x.empty > len(x.m)/2 {
+		x.compact()
+	}
+}
+
+// pendingLimit balances merge cost (O(K) per merge) against query cost (a linear scan of pending):
+// about sqrt(K) for both.
+func (x *numericIndex) pendingLimit() int {
+	return max(256, int(math.Sqrt(float64(len(x.keys)))))
+}
+
+func (x *numericIndex) merge() {
+	slices.Sort(x.pending)
+	merged := make([]float64, 0, len(x.keys)+len(x.pending))
+	i, j := 0, 0
+	for i < len(x.keys) && j < len(x.pending) {
+		if x.keys[i] <= x.pending[j] {
+			merged = append(merged, x.keys[i])
+			i++
+		} else {
+			merged = append(merged, x.pending[j])
+			j++
+		}
+	}
+	merged = append(merged, x.keys[i:]...)
+	merged = append(merged, x.pending[j:]...)
+	x.keys, x.pending = merged, x.pending[:0]
+}
+
+func (x *numericIndex) compact() {
+	keys := make([]float64, 0, len(x.m)-x.empty)
+	for k, p := range x.m {
+		if p.n == 0 {
+			delete(x.m, k)
+		} else {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	x.keys, x.pending, x.empty = keys, nil, 0
+}
+
+func (x *numericIndex) candidates(c *fieldCond, dst Bitmap) bool {
+	switch {
+	case c.kind == kindMatchInt && !x.datetime:
+		x.m[float64(c.i64)].orInto(dst)
+	case c.kind == kindAnyInt && !x.datetime:
+		for _, n := range c.ints {
+			x.m[float64(n)].orInto(dst)
+		}
+	case c.kind == kindRange && !x.datetime:
+		lo, hi := bounds(c.num.hasGt, c.num.gt, c.num.hasGte, c.num.gte, c.num.hasLt, c.num.lt, c.num.hasLte, c.num.lte)
+		x.scan(lo, hi, dst)
+	case c.kind == kindDatetimeRange && x.datetime:
+		r := &c.dt
+		lo, hi := bounds(r.hasGt, float64(r.gt), r.hasGte, float64(r.gte), r.hasLt, float64(r.lt), r.hasLte, float64(r.lte))
+		x.scan(lo, hi, dst)
+	default:
+		return false
+	}
+	return true
+}
+
+// bounds folds range bounds into one inclusive interval. Strict bounds become inclusive: keys are
+// float64 and conversions (int64 microseconds, big integers) may round two distinct values to the
+// same key, so only inclusive comparisons are safe for a superset.
+func bounds(hasGt bool, gt float64, hasGte bool, gte float64, hasLt bool, lt float64, hasLte bool, lte float64) (lo, hi float64) {
+	lo, hi = math.Inf(-1), math.Inf(1)
+	if hasGt {
+		lo = max(lo, gt)
+	}
+	if hasGte {
+		lo = max(lo, gte)
+	}
+	if hasLt {
+		hi = min(hi, lt)
+	}
+	if hasLte {
+		hi = min(hi, lte)
+	}
+	return lo, hi
+}
+
+func (x *numericIndex) scan(lo, hi float64, dst Bitmap) {
+	if lo > hi {
+		return
+	}
+	for i := sort.SearchFloat64s(x.keys, lo); i < len(x.keys) && x.keys[i] <= hi; i++ {
+		x.m[x.keys[i]].orInto(dst)
+	}
+	for _, k := range x.pending {
+		if k >= lo && k <= hi {
+			x.m[k].orInto(dst)
+		}
+	}
+}
