@@ -1,0 +1,20 @@
+#!/bin/sh
+# Regenerates the assembly and stubs of package distance and fails if they
+# differ from the committed files (CI runs this; it needs the Go module proxy
+# or a module cache holding avo). The committed files are restored either way.
+set -eu
+cd "$(dirname "$0")"
+tmp=$(mktemp -d)
+trap 'cp "$tmp/dist_amd64.s" "$tmp/dist_amd64_stubs.go" ..; rm -rf "$tmp"' EXIT
+cp ../dist_amd64.s ../dist_amd64_stubs.go "$tmp/"
+go run . -out ../dist_amd64.s -stubs ../dist_amd64_stubs.go -pkg distance
+status=0
+for f in dist_amd64.s dist_amd64_stubs.go; do
+	if ! cmp -s "$tmp/$f" "../$f"; then
+		echo "internal/distance/$f is stale: run go generate ./internal/distance" >&2
+		diff -u "$tmp/$f" "../$f" | head -40 >&2 || true
+		status=1
+	fi
+done
+[ "$status" -eq 0 ] && echo "internal/distance: generated assembly is up to date"
+exit "$status"

@@ -1,0 +1,154 @@
+package main
+
+import (
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+// isa describes one vector instruction set: register width, how to zero,
+// how to load a partial (tail) vector, and how to take an absolute value.
+// Per-function state (tail mask, abs mask) is reset by begin.
+type isa struct {
+	suffix string // appended to every function name: "AVX512" or "AVX2"
+	lanes  int    // float32 lanes per vector register
+
+	vec func() reg.VecVirtual // allocates a full-width virtual register
+
+	// Per-function state.
+	kmask   reg.Register    // AVX-512: opmask selecting the tail lanes
+	ymask   reg.VecVirtual  // AVX2: lane mask selecting the tail lanes
+	absMask reg.VecVirtual  // 0x7fffffff in every lane, for L1
+	setTail func(n reg.GPVirtual)
+	load    func(m Mem, dst reg.VecVirtual) // masked (tail) load, zeroing
+	zero    func(r reg.VecVirtual)
+	setAbs  func()
+	abs     func(r reg.VecVirtual) // r = |r|
+	hi256   func(z reg.VecVirtual) reg.VecVirtual
+	hi128   func(y reg.VecVirtual) reg.VecVirtual
+}
+
+// vecBytes is the size of one vector register in bytes.
+func (s *isa) vecBytes() int { return 4 * s.lanes }
+
+// tailMask is 8 all-ones words followed by 8 zero words; the AVX2 tail mask
+// for r remaining lanes is the 8 words starting at tailmask+32-4r.
+var tailMask Mem
+
+func declareTailMask() {
+	tailMask = GLOBL("tailmask", RODATA|NOPTR)
+	for i := 0; i < 16; i++ {
+		v := uint32(0)
+		if i < 8 {
+			v = 0xffffffff
+		}
+		DATA(4*i, U32(v))
+	}
+}
+
+func avx512() *isa {
+	s := &isa{suffix: "AVX512", lanes: 16, vec: ZMM}
+	s.setTail = func(n reg.GPVirtual) {
+		// k = (1<<(n%16))-1 via BZHI: clear the bits of 0xffff from n%16 up.
+		r := GP32()
+		MOVL(n.As32(), r)
+		ANDL(U32(15), r)
+		all := GP32()
+		MOVL(U32(0xffff), all)
+		BZHIL(r, all, all)
+		k := K()
+		KMOVW(all, k)
+		s.kmask = k
+	}
+	s.load = func(m Mem, dst reg.VecVirtual) { VMOVUPS_Z(m, s.kmask, dst) }
+	s.zero = func(r reg.VecVirtual) { VPXORD(r, r, r) }
+	s.setAbs = func() {
+		m := ZMM()
+		VPTERNLOGD(U8(0xff), m, m, m) // all ones
+		VPSRLD(U8(1), m, m)
+		s.absMask = m
+	}
+	s.abs = func(r reg.VecVirtual) { VPANDD(s.absMask, r, r) }
+	s.hi256 = func(z reg.VecVirtual) reg.VecVirtual {
+		y := YMM()
+		VEXTRACTF64X4(U8(1), z, y)
+		VADDPS(y, z.AsY(), y)
+		return y
+	}
+	// EVEX form so that any of Y0-Y31 may be allocated.
+	s.hi128 = func(y reg.VecVirtual) reg.VecVirtual {
+		x := XMM()
+		VEXTRACTF32X4(U8(1), y, x)
+		VADDPS(x, y.AsX(), x)
+		return x
+	}
+	return s
+}
+
+func avx2() *isa {
+	s := &isa{suffix: "AVX2", lanes: 8, vec: YMM}
+	s.setTail = func(n reg.GPVirtual) {
+		p := GP64()
+		LEAQ(tailMask.Offset(32), p)
+		r := GP64()
+		MOVQ(n, r)
+		ANDQ(U32(7), r)
+		SHLQ(U8(2), r)
+		SUBQ(r, p)
+		m := YMM()
+		VMOVDQU(Mem{Base: p}, m)
+		s.ymask = m
+	}
+	s.load = func(m Mem, dst reg.VecVirtual) { VMASKMOVPS(m, s.ymask, dst) }
+	s.zero = func(r reg.VecVirtual) { VXORPS(r, r, r) }
+	s.setAbs = func() {
+		m := YMM()
+		VPCMPEQD(m, m, m) // all ones
+		VPSRLD(U8(1), m, m)
+		s.absMask = m
+	}
+	s.abs = func(r reg.VecVirtual) { VANDPS(s.absMask, r, r) }
+	s.hi256 = func(y reg.VecVirtual) reg.VecVirtual { return y }
+	s.hi128 = func(y reg.VecVirtual) reg.VecVirtual {
+		x := XMM()
+		VEXTRACTF128(U8(1), y, x)
+		VADDPS(x, y.AsX(), x)
+		return x
+	}
+	return s
+}
+
+// hsum reduces one full-width register to a scalar in the low lane of the
+// returned XMM register.
+func (s *isa) hsum(v reg.VecVirtual) reg.VecVirtual {
+	x := s.hi128(s.hi256(v))
+	t := XMM()
+	VMOVHLPS(x, x, t)
+	VADDPS(t, x, x)
+	VMOVSHDUP(x, t)
+	VADDSS(t, x, x)
+	return x
+}
+
+// hsum4 reduces four full-width registers to one XMM register holding
+// their four sums in lanes 0..3 (a transpose-and-add, cheaper than four
+// separate reductions).
+func (s *isa) hsum4(v [4]reg.VecVirtual) reg.VecVirtual {
+	var y [4]reg.VecVirtual
+	for i := range v {
+		y[i] = s.hi256(v[i])
+	}
+	ab, abh := YMM(), YMM()
+	VUNPCKLPS(y[1], y[0], ab)  // a0 b0 a1 b1 | a4 b4 a5 b5
+	VUNPCKHPS(y[1], y[0], abh) // a2 b2 a3 b3 | a6 b6 a7 b7
+	VADDPS(abh, ab, ab)
+	cd, cdh := YMM(), YMM()
+	VUNPCKLPS(y[3], y[2], cd)
+	VUNPCKHPS(y[3], y[2], cdh)
+	VADDPS(cdh, cd, cd)
+	lo, hi := YMM(), YMM()
+	VUNPCKLPD(cd, ab, lo) // a02 b02 c02 d02 | ...
+	VUNPCKHPD(cd, ab, hi) // a13 b13 c13 d13 | ...
+	VADDPS(hi, lo, lo)
+	return s.hi128(lo)
+}

@@ -1,0 +1,43 @@
+// Package distance provides the float32 distance kernels of Needle: dot
+// product, squared Euclidean (L2) and Manhattan (L1) distance between two
+// vectors, batch forms that score one query against many vectors stored
+// back to back, four-query batch forms that read the base once per four
+// queries (for batched exact search), and Norm/Normalize. Cosine
+// similarity is Dot on vectors normalised with Normalize; there is no
+// separate cosine kernel.
+//
+// # Concurrency
+//
+// Every function is pure apart from writing its out (or, for Normalize,
+// its argument) slice, and is safe for concurrent use. Nothing is
+// allocated and nothing is locked.
+//
+// # Dispatch
+//
+// On amd64 the kernels are assembly generated with avo from the generator
+// in _asm/ (a separate module, never a dependency of the binary) into
+// dist_amd64.s and dist_amd64_stubs.go. There are two sets: AVX-512
+// (AVX512F+VL and BMI2; 16 lanes, 4 accumulators, opmask-masked tails) and
+// AVX2+FMA (8 lanes, 4 accumulators, VMASKMOVPS tails). The best set the
+// CPU supports is chosen once at package initialisation with
+// golang.org/x/sys/cpu; Impl reports which. On other architectures, and
+// with the purego build tag, the pure-Go kernels of dist_generic.go are
+// used; they are also the reference the tests compare the assembly with.
+// Batch forms loop over the base vectors inside the assembly, so one call
+// costs one Go-to-assembly transition however many vectors it scores.
+//
+// Results of different implementations agree within float32 rounding, not
+// bit for bit: they sum in different orders.
+//
+// # Invariants
+//
+// The assembly never reads outside its slices: tails are loaded with masked
+// loads, which do not fault on the masked-off lanes. Batch forms check
+// that base is long enough before entering assembly.
+//
+// To regenerate the assembly after changing _asm/, run go generate (or the
+// command below from _asm/); _asm/check_generated.sh verifies that the
+// committed files are up to date.
+package distance
+
+//go:generate go run -C _asm . -out ../dist_amd64.s -stubs ../dist_amd64_stubs.go -pkg distance

@@ -1,0 +1,14 @@
+//go:build purego
+
+package distance
+
+import "testing"
+
+func TestPuregoIsGeneric(t *testing.T) {
+	if got := Impl(); got != "generic" {
+		t.Errorf("Impl() = %q under the purego tag, want generic", got)
+	}
+	if impls := supported(); len(impls) != 1 || impls[0].name != "generic" {
+		t.Errorf("supported() under purego has %d implementations, want only generic", len(impls))
+	}
+}
