@@ -50,6 +50,10 @@ func jsonErr(err error) string {
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return "unexpected end of input"
 	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("%s (at byte %d)", se.Error(), se.Offset)
+	}
 	return strings.TrimPrefix(err.Error(), "json: ")
 }
 

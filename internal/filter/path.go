@@ -87,7 +87,9 @@ func parsePath(s string) (keyPath, error) {
 			p.rest = append(p.rest, step{kind: stepIndex, index: n})
 			i = j + 1
 		default:
-			return keyPath{}, errors.New("unexpected character " + strconv.QuoteRune(rune(s[i])) + " at offset " + strconv.Itoa(i))
+			r, _ := utf8.DecodeRuneInString(s[i:])
+			return keyPath{}, errors.New("unexpected character " + strconv.QuoteRune(r) + " at offset " + strconv.Itoa(i) +
+				`; quote keys with other characters, e.g. a."b c"`)
 		}
 	}
 	return p, nil
