@@ -16,9 +16,9 @@ type isa struct {
 	vec func() reg.VecVirtual // allocates a full-width virtual register
 
 	// Per-function state.
-	kmask   reg.Register    // AVX-512: opmask selecting the tail lanes
-	ymask   reg.VecVirtual  // AVX2: lane mask selecting the tail lanes
-	absMask reg.VecVirtual  // 0x7fffffff in every lane, for L1
+	kmask   reg.Register   // AVX-512: opmask selecting the tail lanes
+	ymask   reg.VecVirtual // AVX2: lane mask selecting the tail lanes
+	absMask reg.VecVirtual // 0x7fffffff in every lane, for L1
 	setTail func(n reg.GPVirtual)
 	load    func(m Mem, dst reg.VecVirtual) // masked (tail) load, zeroing
 	zero    func(r reg.VecVirtual)

@@ -1,0 +1,152 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+
+	"github.com/needlevdb/needle/internal/collection"
+)
+
+// CreateCollectionRequest is the body of PUT /collections/{name}.
+type CreateCollectionRequest struct {
+	Vectors       json.RawMessage `json:"vectors"`
+	SparseVectors json.RawMessage `json:"sparse_vectors"`
+	OnDiskPayload *bool           `json:"on_disk_payload"`
+	ShardNumber   *int            `json:"shard_number"`
+	Replication   *int            `json:"replication_factor"`
+	// Accepted and echoed back in collection info; they take effect as the matching features land.
+	HnswConfig         json.RawMessage `json:"hnsw_config"`
+	OptimizersConfig   json.RawMessage `json:"optimizers_config"`
+	WalConfig          json.RawMessage `json:"wal_config"`
+	QuantizationConfig json.RawMessage `json:"quantization_config"`
+}
+
+// Config converts the request into a collection configuration.
+func (r *CreateCollectionRequest) Config() (*collection.Config, error) {
+	if !isNull(r.SparseVectors) && string(bytes.TrimSpace(r.SparseVectors)) != "{}" {
+		return nil, BadRequest("sparse_vectors are not supported yet")
+	}
+	if r.ShardNumber != nil && *r.ShardNumber != 1 {
+		return nil, BadRequest("shard_number must be 1 in this version")
+	}
+	if isNull(r.Vectors) {
+		return nil, BadRequest("vectors is missing: give {\"size\": N, \"distance\": \"Cosine\"} or named vectors")
+	}
+	cfg := &collection.Config{Vectors: map[string]collection.VectorParams{}, OnDiskPayload: r.OnDiskPayload == nil || *r.OnDiskPayload}
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(r.Vectors, &probe); err != nil {
+		return nil, BadRequest("vectors must be an object: %v", err)
+	}
+	if _, single := probe["size"]; single {
+		p, err := vectorParams(r.Vectors, "vectors")
+		if err != nil {
+			return nil, err
+		}
+		cfg.Vectors[""] = p
+		cfg.Unnamed = true
+	} else {
+		if len(probe) == 0 {
+			return nil, BadRequest("vectors: at least one vector must be configured")
+		}
+		for name, raw := range probe {
+			p, err := vectorParams(raw, "vectors."+name)
+			if err != nil {
+				return nil, err
+			}
+			cfg.Vectors[name] = p
+		}
+	}
+	extra := map[string]json.RawMessage{}
+	for k, v := range map[string]json.RawMessage{"hnsw_config": r.HnswConfig, "optimizers_config": r.OptimizersConfig, "wal_config": r.WalConfig, "quantization_config": r.QuantizationConfig} {
+		if !isNull(v) {
+			extra[k] = v
+		}
+	}
+	if len(extra) > 0 {
+		cfg.Extra = extra
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, BadRequest("%v", err)
+	}
+	return cfg, nil
+}
+
+func vectorParams(raw json.RawMessage, field string) (collection.VectorParams, error) {
+	var p struct {
+		Size     *int            `json:"size"`
+		Distance string          `json:"distance"`
+		OnDisk   *bool           `json:"on_disk"`
+		Datatype string          `json:"datatype"`
+		Multi    json.RawMessage `json:"multivector_config"`
+	}
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return collection.VectorParams{}, BadRequest("%s: %v", field, err)
+	}
+	if p.Size == nil {
+		return collection.VectorParams{}, BadRequest("%s.size is missing", field)
+	}
+	if p.Datatype != "" && p.Datatype != "float32" {
+		return collection.VectorParams{}, BadRequest("%s.datatype %q is not supported yet (float32 only)", field, p.Datatype)
+	}
+	if !isNull(p.Multi) {
+		return collection.VectorParams{}, BadRequest("%s.multivector_config is not supported", field)
+	}
+	return collection.VectorParams{Size: *p.Size, Distance: collection.Distance(p.Distance), OnDisk: p.OnDisk}, nil
+}
+
+// CollectionInfo builds the info response of a collection in Qdrant's shape.
+func CollectionInfo(c *collection.Collection) map[string]any {
+	cfg := c.Config()
+	info := c.Info()
+	var vectors any
+	if cfg.Unnamed {
+		vectors = cfg.Vectors[""]
+	} else {
+		vectors = cfg.Vectors
+	}
+	hnsw := map[string]any{"m": 16, "ef_construct": 100, "full_scan_threshold": 10000, "max_indexing_threads": 0, "on_disk": false}
+	overlay(hnsw, cfg.Extra["hnsw_config"])
+	opt := map[string]any{"deleted_threshold": 0.2, "vacuum_min_vector_number": 1000, "default_segment_number": 0,
+		"max_segment_size": nil, "memmap_threshold": nil, "indexing_threshold": 20000, "flush_interval_sec": 5, "max_optimization_threads": nil}
+	overlay(opt, cfg.Extra["optimizers_config"])
+	walCfg := map[string]any{"wal_capacity_mb": 32, "wal_segments_ahead": 0}
+	overlay(walCfg, cfg.Extra["wal_config"])
+	schema := map[string]any{}
+	for field, ix := range info.PayloadSchema {
+		schema[field] = map[string]any{"data_type": ix.Schema, "points": ix.Points}
+	}
+	var quant any
+	if q, ok := cfg.Extra["quantization_config"]; ok {
+		quant = q
+	}
+	return map[string]any{
+		"status":                "green",
+		"optimizer_status":      "ok",
+		"points_count":          info.Points,
+		"indexed_vectors_count": info.IndexedPoints,
+		"segments_count":        1,
+		"config": map[string]any{
+			"params": map[string]any{
+				"vectors": vectors, "shard_number": 1, "replication_factor": 1,
+				"write_consistency_factor": 1, "on_disk_payload": cfg.OnDiskPayload,
+			},
+			"hnsw_config":         hnsw,
+			"optimizer_config":    opt,
+			"wal_config":          walCfg,
+			"quantization_config": quant,
+		},
+		"payload_schema": schema,
+	}
+}
+
+func overlay(dst map[string]any, raw json.RawMessage) {
+	if len(raw) == 0 {
+		return
+	}
+	var m map[string]any
+	if json.Unmarshal(raw, &m) == nil {
+		for k, v := range m {
+			dst[k] = v
+		}
+	}
+}

@@ -1,0 +1,213 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+
+	"github.com/needlevdb/needle/internal/filter"
+	"github.com/needlevdb/needle/internal/pointid"
+)
+
+var errEmptyBody = errors.New("empty body")
+
+// Decode reads one JSON value from r into v, keeping numbers in untyped values as json.Number.
+// An empty body decodes as {} when allowEmpty is set (Qdrant accepts a missing body on scroll and count).
+func Decode(r io.Reader, v any, allowEmpty bool) error {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return decodeError(err)
+	}
+	return DecodeBytes(data, v, allowEmpty)
+}
+
+// DecodeBytes is Decode on a byte slice.
+func DecodeBytes(data []byte, v any, allowEmpty bool) error {
+	if len(bytes.TrimSpace(data)) == 0 {
+		if allowEmpty {
+			data = []byte("{}")
+		} else {
+			return decodeError(errEmptyBody)
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
+	}
+	if dec.More() {
+		return BadRequest("Json deserialize error: trailing data after the JSON body")
+	}
+	return nil
+}
+
+// Vector is a dense vector that rejects NaN and infinities while decoding.
+type Vector []float32
+
+// UnmarshalJSON decodes an array of numbers.
+func (v *Vector) UnmarshalJSON(b []byte) error {
+	var f []float32
+	if err := json.Unmarshal(b, &f); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return fmt.Errorf("vector must be an array of numbers, got %s", te.Value)
+		}
+		return fmt.Errorf("vector: %v", err)
+	}
+	for i, x := range f {
+		if math.IsInf(float64(x), 0) || math.IsNaN(float64(x)) {
+			return fmt.Errorf("vector has a non-finite value at position %d (out of float32 range)", i)
+		}
+	}
+	*v = f
+	return nil
+}
+
+// VectorStruct is a point's vectors: a bare array for the default vector, or an object of named vectors.
+type VectorStruct map[string][]float32
+
+// UnmarshalJSON accepts [..] or {"name": [..], ...}; sparse, multi and document vectors get a clear error.
+func (vs *VectorStruct) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) > 0 && b[0] == '[':
+		if bytes.HasPrefix(bytes.TrimSpace(b[1:]), []byte("[")) {
+			return fmt.Errorf("multi-vectors (arrays of arrays) are not supported")
+		}
+		var v Vector
+		if err := v.UnmarshalJSON(b); err != nil {
+			return err
+		}
+		*vs = VectorStruct{"": v}
+		return nil
+	case len(b) > 0 && b[0] == '{':
+		var raw map[string]json.RawMessage
+		if err := json.Unmarshal(b, &raw); err != nil {
+			return err
+		}
+		if _, ok := raw["text"]; ok {
+			return fmt.Errorf("document (text) vectors are not supported yet: send a dense vector")
+		}
+		if _, ok := raw["indices"]; ok {
+			return fmt.Errorf("sparse vectors are not supported yet")
+		}
+		out := make(VectorStruct, len(raw))
+		for name, r := range raw {
+			var v Vector
+			if err := v.UnmarshalJSON(r); err != nil {
+				return fmt.Errorf("vector `%s`: %v", name, err)
+			}
+			out[name] = v
+		}
+		*vs = out
+		return nil
+	}
+	return fmt.Errorf("vector must be an array of numbers or an object of named vectors")
+}
+
+// RawFilter is a filter as received: the raw JSON (for the write-ahead log) and its parsed form.
+type RawFilter struct {
+	JSON   json.RawMessage
+	Filter *filter.Filter
+}
+
+// UnmarshalJSON parses and validates the filter.
+func (f *RawFilter) UnmarshalJSON(b []byte) error {
+	parsed, err := filter.Parse(b)
+	if err != nil {
+		return &Error{Status: 400, Msg: "Bad request: " + err.Error()}
+	}
+	f.JSON = append(json.RawMessage(nil), b...)
+	f.Filter = parsed
+	return nil
+}
+
+// Get returns the parsed filter of a possibly nil RawFilter.
+func (f *RawFilter) Get() *filter.Filter {
+	if f == nil {
+		return nil
+	}
+	return f.Filter
+}
+
+// WithPayload is Qdrant's with_payload: true/false, a list of keys, or {include}/{exclude}.
+type WithPayload struct {
+	Set     bool // the field was present
+	Enabled bool
+	Include []string
+	Exclude []string
+}
+
+// UnmarshalJSON decodes every accepted form.
+func (w *WithPayload) UnmarshalJSON(b []byte) error {
+	w.Set = true
+	var on bool
+	if err := json.Unmarshal(b, &on); err == nil {
+		w.Enabled = on
+		return nil
+	}
+	var keys []string
+	if err := json.Unmarshal(b, &keys); err == nil {
+		w.Enabled, w.Include = true, keys
+		return nil
+	}
+	var sel struct {
+		Include *[]string `json:"include"`
+		Exclude *[]string `json:"exclude"`
+	}
+	if err := json.Unmarshal(b, &sel); err == nil && (sel.Include != nil) != (sel.Exclude != nil) {
+		w.Enabled = true
+		if sel.Include != nil {
+			w.Include = *sel.Include
+		} else {
+			w.Exclude = *sel.Exclude
+		}
+		return nil
+	}
+	return fmt.Errorf("with_payload must be a boolean, a list of keys, {\"include\": [...]} or {\"exclude\": [...]}")
+}
+
+// Or returns whether payload is wanted, with def when the field was absent.
+func (w *WithPayload) Or(def bool) bool {
+	if w == nil || !w.Set {
+		return def
+	}
+	return w.Enabled
+}
+
+// WithVector is Qdrant's with_vector: true/false or a list of vector names.
+type WithVector struct {
+	All   bool
+	Names []string
+}
+
+// UnmarshalJSON decodes a boolean or a list of names.
+func (w *WithVector) UnmarshalJSON(b []byte) error {
+	var on bool
+	if err := json.Unmarshal(b, &on); err == nil {
+		w.All = on
+		return nil
+	}
+	var names []string
+	if err := json.Unmarshal(b, &names); err == nil {
+		w.Names = names
+		return nil
+	}
+	return fmt.Errorf("with_vector must be a boolean or a list of vector names")
+}
+
+// ParseID parses a point id from a URL path segment.
+func ParseID(s string) (pointid.ID, error) {
+	if n, err := strconv.ParseUint(s, 10, 64); err == nil {
+		return pointid.Num(n), nil
+	}
+	id, err := pointid.ParseUUID(s)
+	if err != nil {
+		return id, BadRequest("%v", err)
+	}
+	return id, nil
+}

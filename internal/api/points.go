@@ -1,0 +1,259 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/needlevdb/needle/internal/collection"
+	"github.com/needlevdb/needle/internal/pointid"
+)
+
+// PointStruct is one point in an upsert list.
+type PointStruct struct {
+	ID      *pointid.ID    `json:"id"`
+	Vector  VectorStruct   `json:"vector"`
+	Payload map[string]any `json:"payload"`
+}
+
+// BatchStruct is the columnar upsert form.
+type BatchStruct struct {
+	IDs      []pointid.ID      `json:"ids"`
+	Vectors  json.RawMessage   `json:"vectors"`
+	Payloads []json.RawMessage `json:"payloads"`
+}
+
+// UpsertRequest is the body of PUT /collections/{name}/points.
+type UpsertRequest struct {
+	Points *[]PointStruct `json:"points"`
+	Batch  *BatchStruct   `json:"batch"`
+}
+
+// Op converts the request into an upsert operation.
+func (r *UpsertRequest) Op() (*collection.Op, error) {
+	switch {
+	case r.Points != nil && r.Batch != nil:
+		return nil, BadRequest("give either `points` or `batch`, not both")
+	case r.Points != nil:
+		pts := make([]collection.Point, len(*r.Points))
+		for i, p := range *r.Points {
+			if p.ID == nil {
+				return nil, BadRequest("points[%d].id is missing", i)
+			}
+			if p.Vector == nil {
+				return nil, BadRequest("points[%d].vector is missing", i)
+			}
+			pts[i] = collection.Point{ID: *p.ID, Vectors: p.Vector, Payload: p.Payload}
+		}
+		return &collection.Op{Kind: collection.OpUpsert, Points: pts}, nil
+	case r.Batch != nil:
+		return r.Batch.op()
+	}
+	return nil, BadRequest("the body must contain `points` or `batch`")
+}
+
+func (b *BatchStruct) op() (*collection.Op, error) {
+	n := len(b.IDs)
+	vectors, err := decodeBatchVectors(b.Vectors, n)
+	if err != nil {
+		return nil, err
+	}
+	if b.Payloads != nil && len(b.Payloads) != n {
+		return nil, BadRequest("batch.payloads has %d entries but batch.ids has %d", len(b.Payloads), n)
+	}
+	pts := make([]collection.Point, n)
+	for i := range pts {
+		pts[i] = collection.Point{ID: b.IDs[i], Vectors: map[string][]float32{}}
+		for name, col := range vectors {
+			pts[i].Vectors[name] = col[i]
+		}
+		if b.Payloads != nil && len(b.Payloads[i]) > 0 && string(b.Payloads[i]) != "null" {
+			m, err := collection.DecodePayload(b.Payloads[i])
+			if err != nil {
+				return nil, BadRequest("batch.payloads[%d]: must be an object: %v", i, err)
+			}
+			pts[i].Payload = m
+		}
+	}
+	return &collection.Op{Kind: collection.OpUpsert, Points: pts}, nil
+}
+
+// decodeBatchVectors decodes [[..],..] (default vector) or {"name": [[..],..]}; every column must
+// have n rows.
+func decodeBatchVectors(raw json.RawMessage, n int) (map[string][][]float32, error) {
+	if len(raw) == 0 {
+		return nil, BadRequest("batch.vectors is missing")
+	}
+	var rows []Vector
+	if err := json.Unmarshal(raw, &rows); err == nil {
+		if len(rows) != n {
+			return nil, BadRequest("batch.vectors has %d rows but batch.ids has %d", len(rows), n)
+		}
+		col := make([][]float32, n)
+		for i, r := range rows {
+			col[i] = r
+		}
+		return map[string][][]float32{"": col}, nil
+	}
+	var named map[string][]Vector
+	if err := json.Unmarshal(raw, &named); err != nil {
+		return nil, BadRequest("batch.vectors must be an array of vectors or an object of named vector arrays: %v", err)
+	}
+	out := make(map[string][][]float32, len(named))
+	for name, rows := range named {
+		if len(rows) != n {
+			return nil, BadRequest("batch.vectors.%s has %d rows but batch.ids has %d", name, len(rows), n)
+		}
+		col := make([][]float32, n)
+		for i, r := range rows {
+			col[i] = r
+		}
+		out[name] = col
+	}
+	return out, nil
+}
+
+// PointsSelector is {"points": [ids]} or {"filter": {...}}, used by delete and payload operations.
+type PointsSelector struct {
+	Points *[]pointid.ID `json:"points"`
+	Filter *RawFilter    `json:"filter"`
+}
+
+// Selector converts to the collection's selector; exactly one of the two forms must be given.
+func (s *PointsSelector) Selector() (collection.Selector, error) {
+	switch {
+	case s.Points != nil && s.Filter != nil:
+		return collection.Selector{}, BadRequest("give either `points` or `filter`, not both")
+	case s.Points != nil:
+		return collection.Selector{IDs: *s.Points}, nil
+	case s.Filter != nil:
+		if s.Filter.Filter == nil {
+			return collection.Selector{}, BadRequest("filter must not be null")
+		}
+		return collection.Selector{Filter: s.Filter.Filter, FilterJSON: s.Filter.JSON}, nil
+	}
+	return collection.Selector{}, BadRequest("the body must contain `points` or `filter`")
+}
+
+// SetPayloadRequest is the body of set (POST) and overwrite (PUT) payload.
+type SetPayloadRequest struct {
+	PointsSelector
+	Payload map[string]any `json:"payload"`
+	Key     string         `json:"key"`
+}
+
+// DeletePayloadRequest is the body of POST /points/payload/delete.
+type DeletePayloadRequest struct {
+	PointsSelector
+	Keys []string `json:"keys"`
+}
+
+// GetPointsRequest is the body of POST /points.
+type GetPointsRequest struct {
+	IDs         []pointid.ID `json:"ids"`
+	WithPayload *WithPayload `json:"with_payload"`
+	WithVector  *WithVector  `json:"with_vector"`
+}
+
+// CreateIndexRequest is the body of PUT /index.
+type CreateIndexRequest struct {
+	FieldName   string          `json:"field_name"`
+	FieldSchema json.RawMessage `json:"field_schema"`
+}
+
+// Op converts the request into an index creation.
+func (r *CreateIndexRequest) Op() (*collection.Op, error) {
+	if r.FieldName == "" {
+		return nil, BadRequest("field_name is missing")
+	}
+	if len(r.FieldSchema) == 0 || string(r.FieldSchema) == "null" {
+		return nil, BadRequest("field_schema is missing: give one of keyword, integer, float, bool, uuid, datetime")
+	}
+	return &collection.Op{Kind: collection.OpCreateIndex, Field: r.FieldName, Schema: r.FieldSchema}, nil
+}
+
+// CountRequest is the body of POST /points/count.
+type CountRequest struct {
+	Filter *RawFilter `json:"filter"`
+	Exact  *bool      `json:"exact"`
+}
+
+// OrderByWire is order_by: a key string or {key, direction, start_from}.
+type OrderByWire struct {
+	collection.OrderBy
+}
+
+// UnmarshalJSON decodes both forms.
+func (o *OrderByWire) UnmarshalJSON(b []byte) error {
+	var key string
+	if err := json.Unmarshal(b, &key); err == nil {
+		o.Key = key
+		return nil
+	}
+	var full struct {
+		Key       string      `json:"key"`
+		Direction string      `json:"direction"`
+		StartFrom json.Number `json:"start_from"`
+	}
+	if err := json.Unmarshal(b, &full); err != nil {
+		return fmt.Errorf("order_by must be a key or {key, direction, start_from}: %v", err)
+	}
+	if full.Key == "" {
+		return fmt.Errorf("order_by.key is missing")
+	}
+	o.Key = full.Key
+	switch full.Direction {
+	case "", "asc":
+	case "desc":
+		o.Desc = true
+	default:
+		return fmt.Errorf("order_by.direction must be asc or desc, got %q", full.Direction)
+	}
+	if full.StartFrom != "" {
+		v, err := full.StartFrom.Float64()
+		if err != nil {
+			return fmt.Errorf("order_by.start_from must be a number")
+		}
+		o.StartFrom = &v
+	}
+	return nil
+}
+
+// ScrollRequest is the body of POST /points/scroll.
+type ScrollRequest struct {
+	Offset      *pointid.ID  `json:"offset"`
+	Limit       *int         `json:"limit"`
+	Filter      *RawFilter   `json:"filter"`
+	WithPayload *WithPayload `json:"with_payload"`
+	WithVector  *WithVector  `json:"with_vector"`
+	OrderBy     *OrderByWire `json:"order_by"`
+}
+
+// Request converts to the collection's scroll request (default limit 10, payload on).
+func (r *ScrollRequest) Request() (collection.ScrollRequest, error) {
+	limit := 10
+	if r.Limit != nil {
+		limit = *r.Limit
+	}
+	if limit < 1 {
+		return collection.ScrollRequest{}, BadRequest("limit must be at least 1, got %d", limit)
+	}
+	req := collection.ScrollRequest{
+		Filter: r.Filter.Get(), Offset: r.Offset, Limit: limit,
+		WithPayload: r.WithPayload.Or(true), Vectors: r.WithVector.selection(),
+	}
+	if r.OrderBy != nil {
+		ob := r.OrderBy.OrderBy
+		req.OrderBy = &ob
+		if r.Offset != nil {
+			return req, BadRequest("offset cannot be used with order_by; use order_by.start_from")
+		}
+	}
+	return req, nil
+}
+
+func (w *WithVector) selection() collection.VectorSelect {
+	if w == nil {
+		return collection.VectorSelect{}
+	}
+	return collection.VectorSelect{All: w.All, Names: w.Names}
+}

@@ -1,0 +1,149 @@
+package api
+
+import (
+	"strings"
+
+	"github.com/needlevdb/needle/internal/collection"
+	"github.com/needlevdb/needle/internal/pointid"
+)
+
+// ScoredPoint is a search result on the wire.
+type ScoredPoint struct {
+	ID      pointid.ID     `json:"id"`
+	Version uint64         `json:"version"`
+	Score   float32        `json:"score"`
+	Payload map[string]any `json:"payload"`
+	Vector  any            `json:"vector"`
+}
+
+// RecordWire is a retrieved point on the wire.
+type RecordWire struct {
+	ID         pointid.ID     `json:"id"`
+	Payload    map[string]any `json:"payload"`
+	Vector     any            `json:"vector"`
+	OrderValue *float64       `json:"order_value,omitempty"`
+}
+
+// Shaper turns collection records into wire points for one request.
+type Shaper struct {
+	Unnamed bool // the collection has one unnamed vector: vectors go out as bare arrays
+	Payload *WithPayload
+}
+
+func (s Shaper) payload(p map[string]any) map[string]any {
+	if p == nil || s.Payload == nil {
+		return p
+	}
+	if len(s.Payload.Include) > 0 {
+		out := map[string]any{}
+		for _, k := range s.Payload.Include {
+			copyPath(out, p, k)
+		}
+		return out
+	}
+	if len(s.Payload.Exclude) > 0 {
+		out := make(map[string]any, len(p))
+		for k, v := range p {
+			out[k] = v
+		}
+		for _, k := range s.Payload.Exclude {
+			dropPath(out, k)
+		}
+		return out
+	}
+	return p
+}
+
+// copyPath copies the value at a dotted key path from src into dst, keeping its nesting.
+func copyPath(dst, src map[string]any, key string) {
+	head, rest, nested := strings.Cut(key, ".")
+	v, ok := src[head]
+	if !ok {
+		return
+	}
+	if !nested {
+		dst[head] = v
+		return
+	}
+	inner, ok := v.(map[string]any)
+	if !ok {
+		return
+	}
+	sub, _ := dst[head].(map[string]any)
+	if sub == nil {
+		sub = map[string]any{}
+		dst[head] = sub
+	}
+	copyPath(sub, inner, rest)
+}
+
+// dropPath removes a dotted key path from m, copying nested objects it changes.
+func dropPath(m map[string]any, key string) {
+	head, rest, nested := strings.Cut(key, ".")
+	if !nested {
+		delete(m, head)
+		return
+	}
+	inner, ok := m[head].(map[string]any)
+	if !ok {
+		return
+	}
+	cp := make(map[string]any, len(inner))
+	for k, v := range inner {
+		cp[k] = v
+	}
+	dropPath(cp, rest)
+	m[head] = cp
+}
+
+func (s Shaper) vector(vs map[string][]float32) any {
+	if vs == nil {
+		return nil
+	}
+	if s.Unnamed {
+		if v, ok := vs[""]; ok {
+			return v
+		}
+		return nil
+	}
+	return vs
+}
+
+// Scored converts search results.
+func (s Shaper) Scored(recs []collection.Record) []ScoredPoint {
+	out := make([]ScoredPoint, len(recs))
+	for i, r := range recs {
+		out[i] = ScoredPoint{ID: r.ID, Version: r.Version, Score: r.Score, Payload: s.payload(r.Payload), Vector: s.vector(r.Vectors)}
+	}
+	return out
+}
+
+// Records converts retrieved points.
+func (s Shaper) Records(recs []collection.Record) []RecordWire {
+	out := make([]RecordWire, len(recs))
+	for i, r := range recs {
+		out[i] = RecordWire{ID: r.ID, Payload: s.payload(r.Payload), Vector: s.vector(r.Vectors), OrderValue: r.OrderValue}
+	}
+	return out
+}
+
+// UpdateResult is the result of every write.
+type UpdateResult struct {
+	OperationID uint64 `json:"operation_id"`
+	Status      string `json:"status"`
+}
+
+// Envelope is Qdrant's response wrapper.
+type Envelope struct {
+	Result any     `json:"result"`
+	Status string  `json:"status"`
+	Time   float64 `json:"time"`
+}
+
+// ErrorEnvelope is Qdrant's error response.
+type ErrorEnvelope struct {
+	Status struct {
+		Error string `json:"error"`
+	} `json:"status"`
+	Time float64 `json:"time"`
+}

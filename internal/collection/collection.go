@@ -1,0 +1,228 @@
+package collection
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/needlevdb/needle/internal/filter"
+	"github.com/needlevdb/needle/internal/wal"
+)
+
+// applyQueue bounds how many logged-but-unapplied operations may wait for the applier; writers
+// block (backpressure) beyond it instead of growing memory.
+const applyQueue = 256
+
+// Collection is a named set of points with one write-ahead log. See doc.go for its lock order.
+type Collection struct {
+	name   string
+	dir    string
+	cfg    *Config
+	log    wal.Log
+	logger *slog.Logger
+
+	writeMu sync.Mutex // orders WAL appends with their place in the apply queue
+	closed  bool       // guarded by writeMu
+	queue   chan *pending
+	applied chan struct{} // closed when the applier goroutine exits
+
+	mu sync.RWMutex // guards st
+	st *state
+
+	version   atomic.Uint64 // sequence number of the last applied operation
+	failedErr atomic.Pointer[error]
+}
+
+type pending struct {
+	op   *Op
+	seq  uint64
+	done chan error // receives the apply result; buffered
+}
+
+// open builds a collection from its configuration and log, replaying every logged operation.
+func open(name, dir string, cfg *Config, log wal.Log, logger *slog.Logger) (*Collection, error) {
+	c := &Collection{
+		name: name, dir: dir, cfg: cfg, log: log, logger: logger,
+		queue: make(chan *pending, applyQueue), applied: make(chan struct{}),
+		st: newState(cfg),
+	}
+	err := log.Replay(0, func(seq uint64, rec []byte) error {
+		op, err := decodeOp(rec)
+		if err != nil {
+			return fmt.Errorf("collection %s: wal record %d: %w", name, seq, err)
+		}
+		if err := c.st.apply(op, seq); err != nil {
+			return fmt.Errorf("collection %s: replay record %d: %w", name, seq, err)
+		}
+		c.version.Store(seq)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	go c.applier()
+	return c, nil
+}
+
+// Name returns the collection's name.
+func (c *Collection) Name() string { return c.name }
+
+// Config returns the collection's configuration. Callers must not modify it.
+func (c *Collection) Config() *Config { return c.cfg }
+
+// Version returns the sequence number of the last applied write; it changes on every write.
+func (c *Collection) Version() uint64 { return c.version.Load() }
+
+// Submit validates, logs and applies op. It returns once op is durable in the log; with wait it
+// also waits until op is applied and visible to reads. The returned sequence number is Qdrant's
+// operation_id.
+func (c *Collection) Submit(ctx context.Context, op *Op, wait bool) (uint64, error) {
+	if err := c.validate(op); err != nil {
+		return 0, err
+	}
+	rec, err := op.encode()
+	if err != nil {
+		return 0, invalidf("%v", err)
+	}
+	p := &pending{op: op, done: make(chan error, 1)}
+	c.writeMu.Lock()
+	if c.closed {
+		c.writeMu.Unlock()
+		return 0, ErrClosed
+	}
+	if errp := c.failedErr.Load(); errp != nil {
+		c.writeMu.Unlock()
+		return 0, fmt.Errorf("%w: collection %s cannot accept writes: %v", ErrUnavailable, c.name, *errp)
+	}
+	p.seq, err = c.log.Append(rec)
+	if err != nil {
+		c.writeMu.Unlock()
+		return 0, fmt.Errorf("%w: write-ahead log append failed: %v", ErrUnavailable, err)
+	}
+	c.queue <- p // bounded: blocks when the applier is behind
+	c.writeMu.Unlock()
+	if err := c.log.Sync(p.seq); err != nil {
+		return 0, fmt.Errorf("%w: write-ahead log sync failed: %v", ErrUnavailable, err)
+	}
+	if !wait {
+		return p.seq, nil
+	}
+	select {
+	case err := <-p.done:
+		return p.seq, err
+	case <-ctx.Done():
+		// The operation is durable and will be applied; only the wait is abandoned.
+		return p.seq, ctx.Err()
+	}
+}
+
+// applier applies logged operations in log order, each only after it is durable, batching
+// whatever is queued under one write lock.
+func (c *Collection) applier() {
+	defer close(c.applied)
+	batch := make([]*pending, 0, 64)
+	for p := range c.queue {
+		batch = append(batch[:0], p)
+	drain:
+		for len(batch) < cap(batch) {
+			select {
+			case q, ok := <-c.queue:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, q)
+			default:
+				break drain
+			}
+		}
+		last := batch[len(batch)-1].seq
+		if err := c.log.Sync(last); err != nil {
+			c.fail(err)
+			for _, q := range batch {
+				q.done <- fmt.Errorf("%w: %v", ErrUnavailable, err)
+			}
+			continue
+		}
+		c.mu.Lock()
+		results := make([]error, len(batch))
+		for i, q := range batch {
+			results[i] = c.st.apply(q.op, q.seq)
+			c.version.Store(q.seq)
+		}
+		c.mu.Unlock()
+		for i, q := range batch {
+			if results[i] != nil {
+				c.logger.Error("apply failed", "collection", c.name, "seq", q.seq, "err", results[i])
+			}
+			q.done <- results[i]
+		}
+	}
+}
+
+func (c *Collection) fail(err error) {
+	if c.failedErr.CompareAndSwap(nil, &err) {
+		c.logger.Error("collection is read-only after a log failure", "collection", c.name, "err", err)
+	}
+}
+
+// close stops accepting writes, waits for queued operations to be applied and closes the log.
+func (c *Collection) close() error {
+	c.writeMu.Lock()
+	if c.closed {
+		c.writeMu.Unlock()
+		return nil
+	}
+	c.closed = true
+	close(c.queue)
+	c.writeMu.Unlock()
+	<-c.applied
+	if err := c.log.Close(); err != nil && !errors.Is(err, wal.ErrClosed) {
+		return fmt.Errorf("close wal of %s: %w", c.name, err)
+	}
+	return nil
+}
+
+// validate checks op against the configuration and current state before it is logged.
+func (c *Collection) validate(op *Op) error {
+	switch op.Kind {
+	case OpUpsert:
+		if len(op.Points) == 0 {
+			return invalidf("no points to upsert")
+		}
+		for i := range op.Points {
+			p := &op.Points[i]
+			if err := c.cfg.checkVectors(p.Vectors); err != nil {
+				return fmt.Errorf("point %s: %w", p.ID, err)
+			}
+			if len(p.Vectors) == 0 {
+				return invalidf("point %s: no vector given", p.ID)
+			}
+		}
+	case OpSetPayload, OpOverwritePayload, OpDeletePayload, OpClearPayload:
+		if op.Select.Filter == nil && op.Select.FilterJSON == nil {
+			c.mu.RLock()
+			defer c.mu.RUnlock()
+			for _, id := range op.Select.IDs {
+				if _, ok := c.st.lookup(id); !ok {
+					return notFoundf("no point with id %s found", id)
+				}
+			}
+		}
+	case OpCreateIndex:
+		if op.Field == "" {
+			return invalidf("field_name must not be empty")
+		}
+		schema, err := filter.ParseSchema(op.Schema)
+		if err != nil {
+			return invalidf("field_schema: %v", err)
+		}
+		op.schemaOK = schema
+	case OpDelete, OpDeleteIndex:
+	default:
+		return fmt.Errorf("BUG: validate of unknown op kind %d", op.Kind)
+	}
+	return nil
+}

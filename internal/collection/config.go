@@ -1,0 +1,91 @@
+package collection
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+)
+
+// Distance is a vector similarity function, named as Qdrant names it.
+type Distance string
+
+// The supported distances.
+const (
+	Cosine    Distance = "Cosine"
+	Euclid    Distance = "Euclid"
+	Dot       Distance = "Dot"
+	Manhattan Distance = "Manhattan"
+)
+
+// Valid reports whether d is one of the supported distances.
+func (d Distance) Valid() bool {
+	switch d {
+	case Cosine, Euclid, Dot, Manhattan:
+		return true
+	}
+	return false
+}
+
+// HigherIsBetter reports whether larger scores rank first (Dot and Cosine).
+func (d Distance) HigherIsBetter() bool { return d == Cosine || d == Dot }
+
+// VectorParams configures one vector space of a collection.
+type VectorParams struct {
+	Size     int      `json:"size"`
+	Distance Distance `json:"distance"`
+	OnDisk   *bool    `json:"on_disk,omitempty"`
+}
+
+// MaxDimension bounds a vector's size; larger sizes are refused at collection creation.
+const MaxDimension = 65536
+
+// Config is a collection's durable configuration. Vectors maps the vector name to its params; the
+// unnamed (default) vector has the name "". Unnamed reports whether the collection was created with
+// the single-vector form, which decides the wire shape of vectors in responses.
+type Config struct {
+	Vectors       map[string]VectorParams `json:"vectors"`
+	Unnamed       bool                    `json:"unnamed"`
+	OnDiskPayload bool                    `json:"on_disk_payload"`
+	// Extra holds accepted-but-inert creation settings (hnsw_config, optimizers_config, ...) so
+	// collection info can echo them back.
+	Extra map[string]json.RawMessage `json:"extra,omitempty"`
+}
+
+// Validate checks a configuration before a collection is created.
+func (c *Config) Validate() error {
+	if len(c.Vectors) == 0 {
+		return fmt.Errorf("vectors: at least one vector must be configured")
+	}
+	if c.Unnamed && (len(c.Vectors) != 1 || !hasKey(c.Vectors, "")) {
+		return fmt.Errorf("BUG: unnamed config must have exactly the vector \"\"")
+	}
+	for _, name := range c.VectorNames() {
+		p := c.Vectors[name]
+		label := "vectors"
+		if name != "" {
+			label = fmt.Sprintf("vectors.%s", name)
+		}
+		if p.Size < 1 || p.Size > MaxDimension {
+			return fmt.Errorf("%s.size: must be between 1 and %d, got %d", label, MaxDimension, p.Size)
+		}
+		if !p.Distance.Valid() {
+			return fmt.Errorf("%s.distance: must be one of Cosine, Euclid, Dot, Manhattan, got %q", label, p.Distance)
+		}
+	}
+	return nil
+}
+
+// VectorNames returns the configured vector names, sorted.
+func (c *Config) VectorNames() []string {
+	names := make([]string, 0, len(c.Vectors))
+	for n := range c.Vectors {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func hasKey[V any](m map[string]V, k string) bool {
+	_, ok := m[k]
+	return ok
+}

@@ -1,0 +1,251 @@
+package collection
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/needlevdb/needle/internal/wal"
+)
+
+// Manager owns every collection of one data directory.
+//
+// Layout: DATA/collections/NAME/{config.json, wal.log}. A collection directory appears by an atomic
+// rename of a fully written temporary directory and disappears by a rename to a dot-name before its
+// removal, so a crash never leaves a half-created or half-deleted collection visible.
+type Manager struct {
+	dir    string
+	logger *slog.Logger
+
+	mu     sync.RWMutex
+	cols   map[string]*Collection
+	failed map[string]error // collections that could not be opened, with why
+}
+
+const (
+	configFile = "config.json"
+	walFile    = "wal.log"
+)
+
+// OpenManager opens every collection under dataDir, creating the directory if needed. A collection
+// that fails to open is reported by Get with its error; the others serve normally.
+func OpenManager(dataDir string, logger *slog.Logger) (*Manager, error) {
+	root := filepath.Join(dataDir, "collections")
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	m := &Manager{dir: root, logger: logger, cols: map[string]*Collection{}, failed: map[string]error{}}
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return nil, fmt.Errorf("read data directory: %w", err)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if !e.IsDir() {
+			continue
+		}
+		if strings.HasPrefix(name, ".") {
+			// Leftover of an interrupted create or delete.
+			if err := os.RemoveAll(filepath.Join(root, name)); err != nil {
+				logger.Warn("cannot remove leftover directory", "dir", name, "err", err)
+			}
+			continue
+		}
+		start := time.Now()
+		c, err := m.load(name)
+		if err != nil {
+			logger.Error("collection failed to open; it is unavailable until repaired", "collection", name, "err", err)
+			m.failed[name] = err
+			continue
+		}
+		m.cols[name] = c
+		logger.Info("collection opened", "collection", name, "points", c.st.count, "seconds", time.Since(start).Seconds())
+	}
+	return m, nil
+}
+
+func (m *Manager) load(name string) (*Collection, error) {
+	dir := filepath.Join(m.dir, name)
+	raw, err := os.ReadFile(filepath.Join(dir, configFile))
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	var cfg Config
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", filepath.Join(dir, configFile), err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("config of %s: %w", name, err)
+	}
+	log, err := wal.Open(filepath.Join(dir, walFile), m.logger)
+	if err != nil {
+		return nil, err
+	}
+	c, err := open(name, dir, &cfg, log, m.logger)
+	if err != nil {
+		log.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// ValidName checks a collection name: 1-255 characters of letters, digits, '-', '_' and '.', not
+// starting with '.'.
+func ValidName(name string) error {
+	if name == "" || len(name) > 255 {
+		return invalidf("collection name must be 1 to 255 characters long")
+	}
+	if name[0] == '.' {
+		return invalidf("collection name must not start with '.'")
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return invalidf("collection name %q may contain only letters, digits, '-', '_' and '.'", name)
+		}
+	}
+	return nil
+}
+
+// Get returns the named collection.
+func (m *Manager) Get(name string) (*Collection, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if c, ok := m.cols[name]; ok {
+		return c, nil
+	}
+	if err, ok := m.failed[name]; ok {
+		return nil, fmt.Errorf("%w: collection `%s` failed to load: %v", ErrUnavailable, name, err)
+	}
+	return nil, notFoundf("Collection `%s` doesn't exist!", name)
+}
+
+// List returns the names of all collections, sorted.
+func (m *Manager) List() []string {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	names := make([]string, 0, len(m.cols))
+	for n := range m.cols {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Create makes a new, empty collection durable and visible.
+func (m *Manager) Create(name string, cfg *Config) error {
+	if err := ValidName(name); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.cols[name]; ok {
+		return fmt.Errorf("%w: Wrong input: Collection `%s` already exists!", ErrConflict, name)
+	}
+	if _, ok := m.failed[name]; ok {
+		return fmt.Errorf("%w: Wrong input: Collection `%s` already exists (and failed to load)", ErrConflict, name)
+	}
+	tmp, err := os.MkdirTemp(m.dir, "."+name+".creating-")
+	if err != nil {
+		return fmt.Errorf("%w: create collection directory: %v", ErrUnavailable, err)
+	}
+	raw, _ := json.MarshalIndent(cfg, "", "  ")
+	if err := writeFileSync(filepath.Join(tmp, configFile), raw); err != nil {
+		os.RemoveAll(tmp)
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	final := filepath.Join(m.dir, name)
+	if err := os.Rename(tmp, final); err != nil {
+		os.RemoveAll(tmp)
+		return fmt.Errorf("%w: publish collection directory: %v", ErrUnavailable, err)
+	}
+	if err := syncDir(m.dir); err != nil {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	c, err := m.load(name)
+	if err != nil {
+		return fmt.Errorf("%w: open new collection: %v", ErrUnavailable, err)
+	}
+	m.cols[name] = c
+	return nil
+}
+
+// Delete removes a collection and its files. It reports whether the collection existed.
+func (m *Manager) Delete(name string) (bool, error) {
+	m.mu.Lock()
+	c, ok := m.cols[name]
+	_, failed := m.failed[name]
+	if !ok && !failed {
+		m.mu.Unlock()
+		return false, nil
+	}
+	delete(m.cols, name)
+	delete(m.failed, name)
+	m.mu.Unlock()
+	if c != nil {
+		if err := c.close(); err != nil {
+			m.logger.Warn("closing deleted collection", "collection", name, "err", err)
+		}
+	}
+	gone := filepath.Join(m.dir, fmt.Sprintf(".%s.deleted-%d", name, time.Now().UnixNano()))
+	if err := os.Rename(filepath.Join(m.dir, name), gone); err != nil {
+		return true, fmt.Errorf("%w: remove collection directory: %v", ErrUnavailable, err)
+	}
+	if err := syncDir(m.dir); err != nil {
+		return true, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	if err := os.RemoveAll(gone); err != nil {
+		m.logger.Warn("removing deleted collection files", "dir", gone, "err", err)
+	}
+	return true, nil
+}
+
+// Close closes every collection, applying whatever is queued and syncing the logs.
+func (m *Manager) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var first error
+	for name, c := range m.cols {
+		if err := c.close(); err != nil && first == nil {
+			first = err
+		}
+		delete(m.cols, name)
+	}
+	return first
+}
+
+func writeFileSync(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("sync %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("open dir %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync dir %s: %w", dir, err)
+	}
+	return nil
+}

@@ -1,0 +1,252 @@
+package collection
+
+import (
+	"math"
+	"slices"
+
+	"github.com/needlevdb/needle/internal/filter"
+	"github.com/needlevdb/needle/internal/pointid"
+)
+
+// VectorSelect says which vectors to return with points: none, all, or the named ones.
+type VectorSelect struct {
+	All   bool
+	Names []string
+}
+
+// Any reports whether any vector is requested.
+func (v VectorSelect) Any() bool { return v.All || len(v.Names) > 0 }
+
+// Record is a point as read back. Payload maps are shared with the collection and must not be
+// modified; vectors are copies.
+type Record struct {
+	ID         pointid.ID
+	Version    uint64
+	Score      float32
+	Payload    map[string]any
+	Vectors    map[string][]float32
+	OrderValue *float64
+}
+
+// record builds the Record of a live slot; the caller holds c.mu.
+func (c *Collection) record(slot uint32, withPayload bool, vs VectorSelect) Record {
+	st := c.st
+	r := Record{ID: st.ids[slot], Version: st.versions[slot]}
+	if withPayload {
+		r.Payload = st.payloads[slot]
+		if r.Payload == nil {
+			r.Payload = map[string]any{}
+		}
+	}
+	if vs.Any() {
+		r.Vectors = make(map[string][]float32)
+		for name, sp := range st.spaces {
+			if !vs.All && !slices.Contains(vs.Names, name) {
+				continue
+			}
+			if sp.has.get(slot) {
+				r.Vectors[name] = slices.Clone(sp.vector(slot))
+			}
+		}
+	}
+	return r
+}
+
+// CheckVectorNames reports an error naming the first requested vector that is not configured.
+func (c *Collection) CheckVectorNames(vs VectorSelect) error {
+	for _, n := range vs.Names {
+		if _, ok := c.cfg.Vectors[n]; !ok {
+			return notFoundf("vector name `%s` is not configured in this collection", n)
+		}
+	}
+	return nil
+}
+
+// Get returns the points with the given ids, in request order, skipping ids that do not exist.
+func (c *Collection) Get(ids []pointid.ID, withPayload bool, vs VectorSelect) ([]Record, error) {
+	if err := c.CheckVectorNames(vs); err != nil {
+		return nil, err
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]Record, 0, len(ids))
+	seen := make(map[pointid.ID]bool, len(ids))
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		if slot, ok := c.st.lookup(id); ok {
+			out = append(out, c.record(slot, withPayload, vs))
+		}
+	}
+	return out, nil
+}
+
+// Count returns how many points match f (all points when f is nil).
+func (c *Collection) Count(f *filter.Filter) int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if f == nil {
+		return c.st.count
+	}
+	n := 0
+	c.st.forEachMatch(f, func(uint32) bool { n++; return true })
+	return n
+}
+
+// ScrollRequest pages through points in id order, or by an indexed numeric payload field.
+type ScrollRequest struct {
+	Filter      *filter.Filter
+	Offset      *pointid.ID // first id to return (inclusive)
+	Limit       int
+	WithPayload bool
+	Vectors     VectorSelect
+	OrderBy     *OrderBy
+}
+
+// OrderBy orders a scroll by a numeric payload field with a payload index.
+type OrderBy struct {
+	Key       string
+	Desc      bool
+	StartFrom *float64
+}
+
+// Scroll returns up to Limit points and the id to continue from (nil at the end). With OrderBy the
+// continuation is by start_from, as in Qdrant, and next is always nil.
+func (c *Collection) Scroll(req ScrollRequest) ([]Record, *pointid.ID, error) {
+	if req.Limit <= 0 {
+		return nil, nil, invalidf("limit must be positive")
+	}
+	if err := c.CheckVectorNames(req.Vectors); err != nil {
+		return nil, nil, err
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if req.OrderBy != nil {
+		recs, err := c.scrollOrdered(req)
+		return recs, nil, err
+	}
+	st := c.st
+	order := st.sortedSlots()
+	start := 0
+	if req.Offset != nil {
+		off := *req.Offset
+		start, _ = slices.BinarySearchFunc(order, off, func(s uint32, id pointid.ID) int {
+			switch {
+			case st.ids[s].Less(id):
+				return -1
+			case id.Less(st.ids[s]):
+				return 1
+			}
+			return 0
+		})
+	}
+	cand, narrowed := req.Filter.Candidates(st.indexes, st.slots())
+	out := make([]Record, 0, min(req.Limit, 1024))
+	for i := start; i < len(order); i++ {
+		s := order[i]
+		if narrowed && !cand.Get(s) || req.Filter != nil && !req.Filter.Match(st.ids[s], st.payloads[s]) {
+			continue
+		}
+		if len(out) == req.Limit {
+			next := st.ids[s]
+			return out, &next, nil
+		}
+		out = append(out, c.record(s, req.WithPayload, req.Vectors))
+	}
+	return out, nil, nil
+}
+
+func (c *Collection) scrollOrdered(req ScrollRequest) ([]Record, error) {
+	st := c.st
+	if ix := st.indexes.Get(req.OrderBy.Key); ix == nil || !isNumeric(ix.Schema()) {
+		return nil, invalidf("no range index for `order_by` key: `%s`. Create an integer, float or datetime payload index for it first", req.OrderBy.Key)
+	}
+	type entry struct {
+		v    float64
+		slot uint32
+	}
+	var entries []entry
+	st.forEachMatch(req.Filter, func(s uint32) bool {
+		for _, v := range filter.NumericValues(st.payloads[s], req.OrderBy.Key) {
+			if math.IsNaN(v) {
+				continue
+			}
+			if sf := req.OrderBy.StartFrom; sf != nil && (!req.OrderBy.Desc && v < *sf || req.OrderBy.Desc && v > *sf) {
+				continue
+			}
+			entries = append(entries, entry{v, s})
+		}
+		return true
+	})
+	slices.SortFunc(entries, func(a, b entry) int {
+		if a.v != b.v {
+			if (a.v < b.v) != req.OrderBy.Desc {
+				return -1
+			}
+			return 1
+		}
+		if st.ids[a.slot].Less(st.ids[b.slot]) {
+			return -1
+		}
+		return 1
+	})
+	if len(entries) > req.Limit {
+		entries = entries[:req.Limit]
+	}
+	out := make([]Record, len(entries))
+	for i, e := range entries {
+		out[i] = c.record(e.slot, req.WithPayload, req.Vectors)
+		v := e.v
+		out[i].OrderValue = &v
+	}
+	return out, nil
+}
+
+// Info is a collection's status for the info endpoint.
+type Info struct {
+	Points        int
+	IndexedPoints int
+	PayloadSchema map[string]IndexInfo
+}
+
+// IndexInfo describes one payload index.
+type IndexInfo struct {
+	Schema filter.Schema
+	Points int
+}
+
+// Info returns counts and payload index descriptions.
+func (c *Collection) Info() Info {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	info := Info{Points: c.st.count, PayloadSchema: map[string]IndexInfo{}}
+	for _, field := range c.st.indexes.Fields() {
+		ix := c.st.indexes.Get(field)
+		info.PayloadSchema[field] = IndexInfo{Schema: ix.Schema(), Points: ix.Points()}
+	}
+	return info
+}
+
+// VectorOf returns a copy of a point's vector, for query-by-id.
+func (c *Collection) VectorOf(id pointid.ID, using string) ([]float32, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	slot, ok := c.st.lookup(id)
+	if !ok {
+		return nil, notFoundf("no point with id %s found", id)
+	}
+	sp, ok := c.st.spaces[using]
+	if !ok {
+		return nil, notFoundf("vector name `%s` is not configured in this collection", using)
+	}
+	if !sp.has.get(slot) {
+		return nil, invalidf("point %s has no vector%s", id, nameSuffix(using))
+	}
+	return slices.Clone(sp.vector(slot)), nil
+}
+
+func isNumeric(s filter.Schema) bool {
+	return s == filter.SchemaInteger || s == filter.SchemaFloat || s == filter.SchemaDatetime
+}

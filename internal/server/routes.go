@@ -1,0 +1,42 @@
+package server
+
+import "net/http"
+
+func (s *Server) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	// Service.
+	mux.HandleFunc("GET /{$}", s.handleRoot)
+	mux.HandleFunc("GET /healthz", s.handleHealth)
+	mux.HandleFunc("GET /livez", s.handleHealth)
+	mux.HandleFunc("GET /readyz", s.handleReady)
+	mux.Handle("GET /metrics", s.metricsHandler())
+	mux.HandleFunc("GET /openapi.json", s.handleOpenAPI)
+	mux.HandleFunc("GET /docs", s.handleDocs)
+	// Collections.
+	mux.HandleFunc("GET /collections", s.handleListCollections)
+	mux.HandleFunc("GET /collections/{name}", s.handleGetCollection)
+	mux.HandleFunc("PUT /collections/{name}", s.handleCreateCollection)
+	mux.HandleFunc("PATCH /collections/{name}", s.handleUpdateCollection)
+	mux.HandleFunc("DELETE /collections/{name}", s.handleDeleteCollection)
+	mux.HandleFunc("GET /collections/{name}/exists", s.handleCollectionExists)
+	mux.HandleFunc("PUT /collections/{name}/index", s.handleCreateIndex)
+	mux.HandleFunc("DELETE /collections/{name}/index/{field}", s.handleDeleteIndex)
+	// Points.
+	mux.HandleFunc("PUT /collections/{name}/points", s.handleUpsert)
+	mux.HandleFunc("POST /collections/{name}/points", s.handleGetPoints)
+	mux.HandleFunc("GET /collections/{name}/points/{id}", s.handleGetPoint)
+	mux.HandleFunc("POST /collections/{name}/points/delete", s.handleDeletePoints)
+	mux.HandleFunc("POST /collections/{name}/points/payload", s.handleSetPayload)
+	mux.HandleFunc("PUT /collections/{name}/points/payload", s.handleOverwritePayload)
+	mux.HandleFunc("POST /collections/{name}/points/payload/delete", s.handleDeletePayload)
+	mux.HandleFunc("POST /collections/{name}/points/payload/clear", s.handleClearPayload)
+	mux.HandleFunc("POST /collections/{name}/points/scroll", s.handleScroll)
+	mux.HandleFunc("POST /collections/{name}/points/count", s.handleCount)
+	// Search.
+	mux.HandleFunc("POST /collections/{name}/points/query", s.handleQuery)
+	mux.HandleFunc("POST /collections/{name}/points/query/batch", s.handleQueryBatch)
+	mux.HandleFunc("POST /collections/{name}/points/search", s.handleSearch)
+	mux.HandleFunc("POST /collections/{name}/points/search/batch", s.handleSearchBatch)
+	mux.HandleFunc("/", s.handleNotFound)
+	return mux
+}

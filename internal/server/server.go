@@ -1,0 +1,87 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/needlevdb/needle/internal/collection"
+	"github.com/needlevdb/needle/internal/config"
+)
+
+// Server is one Needle node: the collections of a data directory behind the REST API.
+type Server struct {
+	cfg      config.Config
+	logger   *slog.Logger
+	manager  *collection.Manager
+	metrics  *metrics
+	http     *http.Server
+	version  string
+	ready    chan struct{}
+	listener net.Listener
+}
+
+// New opens the data directory and prepares the HTTP server; it does not listen yet.
+func New(cfg config.Config, version string, logger *slog.Logger) (*Server, error) {
+	m, err := collection.OpenManager(cfg.DataDir, logger)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, logger: logger, manager: m, version: version, ready: make(chan struct{})}
+	s.metrics = newMetrics(m)
+	s.http = &http.Server{
+		Handler:           s.instrument(s.routes()),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	return s, nil
+}
+
+// Listen binds the configured address. Addr is valid afterwards.
+func (s *Server) Listen() error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Listen, err)
+	}
+	s.listener = ln
+	return nil
+}
+
+// Addr returns the bound address (after Listen).
+func (s *Server) Addr() string { return s.listener.Addr().String() }
+
+// Serve answers requests until Shutdown; it returns nil after a clean shutdown.
+func (s *Server) Serve() error {
+	close(s.ready)
+	err := s.http.Serve(s.listener)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting connections, lets in-flight requests finish (up to the configured
+// timeout or ctx), then applies queued writes and closes every collection.
+func (s *Server) Shutdown(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.ShutdownTimeout)
+	defer cancel()
+	herr := s.http.Shutdown(ctx)
+	if herr != nil {
+		s.logger.Warn("in-flight requests did not finish in time", "err", herr)
+	}
+	if err := s.manager.Close(); err != nil {
+		return fmt.Errorf("close collections: %w", err)
+	}
+	return herr
+}
+
+// Handler returns the full HTTP handler (for tests that use httptest).
+func (s *Server) Handler() http.Handler { return s.http.Handler }
+
+// Close closes the collections without serving (for tests and failed starts).
+func (s *Server) Close() error { return s.manager.Close() }
