@@ -136,47 +136,49 @@ func (x *numericIndex) candidates(c *fieldCond, dst Bitmap) bool {
 			x.m[float64(n)].orInto(dst)
 		}
 	case c.kind == kindRange && !x.datetime:
-		lo, hi := bounds(c.num.hasGt, c.num.gt, c.num.hasGte, c.num.gte, c.num.hasLt, c.num.lt, c.num.hasLte, c.num.lte)
-		x.scan(lo, hi, dst)
+		// Keys are the same float64s Match compares (asFloat), so the bounds apply exactly.
+		x.scan(&c.num, dst)
 	case c.kind == kindDatetimeRange && x.datetime:
+		// Keys are float64(microseconds), which rounds beyond 2^53 µs (year 2255): compare
+		// inclusively so that rounding can only add candidates, never drop one.
 		r := &c.dt
-		lo, hi := bounds(r.hasGt, float64(r.gt), r.hasGte, float64(r.gte), r.hasLt, float64(r.lt), r.hasLte, float64(r.lte))
-		x.scan(lo, hi, dst)
+		nr := numRange{hasGte: r.hasGt || r.hasGte, hasLte: r.hasLt || r.hasLte}
+		nr.gte = math.Max(orInf(r.hasGt, float64(r.gt), -1), orInf(r.hasGte, float64(r.gte), -1))
+		nr.lte = math.Min(orInf(r.hasLt, float64(r.lt), 1), orInf(r.hasLte, float64(r.lte), 1))
+		x.scan(&nr, dst)
 	default:
 		return false
 	}
 	return true
 }
 
-// bounds folds range bounds into one inclusive interval. Strict bounds become inclusive: keys are
-// float64 and conversions (int64 microseconds, big integers) may round two distinct values to the
-// same key, so only inclusive comparisons are safe for a superset.
-func bounds(hasGt bool, gt float64, hasGte bool, gte float64, hasLt bool, lt float64, hasLte bool, lte float64) (lo, hi float64) {
-	lo, hi = math.Inf(-1), math.Inf(1)
-	if hasGt {
-		lo = max(lo, gt)
+func orInf(has bool, v float64, sign int) float64 {
+	if has {
+		return v
 	}
-	if hasGte {
-		lo = max(lo, gte)
-	}
-	if hasLt {
-		hi = min(hi, lt)
-	}
-	if hasLte {
-		hi = min(hi, lte)
-	}
-	return lo, hi
+	return math.Inf(sign)
 }
 
-func (x *numericIndex) scan(lo, hi float64, dst Bitmap) {
-	if lo > hi {
-		return
+// scan ORs into dst the postings of every key in r.
+func (x *numericIndex) scan(r *numRange, dst Bitmap) {
+	lo := math.Inf(-1)
+	if r.hasGt {
+		lo = r.gt
 	}
-	for i := sort.SearchFloat64s(x.keys, lo); i < len(x.keys) && x.keys[i] <= hi; i++ {
-		x.m[x.keys[i]].orInto(dst)
+	if r.hasGte {
+		lo = max(lo, r.gte)
+	}
+	for i := sort.SearchFloat64s(x.keys, lo); i < len(x.keys); i++ {
+		k := x.keys[i]
+		if (r.hasLt && k >= r.lt) || (r.hasLte && k > r.lte) {
+			break
+		}
+		if r.contains(k) {
+			x.m[k].orInto(dst)
+		}
 	}
 	for _, k := range x.pending {
-		if k >= lo && k <= hi {
+		if r.contains(k) {
 			x.m[k].orInto(dst)
 		}
 	}
