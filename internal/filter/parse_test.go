@@ -11,7 +11,7 @@ import (
 
 func TestParseErrors(t *testing.T) {
 	cases := []struct {
-		in, want string
+		in, want    string
 		unsupported bool
 	}{
 		{`[]`, `filter: filter must be a JSON object, got an array`, false},
