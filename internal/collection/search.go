@@ -9,6 +9,7 @@ import (
 
 	"github.com/needlevdb/needle/internal/distance"
 	"github.com/needlevdb/needle/internal/filter"
+	"github.com/needlevdb/needle/internal/index/flat"
 	"github.com/needlevdb/needle/internal/pointid"
 	"github.com/needlevdb/needle/internal/topk"
 )
@@ -27,42 +28,23 @@ type SearchRequest struct {
 	Exclude *pointid.ID
 }
 
-// scanBlock is how many vectors one batch-kernel call scores in the single-query scan: big enough
-// to amortise the call, small enough that the scores stay in L1 (BenchmarkSearch in search_test.go).
-const scanBlock = 256
-
-// sparseFraction: when indexes narrow a filter to fewer than 1/sparseFraction of the slots, the
-// scan visits only the candidates with pair kernels instead of scoring whole blocks.
-const sparseFraction = 16
-
-var scratchPool = sync.Pool{New: func() any { b := make([]float32, scanBlock); return &b }}
-
-// metric binds a distance to its kernels and to the conversion between Needle's internal
-// "smaller is better" distance and Qdrant's score.
+// metric binds a distance to its flat-search kernel and converts Needle's internal "smaller is
+// better" rank distance to Qdrant's score.
 type metric struct {
-	d     Distance
-	pair  func(a, b []float32) float32
-	batch func(q, base, out []float32)
+	d      Distance
+	kernel flat.Metric
 }
 
 func metricOf(d Distance) metric {
 	switch d {
 	case Cosine, Dot:
-		return metric{d, distance.Dot, distance.DotBatch}
+		return metric{d, flat.InnerProduct}
 	case Euclid:
-		return metric{d, distance.L2Sq, distance.L2SqBatch}
+		return metric{d, flat.L2}
 	case Manhattan:
-		return metric{d, distance.L1, distance.L1Batch}
+		return metric{d, flat.L1}
 	}
 	panic("BUG: unknown distance " + string(d))
-}
-
-// rank converts a kernel value to a rank distance (smaller is better).
-func (m metric) rank(x float32) float32 {
-	if m.d == Cosine || m.d == Dot {
-		return -x
-	}
-	return x
 }
 
 // score converts a rank distance to Qdrant's score.
@@ -79,7 +61,7 @@ func (m metric) score(d float32) float32 {
 // threshold converts a score threshold into the largest admissible rank distance.
 func (m metric) threshold(t *float32) float32 {
 	if t == nil {
-		return float32(math.Inf(1))
+		return flat.NoLimit
 	}
 	switch m.d {
 	case Cosine, Dot:
@@ -150,38 +132,32 @@ func (c *Collection) SearchBatch(ctx context.Context, reqs []SearchRequest) ([][
 		jobs[i] = job{sp, m, q, k}
 	}
 	hits := make([][]topk.Item, len(reqs))
-	// Group unfiltered, unthresholded L2/dot queries by space for the four-at-a-time kernel.
+	// Unfiltered, unthresholded queries on one space share passes over the base.
 	groups := map[*space][]int{}
 	var singles []int
 	for i, r := range reqs {
-		if r.Filter == nil && len(reqs) > 1 && jobs[i].m.d != Manhattan {
+		if r.Filter == nil && r.ScoreThreshold == nil && len(reqs) > 1 {
 			groups[jobs[i].sp] = append(groups[jobs[i].sp], i)
 		} else {
 			singles = append(singles, i)
 		}
 	}
-	var tasks []func()
 	for sp, idx := range groups {
-		m := jobs[idx[0]].m
-		for _, part := range splitQuads(idx, runtime.GOMAXPROCS(0)) {
-			qs := make([][]float32, len(part))
-			ks := make([]int, len(part))
-			for j, i := range part {
-				qs[j], ks[j] = jobs[i].q, jobs[i].k
-			}
-			tasks = append(tasks, func() {
-				res := c.scanMany(sp, m, qs, ks)
-				for j, i := range part {
-					hits[i] = res[j]
-				}
-			})
+		qs := make([][]float32, len(idx))
+		k := 0
+		for j, i := range idx {
+			qs[j] = jobs[i].q
+			k = max(k, jobs[i].k)
+		}
+		res := flat.SearchBatch(sp.flat(), jobs[idx[0]].m.kernel, qs, k, sp.has.get, 0)
+		for j, i := range idx {
+			hits[i] = res[j]
 		}
 	}
-	for _, i := range singles {
+	tasks := make([]func(), len(singles))
+	for t, i := range singles {
 		j, r := jobs[i], reqs[i]
-		tasks = append(tasks, func() {
-			hits[i] = c.scanOne(j.sp, j.m, j.q, r.Filter, j.k, j.m.threshold(r.ScoreThreshold))
-		})
+		tasks[t] = func() { hits[i] = c.searchOne(j.sp, j.m, j.q, r.Filter, j.k, j.m.threshold(r.ScoreThreshold)) }
 	}
 	runTasks(ctx, tasks)
 	if err := ctx.Err(); err != nil {
@@ -244,113 +220,16 @@ func runTasks(ctx context.Context, tasks []func()) {
 	wg.Wait()
 }
 
-// splitQuads splits query indexes into up to parts chunks whose sizes are multiples of four where
-// possible, so every chunk uses the four-query kernel fully.
-func splitQuads(idx []int, parts int) [][]int {
-	quads := (len(idx) + 3) / 4
-	parts = max(1, min(parts, quads))
-	per := (quads + parts - 1) / parts * 4
-	var out [][]int
-	for len(idx) > 0 {
-		n := min(per, len(idx))
-		out = append(out, idx[:n])
-		idx = idx[n:]
-	}
-	return out
-}
-
-// scanOne scores every live vector of sp against q, keeping the k best that pass f.
-func (c *Collection) scanOne(sp *space, m metric, q []float32, f *filter.Filter, k int, maxDist float32) []topk.Item {
+// searchOne runs one exact search, narrowing by payload indexes and checking the filter only
+// for points good enough to enter the results.
+func (c *Collection) searchOne(sp *space, m metric, q []float32, f *filter.Filter, k int, maxDist float32) []topk.Item {
 	st := c.st
-	n := st.slots()
-	h := topk.New(k)
-	cand, narrowed := f.Candidates(st.indexes, n)
-	accept := func(slot uint32) bool {
-		return f == nil || f.Match(st.ids[slot], st.payloads[slot])
-	}
-	if narrowed && cand.Count()*sparseFraction < n {
-		for slot, ok := cand.Next(0); ok; slot, ok = cand.Next(slot + 1) {
-			if !sp.has.get(slot) {
-				continue
-			}
-			d := m.rank(m.pair(q, sp.vector(slot)))
-			if d > maxDist || h.Full() && d >= h.Bound() || !accept(slot) {
-				continue
-			}
-			h.Push(d, slot)
+	p := flat.Params{K: k, MaxDist: maxDist, Accept: sp.has.get}
+	if f != nil {
+		if cand, ok := f.Candidates(st.indexes, st.slots()); ok {
+			p.Candidates = cand
 		}
-		return h.Sorted()
+		p.Accept = func(s uint32) bool { return sp.has.get(s) && f.Match(st.ids[s], st.payloads[s]) }
 	}
-	bufp := scratchPool.Get().(*[]float32)
-	defer scratchPool.Put(bufp)
-	buf := *bufp
-	dim := sp.dim
-	for b0 := 0; b0 < n; b0 += scanBlock {
-		cnt := min(scanBlock, n-b0)
-		m.batch(q, sp.data[b0*dim:(b0+cnt)*dim], buf[:cnt])
-		for i := 0; i < cnt; i++ {
-			slot := uint32(b0 + i)
-			d := m.rank(buf[i])
-			if d > maxDist || h.Full() && d >= h.Bound() || !sp.has.get(slot) {
-				continue
-			}
-			if narrowed && !cand.Get(slot) || !accept(slot) {
-				continue
-			}
-			h.Push(d, slot)
-		}
-	}
-	return h.Sorted()
-}
-
-// batchBytes is the size of the base tile that scanMany keeps hot in cache while every query
-// group of a worker is scored against it.
-const batchBytes = 256 << 10
-
-// scanMany scores queries (no filter, no threshold) against every live vector of sp, four queries
-// per pass over each tile of the base.
-func (c *Collection) scanMany(sp *space, m metric, qs [][]float32, ks []int) [][]topk.Item {
-	n := c.st.slots()
-	dim := sp.dim
-	tile := max(16, batchBytes/(4*dim))
-	heaps := make([]*topk.Heap, len(qs))
-	for i := range heaps {
-		heaps[i] = topk.New(ks[i])
-	}
-	var outs [4][]float32
-	for i := range outs {
-		outs[i] = make([]float32, tile)
-	}
-	batch4 := distance.L2SqBatch4
-	if m.d != Euclid {
-		batch4 = distance.DotBatch4
-	}
-	for b0 := 0; b0 < n; b0 += tile {
-		cnt := min(tile, n-b0)
-		base := sp.data[b0*dim : (b0+cnt)*dim]
-		for g := 0; g < len(qs); g += 4 {
-			var q [4][]float32
-			for j := 0; j < 4; j++ {
-				q[j] = qs[min(g+j, len(qs)-1)] // pad a short last group by repeating a query
-			}
-			batch4(q[0], q[1], q[2], q[3], base, outs[0][:cnt], outs[1][:cnt], outs[2][:cnt], outs[3][:cnt])
-			for j := 0; j < 4 && g+j < len(qs); j++ {
-				h, o := heaps[g+j], outs[j]
-				for i := 0; i < cnt; i++ {
-					d := m.rank(o[i])
-					if h.Full() && d >= h.Bound() {
-						continue
-					}
-					if slot := uint32(b0 + i); sp.has.get(slot) {
-						h.Push(d, slot)
-					}
-				}
-			}
-		}
-	}
-	res := make([][]topk.Item, len(qs))
-	for i, h := range heaps {
-		res[i] = h.Sorted()
-	}
-	return res
+	return flat.Search(sp.flat(), m.kernel, q, p)
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/needlevdb/needle/internal/distance"
 	"github.com/needlevdb/needle/internal/filter"
+	"github.com/needlevdb/needle/internal/index/flat"
 	"github.com/needlevdb/needle/internal/pointid"
 )
 
@@ -37,6 +38,11 @@ type space struct {
 func (sp *space) vector(slot uint32) []float32 {
 	o := int(slot) * sp.dim
 	return sp.data[o : o+sp.dim : o+sp.dim]
+}
+
+// flat returns the vectors as a matrix over every slot (callers skip slots without this vector).
+func (sp *space) flat() flat.Vectors {
+	return flat.Vectors{Dim: sp.dim, Data: sp.data[:len(sp.data)/sp.dim*sp.dim]}
 }
 
 func (sp *space) put(slot uint32, v []float32) {

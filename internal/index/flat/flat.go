@@ -1,0 +1,212 @@
+// Package flat is exact (brute-force) nearest-neighbour search over vectors stored back to back in
+// one float32 array. It is the reference every approximate index is measured against, and the
+// engine behind exact queries.
+//
+// Distances are "smaller is better" (inner products are negated), matching package topk.
+// Concurrency: searches only read the vectors; the caller guarantees no concurrent writes to them.
+package flat
+
+import (
+	"math"
+	"runtime"
+	"sync"
+
+	"github.com/needlevdb/needle/internal/distance"
+	"github.com/needlevdb/needle/internal/filter"
+	"github.com/needlevdb/needle/internal/topk"
+)
+
+// Metric selects the kernel.
+type Metric uint8
+
+// The metrics. Cosine is InnerProduct on normalised vectors.
+const (
+	InnerProduct Metric = iota // rank = -dot(q, x)
+	L2                         // rank = squared Euclidean distance
+	L1                         // rank = Manhattan distance
+)
+
+// Vectors is a slot-major matrix: slot s is Data[s*Dim : (s+1)*Dim]. Slots is len(Data)/Dim.
+type Vectors struct {
+	Dim  int
+	Data []float32
+}
+
+// Slots returns the number of vectors.
+func (v Vectors) Slots() int { return len(v.Data) / v.Dim }
+
+// Row returns slot s.
+func (v Vectors) Row(s uint32) []float32 {
+	o := int(s) * v.Dim
+	return v.Data[o : o+v.Dim : o+v.Dim]
+}
+
+// Params tunes one search.
+type Params struct {
+	K int
+	// MaxDist drops results whose rank distance is larger (a score threshold); NoLimit for none.
+	MaxDist float32
+	// Accept, if set, must approve a slot before it enters the results (deleted points, filters).
+	// It is only called for slots good enough to enter the current top K.
+	Accept func(slot uint32) bool
+	// Candidates, if set, restricts the search to these slots; when they are few the scan visits
+	// only them.
+	Candidates filter.Bitmap
+}
+
+// NoLimit is the MaxDist that admits every distance.
+var NoLimit = float32(math.Inf(1))
+
+// block is how many vectors one batch-kernel call scores in the single-query scan: big enough to
+// amortise the call, small enough that the scores stay in L1 (BenchmarkSearch chose it).
+const block = 256
+
+// sparseFraction: when candidates are fewer than 1/sparseFraction of the slots, visit only them.
+const sparseFraction = 16
+
+var scratch = sync.Pool{New: func() any { b := make([]float32, block); return &b }}
+
+func kernels(m Metric) (pair func(a, b []float32) float32, batch func(q, base, out []float32)) {
+	switch m {
+	case InnerProduct:
+		return distance.Dot, distance.DotBatch
+	case L2:
+		return distance.L2Sq, distance.L2SqBatch
+	case L1:
+		return distance.L1, distance.L1Batch
+	}
+	panic("BUG: flat: unknown metric")
+}
+
+func rank(m Metric, x float32) float32 {
+	if m == InnerProduct {
+		return -x
+	}
+	return x
+}
+
+// Search returns the K best slots for q, best first.
+func Search(v Vectors, m Metric, q []float32, p Params) []topk.Item {
+	if p.K <= 0 {
+		return nil
+	}
+	n := v.Slots()
+	h := topk.New(p.K)
+	pair, batch := kernels(m)
+	if p.Candidates != nil && p.Candidates.Count()*sparseFraction < n {
+		for s, ok := p.Candidates.Next(0); ok && int(s) < n; s, ok = p.Candidates.Next(s + 1) {
+			d := rank(m, pair(q, v.Row(s)))
+			if d > p.MaxDist || h.Full() && d >= h.Bound() || p.Accept != nil && !p.Accept(s) {
+				continue
+			}
+			h.Push(d, s)
+		}
+		return h.Sorted()
+	}
+	bufp := scratch.Get().(*[]float32)
+	defer scratch.Put(bufp)
+	buf := *bufp
+	for b0 := 0; b0 < n; b0 += block {
+		cnt := min(block, n-b0)
+		batch(q, v.Data[b0*v.Dim:(b0+cnt)*v.Dim], buf[:cnt])
+		for i, x := range buf[:cnt] {
+			d := rank(m, x)
+			if d > p.MaxDist || h.Full() && d >= h.Bound() {
+				continue
+			}
+			s := uint32(b0 + i)
+			if p.Candidates != nil && !p.Candidates.Get(s) || p.Accept != nil && !p.Accept(s) {
+				continue
+			}
+			h.Push(d, s)
+		}
+	}
+	return h.Sorted()
+}
+
+// tileBytes is the size of the base tile kept hot in cache while every query group of a worker is
+// scored against it (BenchmarkSearchBatch chose it).
+const tileBytes = 256 << 10
+
+// SearchBatch answers many unfiltered queries, reading each tile of the base once per four
+// queries, on up to workers goroutines (0 means GOMAXPROCS). Accept works as in Params.
+func SearchBatch(v Vectors, m Metric, qs [][]float32, k int, accept func(uint32) bool, workers int) [][]topk.Item {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	out := make([][]topk.Item, len(qs))
+	if m == L1 || len(qs) < 4 {
+		parallel(len(qs), workers, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				out[i] = Search(v, m, qs[i], Params{K: k, MaxDist: NoLimit, Accept: accept})
+			}
+		})
+		return out
+	}
+	quads := (len(qs) + 3) / 4
+	parallel(quads, workers, func(lo, hi int) {
+		lo, hi = lo*4, min(hi*4, len(qs))
+		copy(out[lo:hi], searchTiled(v, m, qs[lo:hi], k, accept))
+	})
+	return out
+}
+
+// parallel splits [0, n) into up to workers contiguous chunks and runs fn on each concurrently.
+func parallel(n, workers int, fn func(lo, hi int)) {
+	workers = max(1, min(workers, n))
+	per := (n + workers - 1) / workers
+	var wg sync.WaitGroup
+	for lo := 0; lo < n; lo += per {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			fn(lo, hi)
+		}(lo, min(lo+per, n))
+	}
+	wg.Wait()
+}
+
+func searchTiled(v Vectors, m Metric, qs [][]float32, k int, accept func(uint32) bool) [][]topk.Item {
+	n := v.Slots()
+	tile := max(16, tileBytes/(4*v.Dim))
+	heaps := make([]*topk.Heap, len(qs))
+	for i := range heaps {
+		heaps[i] = topk.New(k)
+	}
+	var outs [4][]float32
+	for i := range outs {
+		outs[i] = make([]float32, tile)
+	}
+	batch4 := distance.DotBatch4
+	if m == L2 {
+		batch4 = distance.L2SqBatch4
+	}
+	for b0 := 0; b0 < n; b0 += tile {
+		cnt := min(tile, n-b0)
+		base := v.Data[b0*v.Dim : (b0+cnt)*v.Dim]
+		for g := 0; g < len(qs); g += 4 {
+			var q [4][]float32
+			for j := range q {
+				q[j] = qs[min(g+j, len(qs)-1)] // a short last group repeats its last query
+			}
+			batch4(q[0], q[1], q[2], q[3], base, outs[0][:cnt], outs[1][:cnt], outs[2][:cnt], outs[3][:cnt])
+			for j := 0; j < 4 && g+j < len(qs); j++ {
+				h := heaps[g+j]
+				for i, x := range outs[j][:cnt] {
+					d := rank(m, x)
+					if h.Full() && d >= h.Bound() {
+						continue
+					}
+					if s := uint32(b0 + i); accept == nil || accept(s) {
+						h.Push(d, s)
+					}
+				}
+			}
+		}
+	}
+	res := make([][]topk.Item, len(qs))
+	for i, h := range heaps {
+		res[i] = h.Sorted()
+	}
+	return res
+}
