@@ -31,10 +31,11 @@ var bandwidthSink atomic.Uint64
 //
 // Why one load per line: a scalar loop that loads all eight words of each
 // line fills the core's load buffer with eight entries per outstanding
-// miss, so fewer lines are in flight and it measured 9-10 GB/s on the
-// development machine (Xeon with AVX-512, one thread), where a C loop of
-// 64-byte AVX-512 loads reached 14.7 GB/s. One scalar load per line
-// reached 13.7-13.9 GB/s, close to the SIMD loop, in pure Go.
+// miss, so fewer lines are in flight: on the development machine (2-core
+// Xeon VM with AVX-512, one thread, 1 GiB) it measured 9-10 GB/s where a C
+// loop of 64-byte AVX-512 loads reached 14.6-14.8 GB/s, and one scalar load
+// per line reached 14.5-14.7 GB/s (BenchmarkStreamKernels compares the
+// two Go kernels).
 //
 // threads < 1 counts as 1; bytes is rounded down to whole cache lines per
 // thread, with at least one line each. The call takes about
