@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/needlevdb/needle/internal/filter"
 	"github.com/needlevdb/needle/internal/pointid"
@@ -54,6 +55,9 @@ func (v *Vector) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &f); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
+			if strings.HasPrefix(te.Value, "number") {
+				return fmt.Errorf("vector value %s is out of float32 range", strings.TrimPrefix(te.Value, "number "))
+			}
 			return fmt.Errorf("vector must be an array of numbers, got %s", te.Value)
 		}
 		return fmt.Errorf("vector: %v", err)

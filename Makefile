@@ -1,0 +1,51 @@
+# Needle: the commands a developer and CI use. `make test` is what CI runs.
+GO        ?= go
+BIN       ?= bin/needle
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+DATA      ?= ./needle-data
+FUZZTIME  ?= 20s
+
+.PHONY: build run test vet fmt-check unit purego generate-check compat fuzz bench clean
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/needle
+
+## run: start the server on 127.0.0.1:6333 with data in ./needle-data
+run:
+	$(GO) run ./cmd/needle serve --data-dir $(DATA)
+
+## test: everything CI checks (vet, gofmt, race tests, purego kernels, generated code, client compatibility)
+test: vet fmt-check unit purego generate-check compat
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+unit:
+	$(GO) test -race -timeout 10m ./...
+
+purego:
+	$(GO) test -tags purego -timeout 5m ./internal/distance ./internal/index/... ./internal/collection
+
+generate-check:
+	./internal/distance/_asm/check_generated.sh
+
+compat:
+	./compat/run.sh
+
+## fuzz: run every fuzz target for FUZZTIME each
+fuzz:
+	@set -e; for spec in $$(grep -rl --include='*_test.go' '^func Fuzz' internal | xargs -n1 dirname | sort -u); do \
+	  for f in $$(grep -h '^func Fuzz' $$spec/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
+	    echo "== $$spec $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./$$spec; \
+	  done; done
+
+## bench: micro-benchmarks beside the code (results go to BENCHMARKS.md by hand, with the machine)
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1s ./internal/distance ./internal/index/... ./internal/topk ./internal/wal
+
+clean:
+	rm -rf bin
