@@ -79,18 +79,19 @@ func (f *Filter) eval(id pointid.ID, p map[string]any) bool {
 }
 
 // MarshalJSON returns the JSON the filter was parsed from (compacted), or {} for a zero Filter.
-func (f *Filter) MarshalJSON() ([]byte, error) {
-	if f == nil {
-		return []byte("null"), nil
-	}
+// (A value receiver, so that a Filter held by value in a struct marshals too.)
+func (f Filter) MarshalJSON() ([]byte, error) {
 	if len(f.raw) == 0 {
 		return []byte("{}"), nil
 	}
 	return append([]byte(nil), f.raw...), nil
 }
 
-// String returns the filter's JSON.
+// String returns the filter's JSON ("null" for a nil filter).
 func (f *Filter) String() string {
+	if f == nil {
+		return "null"
+	}
 	b, _ := f.MarshalJSON()
 	return string(b)
 }

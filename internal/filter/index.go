@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 
@@ -44,6 +45,9 @@ func ParseSchema(raw json.RawMessage) (Schema, error) {
 	var v any
 	if err := dec.Decode(&v); err != nil {
 		return "", invalidf("field_schema", "invalid JSON: "+jsonErr(err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return "", invalidf("field_schema", "invalid JSON: unexpected data after the schema")
 	}
 	switch x := v.(type) {
 	case string:
@@ -114,8 +118,9 @@ type Index interface {
 	candidates(c *fieldCond, dst Bitmap) bool
 }
 
-// NewIndex returns an empty index of the given schema for field (a key path, see ValidateKey).
-// It panics if s is not one of the Schema constants; validate input with ParseSchema.
+// NewIndex returns an empty index of the given schema for field, a key path (see ValidateKey; an
+// invalid one is indexed as a literal top-level key). Conditions use the index when their key is
+// spelled exactly as field. It panics if s is not one of the Schema constants; validate input with ParseSchema.
 func NewIndex(field string, s Schema) Index {
 	p, err := parsePath(field)
 	if err != nil {

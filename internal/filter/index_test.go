@@ -374,3 +374,9 @@ func TestBitmap(t *testing.T) {
 		t.Error("negative size")
 	}
 }
+
+func TestParseSchemaTrailing(t *testing.T) {
+	if _, err := ParseSchema(json.RawMessage(`"keyword" "x"`)); err == nil {
+		t.Error("trailing data accepted")
+	}
+}

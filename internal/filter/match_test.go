@@ -251,3 +251,17 @@ func TestMarshalJSON(t *testing.T) {
 		t.Errorf("zero String() = %s", got)
 	}
 }
+
+func TestMarshalByValue(t *testing.T) {
+	type req struct {
+		F Filter  `json:"f"`
+		P *Filter `json:"p"`
+	}
+	r := req{F: *mustParse(t, `{"must": {"is_null": {"key": "a"}}}`)}
+	if got := jsonOf(t, r); got != `{"f":{"must":{"is_null":{"key":"a"}}},"p":null}` {
+		t.Errorf("marshal = %s", got)
+	}
+	if (*Filter)(nil).String() != "null" {
+		t.Error("nil String")
+	}
+}
