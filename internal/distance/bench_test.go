@@ -54,7 +54,7 @@ func vec(n int, seed uint64) []float32 {
 // operation of flops floating-point operations over bytes of base.
 func report(b *testing.B, flops, bytes float64) {
 	sec := b.Elapsed().Seconds() / float64(b.N)
-	if p := peak(); p > 0 {
+	if p := peak(); p > 0 && flops > 0 {
 		b.ReportMetric(flops/sec/p, "peak_frac")
 	}
 	if bytes > 0 {
@@ -100,12 +100,15 @@ func BenchmarkDotImpl(b *testing.B) {
 	}
 }
 
-// batchSizes are an in-cache base (~512 KiB, fits L2) and a large one
-// (192 MiB, far beyond L3) that measures memory bandwidth.
+// batchSizes are in-cache bases (~512 KiB, in L2) and a large one (1 GiB,
+// beyond the last-level cache) whose scan runs at memory bandwidth; compare
+// it with BenchmarkStreamPeer.
 var batchSizes = []struct{ d, n int }{
 	{128, 1024}, {768, 170}, {1536, 85},
-	{768, 65536},
+	{768, bigN},
 }
+
+const bigN = 1 << 30 / (4 * 768)
 
 var (
 	bigBaseOnce sync.Once
@@ -116,7 +119,7 @@ func baseFor(d, n int) []float32 {
 	if d*n < 1<<20 {
 		return vec(d*n, 3)
 	}
-	bigBaseOnce.Do(func() { bigBase = vec(768*65536, 3) })
+	bigBaseOnce.Do(func() { bigBase = vec(768*bigN, 3) })
 	return bigBase[:d*n]
 }
 
@@ -158,6 +161,31 @@ func benchBatch4(b *testing.B, f batch4Func, flopsPerElem int) {
 
 func BenchmarkDotBatch4(b *testing.B)  { benchBatch4(b, DotBatch4, 2) }
 func BenchmarkL2SqBatch4(b *testing.B) { benchBatch4(b, L2SqBatch4, 3) }
+
+// BenchmarkStreamPeer is the memory-bandwidth peer of the large batch
+// benchmarks: it streams the same 1 GiB base, loading one word per 64-byte
+// line (memory moves whole lines) into 8 independent sums, and reports
+// GB/s. A batch kernel running at this rate is memory-bound.
+func BenchmarkStreamPeer(b *testing.B) {
+	base := baseFor(768, bigN)
+	b.SetBytes(int64(4 * len(base)))
+	for b.Loop() {
+		var s [8]float32
+		for i := 0; i+128 <= len(base); i += 128 {
+			v := base[i : i+128 : i+128]
+			s[0] += v[0]
+			s[1] += v[16]
+			s[2] += v[32]
+			s[3] += v[48]
+			s[4] += v[64]
+			s[5] += v[80]
+			s[6] += v[96]
+			s[7] += v[112]
+		}
+		sink = s[0] + s[1] + s[2] + s[3] + s[4] + s[5] + s[6] + s[7]
+	}
+	report(b, 0, float64(4*len(base)))
+}
 
 // BenchmarkFMAPeak reports the measured peak itself, in GFLOP/s.
 func BenchmarkFMAPeak(b *testing.B) {

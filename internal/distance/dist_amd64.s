@@ -909,7 +909,7 @@ end:
 	RET
 
 // func dotBatch4AVX512(q0 []float32, q1 []float32, q2 []float32, q3 []float32, base []float32, out0 []float32, out1 []float32, out2 []float32, out3 []float32)
-// Requires: AVX, AVX512F, AVX512VL, BMI2
+// Requires: AVX, AVX512F, AVX512VL, BMI2, MMX+
 TEXT ·dotBatch4AVX512(SB), NOSPLIT, $0-216
 	MOVQ  q0_base+0(FP), AX
 	MOVQ  q1_base+24(FP), CX
@@ -931,6 +931,8 @@ pair:
 	JA     single
 	LEAQ   (DI)(SI*4), R10
 	MOVQ   SI, R12
+	LEAQ   (R10)(SI*4), R13
+	LEAQ   (R13)(SI*4), R14
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -980,6 +982,10 @@ pairloop:
 	VMOVUPS     64(BX)(R11*1), Z18
 	VFMADD231PS Z18, Z16, Z7
 	VFMADD231PS Z18, Z17, Z15
+	PREFETCHT0  (R13)(R11*1)
+	PREFETCHT0  64(R13)(R11*1)
+	PREFETCHT0  (R14)(R11*1)
+	PREFETCHT0  64(R14)(R11*1)
 	ADDQ        $0x00000080, R11
 	SUBQ        $0x00000020, R12
 	JMP         pairloop
@@ -1182,7 +1188,7 @@ end:
 	RET
 
 // func l2SqBatch4AVX512(q0 []float32, q1 []float32, q2 []float32, q3 []float32, base []float32, out0 []float32, out1 []float32, out2 []float32, out3 []float32)
-// Requires: AVX, AVX512F, AVX512VL, BMI2
+// Requires: AVX, AVX512F, AVX512VL, BMI2, MMX+
 TEXT ·l2SqBatch4AVX512(SB), NOSPLIT, $0-216
 	MOVQ  q0_base+0(FP), AX
 	MOVQ  q1_base+24(FP), CX
@@ -1204,6 +1210,8 @@ pair:
 	JA     single
 	LEAQ   (DI)(SI*4), R10
 	MOVQ   SI, R12
+	LEAQ   (R10)(SI*4), R13
+	LEAQ   (R13)(SI*4), R14
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -1269,6 +1277,10 @@ pairloop:
 	VFMADD231PS Z16, Z16, Z7
 	VSUBPS      Z18, Z17, Z16
 	VFMADD231PS Z16, Z16, Z15
+	PREFETCHT0  (R13)(R11*1)
+	PREFETCHT0  64(R13)(R11*1)
+	PREFETCHT0  (R14)(R11*1)
+	PREFETCHT0  64(R14)(R11*1)
 	ADDQ        $0x00000080, R11
 	SUBQ        $0x00000020, R12
 	JMP         pairloop
@@ -2432,7 +2444,7 @@ end:
 	RET
 
 // func dotBatch4AVX2(q0 []float32, q1 []float32, q2 []float32, q3 []float32, base []float32, out0 []float32, out1 []float32, out2 []float32, out3 []float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·dotBatch4AVX2(SB), NOSPLIT, $0-216
 	MOVQ    q0_base+0(FP), AX
 	MOVQ    q1_base+24(FP), CX
@@ -2455,6 +2467,8 @@ pair:
 	JA     single
 	LEAQ   (DI)(SI*4), R10
 	MOVQ   SI, R12
+	LEAQ   (R10)(SI*4), R13
+	LEAQ   (R13)(SI*4), R14
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
@@ -2482,6 +2496,8 @@ pairloop:
 	VMOVUPS     (BX)(R11*1), Y11
 	VFMADD231PS Y11, Y9, Y4
 	VFMADD231PS Y11, Y10, Y8
+	PREFETCHT0  (R13)(R11*1)
+	PREFETCHT0  (R14)(R11*1)
 	ADDQ        $0x00000020, R11
 	SUBQ        $0x00000008, R12
 	JMP         pairloop
@@ -2632,7 +2648,7 @@ end:
 	RET
 
 // func l2SqBatch4AVX2(q0 []float32, q1 []float32, q2 []float32, q3 []float32, base []float32, out0 []float32, out1 []float32, out2 []float32, out3 []float32)
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·l2SqBatch4AVX2(SB), NOSPLIT, $0-216
 	MOVQ    q0_base+0(FP), AX
 	MOVQ    q1_base+24(FP), CX
@@ -2655,6 +2671,8 @@ pair:
 	JA     single
 	LEAQ   (DI)(SI*4), R10
 	MOVQ   SI, R12
+	LEAQ   (R10)(SI*4), R13
+	LEAQ   (R13)(SI*4), R14
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
@@ -2690,6 +2708,8 @@ pairloop:
 	VFMADD231PS Y9, Y9, Y4
 	VSUBPS      Y11, Y10, Y9
 	VFMADD231PS Y9, Y9, Y8
+	PREFETCHT0  (R13)(R11*1)
+	PREFETCHT0  (R14)(R11*1)
 	ADDQ        $0x00000020, R11
 	SUBQ        $0x00000008, R12
 	JMP         pairloop

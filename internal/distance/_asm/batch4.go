@@ -58,7 +58,11 @@ func genBatch4(s *isa, k kind) {
 	LEAQ(Mem{Base: bp, Index: d, Scale: 4}, b2)
 	i, n := GP64(), GP64()
 	MOVQ(d, n)
-	sums := block4(s, k, []reg.GPVirtual{bp, b2}, qs, i, n, pairChunks(s), "pair")
+	// Prefetch the next pair while scoring this one (see block4).
+	p0, p1 := GP64(), GP64()
+	LEAQ(Mem{Base: b2, Index: d, Scale: 4}, p0)
+	LEAQ(Mem{Base: p0, Index: d, Scale: 4}, p1)
+	sums := block4(s, k, []reg.GPVirtual{bp, b2}, qs, i, n, pairChunks(s), "pair", []reg.GPVirtual{p0, p1})
 	LEAQ(Mem{Base: b2, Index: d, Scale: 4}, bp)
 	store4(s, s.hsum4(sums[0]), j, 0)
 	store4(s, s.hsum4(sums[1]), j, 1)
@@ -71,7 +75,7 @@ func genBatch4(s *isa, k kind) {
 	JAE(LabelRef("end"))
 	i1, n1 := GP64(), GP64()
 	MOVQ(d, n1)
-	sums = block4(s, k, []reg.GPVirtual{bp}, qs, i1, n1, singleChunks, "single")
+	sums = block4(s, k, []reg.GPVirtual{bp}, qs, i1, n1, singleChunks, "single", nil)
 	store4(s, s.hsum4(sums[0]), j, 0)
 
 	Label("end")
@@ -83,7 +87,17 @@ func genBatch4(s *isa, k kind) {
 // vectors against the four queries, with chunks vectors per base vector
 // per loop iteration and a masked tail, and returns one accumulator per
 // base vector and query. i is the byte offset into all vectors.
-func block4(s *isa, k kind, bases []reg.GPVirtual, qs [4]reg.GPVirtual, i, n reg.GPVirtual, chunks int, p string) [][4]reg.VecVirtual {
+//
+// The main loop also prefetches (PREFETCHT0, which never faults) the lines
+// at offset i of the vectors that prefetch points to: the next pair of base
+// vectors, a pair's scoring time ahead. Four queries per base vector make
+// the scan slower per byte than a one-query scan, and the hardware
+// prefetcher alone then kept too few lines in flight: on a 1 GiB base
+// (d=768, 2-core Xeon VM with AVX-512) this lifted Batch4 from 10.6 to 12.3
+// GB/s (dot) and 9.3 to 11.7 GB/s (L2Sq), against 14.8 GB/s for a plain
+// stream, at no measurable cost in cache. The one-query kernels gained
+// nothing from it (see batchPrefetch).
+func block4(s *isa, k kind, bases []reg.GPVirtual, qs [4]reg.GPVirtual, i, n reg.GPVirtual, chunks int, p string, prefetch []reg.GPVirtual) [][4]reg.VecVirtual {
 	vb := s.vecBytes()
 	acc := make([][4][]reg.VecVirtual, len(bases)) // [base][query][chunk]
 	for v := range acc {
@@ -132,6 +146,11 @@ func block4(s *isa, k kind, bases []reg.GPVirtual, qs [4]reg.GPVirtual, i, n reg
 	JB(LabelRef(p + "rest"))
 	for c := 0; c < chunks; c++ {
 		step(c*vb, c, false)
+	}
+	for _, r := range prefetch {
+		for off := 0; off < chunks*vb; off += 64 {
+			PREFETCHT0(Mem{Base: r, Index: i, Scale: 1, Disp: off})
+		}
 	}
 	ADDQ(U32(chunks*vb), i)
 	SUBQ(U32(chunks*s.lanes), n)

@@ -33,9 +33,9 @@ type isa struct {
 // vector each per loop iteration. A pair kernel loads two vectors per FMA,
 // so it is bound at about one FMA per cycle by the load ports; 4 chains
 // just cover the 4-cycle FMA latency there, 8 leave slack. Chosen by an
-// interleaved A/B (min of 40 runs, dims 128..3072, Xeon with AVX-512, see
-// BENCHMARKS.md): 8 was 3-5% faster at dims >= 768 and 3% slower at 128
-// with AVX-512, and up to 10% faster with AVX2.
+// interleaved A/B (min of 40 runs, dims 128..3072, 2-core Xeon VM with
+// AVX-512; internal/distance/BENCHMARKS.md): 8 was 3-5% faster at dims >=
+// 768 and 3% slower at 128 with AVX-512, and up to 10% faster with AVX2.
 const (
 	unrollAVX512 = 8
 	unrollAVX2   = 8
