@@ -83,3 +83,16 @@ func BenchmarkCandidates(b *testing.B) {
 		f.Candidates(ix, n)
 	}
 }
+
+// BenchmarkNumericIndexAdd loads distinct float keys, exercising the pending-list merges.
+func BenchmarkNumericIndexAdd(b *testing.B) {
+	p := map[string]any{"v": nil}
+	b.ReportAllocs()
+	for b.Loop() {
+		x := NewIndex("v", SchemaFloat)
+		for s := 0; s < 100_000; s++ {
+			p["v"] = float64((s*7919)%100_003) / 3
+			x.Add(uint32(s), p)
+		}
+	}
+}

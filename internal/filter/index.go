@@ -108,7 +108,8 @@ type Index interface {
 	// that was added under slot (a different payload leaves stale entries: harmless for
 	// correctness, since candidates are only a superset, but wasteful).
 	Remove(slot uint32, payload map[string]any)
-	// Points returns the number of slots added with at least one indexable value, minus those removed.
+	// Points returns the number of slots holding at least one indexed value, counting Add and
+	// Remove calls whose payload had one (so it assumes they are paired, as the collection does).
 	Points() int
 	// Values returns the number of distinct indexed values.
 	Values() int

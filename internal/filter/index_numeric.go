@@ -96,22 +96,22 @@ func (x *numericIndex) pendingLimit() int {
 	return max(256, int(math.Sqrt(float64(len(x.keys)))))
 }
 
+// merge sorts pending into keys, in place from the back (no new allocation once keys has grown).
 func (x *numericIndex) merge() {
 	slices.Sort(x.pending)
-	merged := make([]float64, 0, len(x.keys)+len(x.pending))
-	i, j := 0, 0
-	for i < len(x.keys) && j < len(x.pending) {
-		if x.keys[i] <= x.pending[j] {
-			merged = append(merged, x.keys[i])
-			i++
+	n, m := len(x.keys), len(x.pending)
+	x.keys = slices.Grow(x.keys, m)[:n+m]
+	i, j := n-1, m-1
+	for k := n + m - 1; j >= 0; k-- {
+		if i >= 0 && x.keys[i] > x.pending[j] {
+			x.keys[k] = x.keys[i]
+			i--
 		} else {
-			merged = append(merged, x.pending[j])
-			j++
+			x.keys[k] = x.pending[j]
+			j--
 		}
 	}
-	merged = append(merged, x.keys[i:]...)
-	merged = append(merged, x.pending[j:]...)
-	x.keys, x.pending = merged, x.pending[:0]
+	x.pending = x.pending[:0]
 }
 
 func (x *numericIndex) compact() {

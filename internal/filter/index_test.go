@@ -380,3 +380,18 @@ func TestParseSchemaTrailing(t *testing.T) {
 		t.Error("trailing data accepted")
 	}
 }
+
+func TestPostingsStaySparseWhenSpread(t *testing.T) {
+	var p postings
+	for i := uint32(0); i < 5000; i++ {
+		p.add(i * 1000)
+	}
+	if p.bits != nil || p.n != 5000 {
+		t.Errorf("spread postings went dense (n %d)", p.n)
+	}
+	dst := NewBitmap(5000 * 1000)
+	p.orInto(dst)
+	if dst.Count() != 5000 {
+		t.Errorf("count %d", dst.Count())
+	}
+}

@@ -2,7 +2,8 @@ package filter
 
 import "sort"
 
-// postings is the set of slots holding one indexed value. Small sets are a sorted slice; sets that
+// postings is the set of slots holding one indexed value. Slots are dense offsets (0..n-1 for a
+// collection segment of n points), which is what keeps the bitmap form small. Small sets are a sorted slice; sets that
 // grow past denseAt become a bitmap (so removing one slot from a value held by a million points is
 // O(1), not a million-element copy) and go back to a slice below sparseAt.
 type postings struct {
@@ -38,7 +39,7 @@ func (p *postings) add(slot uint32) bool {
 	copy(p.list[i+1:], p.list[i:])
 	p.list[i] = slot
 	p.n++
-	if p.n > denseAt {
+	if p.n > denseAt && int(p.list[len(p.list)-1]) <= p.n*64 { // the bitmap is at most twice the list's size
 		p.bits = NewBitmap(int(p.list[len(p.list)-1]) + 1)
 		for _, s := range p.list {
 			p.bits.Set(s)
