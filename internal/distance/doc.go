@@ -17,8 +17,10 @@
 // On amd64 the kernels are assembly generated with avo from the generator
 // in _asm/ (a separate module, never a dependency of the binary) into
 // dist_amd64.s and dist_amd64_stubs.go. There are two sets: AVX-512
-// (AVX512F+VL and BMI2; 16 lanes, 4 accumulators, opmask-masked tails) and
-// AVX2+FMA (8 lanes, 4 accumulators, VMASKMOVPS tails). The best set the
+// (AVX512F+VL and BMI2; 16 lanes, opmask-masked tails) and AVX2+FMA (8
+// lanes, VMASKMOVPS tails), each with 8 independent accumulators in the
+// one-query kernels and 16 (AVX-512) or 8 (AVX2) in the four-query ones,
+// which score two base vectors per pass and prefetch ahead. The best set the
 // CPU supports is chosen once at package initialisation with
 // golang.org/x/sys/cpu; Impl reports which. On other architectures, and
 // with the purego build tag, the pure-Go kernels of dist_generic.go are

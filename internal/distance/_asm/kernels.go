@@ -50,7 +50,8 @@ func (k kind) accumulate(s *isa, x reg.VecVirtual, y Op, acc reg.VecVirtual, clo
 // loop. The remainder after the loop is handled as up to len(acc)-1 full
 // vectors, then one masked vector (s.setTail must have run with the same
 // n). If advance is set, xp and yp are left pointing just past the
-// vectors; n is consumed either way.
+// vectors; n is consumed either way. If prefetch > 0, the unrolled loop
+// prefetches y that many bytes ahead.
 func body(s *isa, k kind, xp, yp, n reg.GPVirtual, acc []reg.VecVirtual, advance bool, prefetch int) {
 	vb := s.vecBytes()
 	u := len(acc)
