@@ -27,6 +27,7 @@ const usage = `needle: a Qdrant-compatible vector search engine in one binary.
 
 Usage:
   needle serve [flags]     start the server (needle serve -h lists the flags)
+  needle bench ann ...     exact-search benchmark on .npy/.fvecs datasets (needle bench lists flags)
   needle version           print the version
 
 `
@@ -43,6 +44,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		return serve(args[1:], stderr)
+	case "bench":
+		return benchCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "needle %s (Qdrant API %s, kernels %s)\n", version, server.QdrantVersion, distance.Impl())
 		return 0
