@@ -372,3 +372,22 @@ func FuzzKernels(f *testing.F) {
 		}
 	})
 }
+
+// TestNoAllocs checks that the kernels neither allocate nor make their
+// arguments escape: the local slices below stay on the stack only if the
+// compiler can prove that (the dispatch switch exists for this).
+func TestNoAllocs(t *testing.T) {
+	allocs := testing.AllocsPerRun(100, func() {
+		var q, base, out [64]float32
+		sink = Dot(q[:], base[:]) + L2Sq(q[:], base[:]) + L1(q[:], base[:]) + Norm(q[:])
+		Normalize(q[:])
+		DotBatch(q[:8], base[:], out[:8])
+		L2SqBatch(q[:8], base[:], out[:8])
+		L1Batch(q[:8], base[:], out[:8])
+		DotBatch4(q[:8], q[8:16], q[16:24], q[24:32], base[:], out[:8], out[8:16], out[16:24], out[24:32])
+		L2SqBatch4(q[:8], q[8:16], q[16:24], q[24:32], base[:], out[:8], out[8:16], out[16:24], out[24:32])
+	})
+	if allocs != 0 {
+		t.Errorf("kernels allocate %v times per run, want 0", allocs)
+	}
+}
