@@ -54,4 +54,3 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	return 0
 }
-

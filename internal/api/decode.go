@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
-	"strings"
 
 	"github.com/needlevdb/needle/internal/filter"
 	"github.com/needlevdb/needle/internal/pointid"
@@ -51,21 +49,9 @@ type Vector []float32
 
 // UnmarshalJSON decodes an array of numbers.
 func (v *Vector) UnmarshalJSON(b []byte) error {
-	var f []float32
-	if err := json.Unmarshal(b, &f); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			if strings.HasPrefix(te.Value, "number") {
-				return fmt.Errorf("vector value %s is out of float32 range", strings.TrimPrefix(te.Value, "number "))
-			}
-			return fmt.Errorf("vector must be an array of numbers, got %s", te.Value)
-		}
-		return fmt.Errorf("vector: %v", err)
-	}
-	for i, x := range f {
-		if math.IsInf(float64(x), 0) || math.IsNaN(float64(x)) {
-			return fmt.Errorf("vector has a non-finite value at position %d (out of float32 range)", i)
-		}
+	f, err := parseFloats(b)
+	if err != nil {
+		return err
 	}
 	*v = f
 	return nil

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"testing"
 )
 
@@ -62,6 +63,35 @@ func FuzzQueryRequest(f *testing.F) {
 		}
 		if target.Vector != nil && target.ID != nil {
 			t.Fatal("target is both a vector and an id")
+		}
+	})
+}
+
+// FuzzParseFloats: the hand-written vector parser agrees with encoding/json on valid arrays.
+func FuzzParseFloats(f *testing.F) {
+	for _, s := range []string{`[1,2,3]`, `[ -0.5 , 1e-3,2E+2 ]`, `[]`, `[1e39]`, `[1,"a"]`, `[1,[2]]`, `[0.1234567890123]`, `[-0]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var want []float32
+		werr := json.Unmarshal(b, &want)
+		if !json.Valid(b) {
+			return // encoding/json validates before our parser ever sees the bytes
+		}
+		got, gerr := parseFloats(b)
+		if (werr == nil) != (gerr == nil) {
+			t.Fatalf("%q: encoding/json err %v, parseFloats err %v", b, werr, gerr)
+		}
+		if werr != nil {
+			return
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%q: %d values, want %d", b, len(got), len(want))
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("%q: value %d = %v, want %v", b, i, got[i], want[i])
+			}
 		}
 	})
 }
