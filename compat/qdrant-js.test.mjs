@@ -33,6 +33,8 @@ for (let i = 0; i < N; i++) {
       price: Math.round(rand() * 10000) / 100,
       tags: ['a' + (i % 5), 'b' + (i % 11)],
       meta: { rank: i % 13 },
+      items: Array.from({ length: (i % 3) + 1 }, (_, k) => ({ c: (i + k) % 4, d: (i + 2 * k) % 3 === 0 ? 'x' : 'y' })),
+      note: i % 10 === 0 ? null : 'n' + (i % 4),
     },
   });
 }
@@ -43,6 +45,18 @@ for (let i = 0; i < EN; i++) {
     payload: { kind: i % 2 === 0 ? 'int' : 'uuid', bucket: i % 4 },
   });
 }
+// Named vectors; "text" and "image" are the names people actually use.
+const NV = 'compat_js_named';
+const NV_TEXT = 8;
+const NV_IMAGE = 4;
+const nvText = new Map(); // id -> {vector, payload}
+const nvImage = new Map();
+function addNamed(id) {
+  const payload = { shard: id % 3 };
+  nvText.set(id, { vector: randomVector(rand, NV_TEXT), payload });
+  nvImage.set(id, { vector: randomVector(rand, NV_IMAGE), payload });
+}
+for (let i = 0; i < 200; i++) addNamed(i);
 const queries = Array.from({ length: 8 }, () => randomVector(rand, DIM));
 const equeries = Array.from({ length: 4 }, () => randomVector(rand, EDIM));
 
@@ -105,6 +119,44 @@ const FILTERS = [
       (p.price < 30 || p.group === 6),
   },
   {
+    name: 'is_null',
+    filter: { must: [{ is_null: { key: 'note' } }] },
+    pred: (p) => p.note === null,
+  },
+  {
+    name: 'values_count',
+    filter: { must: [{ key: 'items', values_count: { gte: 2 } }] },
+    pred: (p) => Array.isArray(p.items) && p.items.length >= 2,
+  },
+  {
+    name: 'array of objects: items[].c',
+    filter: { must: [{ key: 'items[].c', match: { value: 2 } }] },
+    pred: (p) => Array.isArray(p.items) && p.items.some((it) => it.c === 2),
+  },
+  {
+    name: 'nested (same element)',
+    filter: {
+      must: [{
+        nested: { key: 'items', filter: { must: [{ key: 'c', match: { value: 3 } }, { key: 'd', match: { value: 'x' } }] } },
+      }],
+    },
+    pred: (p) => Array.isArray(p.items) && p.items.some((it) => it.c === 3 && it.d === 'x'),
+  },
+  {
+    name: 'min_should',
+    filter: {
+      min_should: {
+        conditions: [
+          { key: 'group', match: { value: 1 } },
+          { key: 'tag', match: { value: 't1' } },
+          { key: 'price', range: { lt: 50 } },
+        ],
+        min_count: 2,
+      },
+    },
+    pred: (p) => [p.group === 1, p.tag === 't1', p.price < 50].filter(Boolean).length >= 2,
+  },
+  {
     name: 'has_id',
     filter: { must: [{ has_id: [1, 5, 77, 500, 1999, 123456] }] },
     pred: (_p, id) => [1, 5, 77, 500, 1999].includes(id),
@@ -130,7 +182,7 @@ describe('Qdrant JS client against Needle', () => {
     // Let the constructor's version check settle.
     await client.versionInfo();
     await sleep(200);
-    for (const name of [COS, EUC]) {
+    for (const name of [COS, EUC, NV]) {
       if (await client.collectionExists(name).then((r) => r.exists)) await client.deleteCollection(name);
     }
   });
@@ -363,6 +415,151 @@ describe('Qdrant JS client against Needle', () => {
     }
   });
 
+  it('Euclid collection: score_threshold is an upper bound on the distance', async () => {
+    const bf = bruteForce(euc, equeries[1], 'Euclid');
+    const thr = (bf[9].score + bf[10].score) / 2; // between ranks 10 and 11
+    const res = await client.query(EUC, { query: equeries[1], limit: 50, score_threshold: thr });
+    assertMatchesBruteForce(res.points, bf.filter((c) => c.score <= thr), { limit: 50, metric: 'Euclid' });
+    assert.equal(res.points.length, 10);
+  });
+
+  it('query with only a filter returns matching points by ascending id', async () => {
+    const fc = FILTERS[0];
+    const res = await client.query(COS, { filter: fc.filter, limit: 20, with_payload: true });
+    const want = [...cos].filter(([id, p]) => fc.pred(p.payload, id)).map(([id]) => id).sort((a, b) => a - b).slice(0, 20);
+    assert.deepEqual(res.points.map((p) => p.id), want);
+    for (const p of res.points) checkPayload(p.payload, p.id, 'filter-only query');
+  });
+
+  it('query accepts search params (hnsw_ef, exact)', async () => {
+    for (const params of [{ hnsw_ef: 128 }, { exact: true }, { hnsw_ef: 16, exact: false, indexed_only: false }]) {
+      const res = await client.query(COS, { query: queries[5], limit: 10, params });
+      assertMatchesBruteForce(res.points, bruteForce(cos, queries[5], 'Cosine'),
+        { limit: 10, metric: 'Cosine', label: JSON.stringify(params) });
+    }
+  });
+
+  it('named vectors: create, batch upsert, getCollection', async () => {
+    assert.equal(await client.createCollection(NV, {
+      vectors: { text: { size: NV_TEXT, distance: 'Cosine' }, image: { size: NV_IMAGE, distance: 'Dot' } },
+    }), true);
+    const ids = [...nvText.keys()];
+    const res = await client.upsert(NV, {
+      batch: {
+        ids,
+        vectors: { text: ids.map((id) => nvText.get(id).vector), image: ids.map((id) => nvImage.get(id).vector) },
+        payloads: ids.map((id) => nvText.get(id).payload),
+      },
+    });
+    assert.equal(res.status, 'completed');
+    const info = await client.getCollection(NV);
+    assert.equal(info.points_count, ids.length);
+    assert.deepEqual(info.config.params.vectors, {
+      text: { size: NV_TEXT, distance: 'Cosine' }, image: { size: NV_IMAGE, distance: 'Dot' },
+    });
+  });
+
+  it('named vectors: list-form upsert with vectors named "text" and "image"', async () => {
+    // Qdrant reads {"text": [..], "image": [..]} as named dense vectors.
+    const ids = Array.from({ length: 20 }, (_, k) => 1000 + k);
+    const extra = new Map(ids.map((id) => [id, {
+      text: randomVector(rand, NV_TEXT), image: randomVector(rand, NV_IMAGE), payload: { shard: id % 3 },
+    }]));
+    const res = await client.upsert(NV, {
+      points: ids.map((id) => ({ id, vector: { text: extra.get(id).text, image: extra.get(id).image }, payload: extra.get(id).payload })),
+    });
+    assert.equal(res.status, 'completed');
+    for (const [id, e] of extra) {
+      nvText.set(id, { vector: e.text, payload: e.payload });
+      nvImage.set(id, { vector: e.image, payload: e.payload });
+    }
+    const got = await client.retrieve(NV, { ids, with_vector: true });
+    assert.equal(got.length, ids.length);
+    for (const p of got) {
+      assertVectorClose(p.vector.text, normalize(extra.get(p.id).text), `text of ${p.id}`);
+      assertVectorClose(p.vector.image, extra.get(p.id).image, `image of ${p.id}`);
+    }
+  });
+
+  it('named vectors: query with using (Cosine and Dot), by id, filtered', async () => {
+    const qt = randomVector(rand, NV_TEXT);
+    const qi = randomVector(rand, NV_IMAGE);
+    let res = await client.query(NV, { query: qt, using: 'text', limit: 10 });
+    assertMatchesBruteForce(res.points, bruteForce(nvText, qt, 'Cosine'), { limit: 10, metric: 'Cosine', label: 'text' });
+    res = await client.query(NV, { query: qi, using: 'image', limit: 10 });
+    assertMatchesBruteForce(res.points, bruteForce(nvImage, qi, 'Dot'), { limit: 10, metric: 'Dot', label: 'image' });
+    res = await client.query(NV, { query: 17, using: 'image', limit: 8 });
+    assertMatchesBruteForce(res.points, bruteForce(nvImage, nvImage.get(17).vector, 'Dot', { exclude: 17 }),
+      { limit: 8, metric: 'Dot', label: 'image by id' });
+    const filter = { must: [{ key: 'shard', match: { value: 2 } }] };
+    res = await client.query(NV, { query: { nearest: qt }, using: 'text', filter, limit: 12 });
+    assertMatchesBruteForce(res.points, bruteForce(nvText, qt, 'Cosine', { pred: (p) => p.shard === 2 }),
+      { limit: 12, metric: 'Cosine', label: 'text filtered' });
+    const batch = await client.queryBatch(NV, { searches: [{ query: qt, using: 'text', limit: 5 }, { query: qi, using: 'image', limit: 5 }] });
+    assertMatchesBruteForce(batch[0].points, bruteForce(nvText, qt, 'Cosine'), { limit: 5, metric: 'Cosine', label: 'batch text' });
+    assertMatchesBruteForce(batch[1].points, bruteForce(nvImage, qi, 'Dot'), { limit: 5, metric: 'Dot', label: 'batch image' });
+    await rejectsWithStatus(client.query(NV, { query: qt, limit: 3 }), 400, 'query without using on named vectors');
+  });
+
+  it('named vectors: an unknown vector name is a 400 (bad input)', async () => {
+    // Qdrant: 400 "Wrong input: Not existing vector name error: nope".
+    await rejectsWithStatus(client.query(NV, { query: randomVector(rand, NV_TEXT), using: 'nope', limit: 3 }), 400,
+      'query with an unknown vector name');
+    await rejectsWithStatus(client.upsert(NV, { batch: { ids: [5000], vectors: { nope: [randomVector(rand, NV_TEXT)] } } }), 400,
+      'upsert with an unknown vector name');
+  });
+
+  it('named vectors: with_vector selects vectors by name', async () => {
+    let [p] = await client.retrieve(NV, { ids: [3], with_vector: ['image'] });
+    assert.deepEqual(Object.keys(p.vector), ['image']);
+    assertVectorClose(p.vector.image, nvImage.get(3).vector, 'image');
+    [p] = await client.retrieve(NV, { ids: [3], with_vector: true });
+    assert.deepEqual(Object.keys(p.vector).sort(), ['image', 'text']);
+    assertVectorClose(p.vector.text, normalize(nvText.get(3).vector), 'text');
+    const res = await client.query(NV, { query: nvImage.get(4).vector, using: 'image', limit: 3, with_vector: ['text'] });
+    for (const r of res.points) {
+      assert.deepEqual(Object.keys(r.vector), ['text']);
+      assertVectorClose(r.vector.text, normalize(nvText.get(r.id).vector), `text of ${r.id}`);
+    }
+  });
+
+  it('payload round-trip of awkward JSON and payload selectors', async () => {
+    const payload = {
+      unicode: 'héllo wörld — 🌍 日本語',
+      empty: '',
+      nul: null,
+      yes: true,
+      no: false,
+      big: 9007199254740991,
+      neg: -42,
+      small: 1e-300,
+      frac: 0.1,
+      arr: [1, 'two', null, { three: [3] }],
+      emptyArr: [],
+      emptyObj: {},
+      deep: { a: { b: { c: { d: [{ e: 'f' }] } } } },
+    };
+    const v = randomVector(rand, DIM);
+    await client.upsert(COS, { points: [{ id: 31, vector: v, payload }] });
+    cos.set(31, { vector: v, payload: clone(payload) });
+    const [p] = await client.retrieve(COS, { ids: [31] });
+    checkPayload(p.payload, 31, 'round-trip');
+    const [inc] = await client.retrieve(COS, { ids: [31], with_payload: { include: ['unicode', 'deep.a.b'] } });
+    assert.deepEqual(inc.payload, { unicode: payload.unicode, deep: { a: { b: payload.deep.a.b } } });
+    const [exc] = await client.retrieve(COS, { ids: [31], with_payload: { exclude: ['deep', 'arr', 'big'] } });
+    const want = clone(payload);
+    delete want.deep; delete want.arr; delete want.big;
+    assert.deepEqual(exc.payload, want);
+    for (const [filter, n] of [
+      [{ must: [{ key: 'unicode', match: { value: payload.unicode } }] }, 1],
+      [{ must: [{ key: 'big', match: { value: 9007199254740991 } }] }, 1],
+      [{ must: [{ key: 'deep.a.b.c.d[].e', match: { value: 'f' } }] }, 1],
+      [{ must: [{ key: 'yes', match: { value: true } }, { key: 'no', match: { value: false } }] }, 1],
+    ]) {
+      assert.equal((await client.count(COS, { filter })).count, n, `count ${JSON.stringify(filter)}`);
+    }
+  });
+
   it('scroll visits every id exactly once, in ascending order', async () => {
     for (const [name, mirror, pageSize] of [[COS, cos, 137], [EUC, euc, 41]]) {
       const seen = [];
@@ -398,7 +595,7 @@ describe('Qdrant JS client against Needle', () => {
   });
 
   it('scroll with order_by on an indexed numeric field', async () => {
-    const prices = [...cos.values()].map((p) => p.payload.price).sort((a, b) => a - b);
+    const prices = [...cos.values()].map((p) => p.payload.price).filter((x) => typeof x === 'number').sort((a, b) => a - b);
     for (const direction of ['asc', 'desc']) {
       const res = await client.scroll(COS, { limit: 40, order_by: { key: 'price', direction }, with_payload: true });
       const got = res.points.map((p) => p.payload.price);
@@ -572,11 +769,17 @@ describe('Qdrant JS client against Needle', () => {
     await rejectsWithStatus(client.scroll('compat_js_no_such'), 404, 'scroll unknown collection');
     await rejectsWithStatus(client.retrieve('compat_js_no_such', { ids: [1] }), 404, 'retrieve unknown collection');
     await rejectsWithStatus(client.query(COS, { query: 987654 }), 404, 'query by a missing point id');
+    err = await rejectsWithStatus(client.createCollection(COS, { vectors: { size: DIM, distance: 'Cosine' } }), 409,
+      'create an existing collection');
+    await rejectsWithStatus(client.query(COS, { query: queries[0], filter: { must: [{ key: 'group', match: { valeu: 1 } }] } }),
+      400, 'malformed filter');
+    await rejectsWithStatus(client.count(COS, { filter: { must: [{ key: 'price', range: { gt: 'cheap' } }] } }), 400, 'range on a string');
   });
 
   it('deletes the collections', async () => {
     assert.equal(await client.deleteCollection(COS), true);
     assert.equal(await client.deleteCollection(EUC), true);
+    assert.equal(await client.deleteCollection(NV), true);
     assert.deepEqual(await client.collectionExists(COS), { exists: false });
     assert.deepEqual(await client.collectionExists(EUC), { exists: false });
     const { collections } = await client.getCollections();
