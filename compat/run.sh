@@ -19,6 +19,7 @@ STATUS=1
 
 cleanup() {
 	local rc=$?
+	trap '' INT TERM # finish cleaning up even if signalled again
 	if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
 		kill "$SERVER_PID" 2>/dev/null || true
 		# Give it the chance to shut down cleanly, then insist.
