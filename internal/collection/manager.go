@@ -30,7 +30,7 @@ type Manager struct {
 
 const (
 	configFile = "config.json"
-	walFile    = "wal.log"
+	walDir     = "wal"
 )
 
 // OpenManager opens every collection under dataDir, creating the directory if needed. A collection
@@ -83,7 +83,7 @@ func (m *Manager) load(name string) (*Collection, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("config of %s: %w", name, err)
 	}
-	log, err := wal.Open(filepath.Join(dir, walFile), m.logger)
+	log, err := wal.Open(filepath.Join(dir, walDir), 1, m.logger)
 	if err != nil {
 		return nil, err
 	}
