@@ -79,10 +79,10 @@ func (vs *VectorStruct) UnmarshalJSON(b []byte) error {
 		if err := json.Unmarshal(b, &raw); err != nil {
 			return err
 		}
-		if _, ok := raw["text"]; ok {
+		if isDocument(raw) {
 			return fmt.Errorf("document (text) vectors are not supported yet: send a dense vector")
 		}
-		if _, ok := raw["indices"]; ok {
+		if isSparse(raw) {
 			return fmt.Errorf("sparse vectors are not supported yet")
 		}
 		out := make(VectorStruct, len(raw))
@@ -141,7 +141,7 @@ func (w *WithPayload) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	var keys []string
-	if err := json.Unmarshal(b, &keys); err == nil {
+	if err := json.Unmarshal(b, &keys); err == nil && keys != nil {
 		w.Enabled, w.Include = true, keys
 		return nil
 	}
@@ -200,4 +200,20 @@ func ParseID(s string) (pointid.ID, error) {
 		return id, BadRequest("%v", err)
 	}
 	return id, nil
+}
+
+// isDocument reports whether an object is Qdrant's Document ({"text": "...", "model": "..."}) rather
+// than named vectors that happen to include one called "text".
+func isDocument(obj map[string]json.RawMessage) bool {
+	t, okT := obj["text"]
+	_, okM := obj["model"]
+	return okT && okM && len(t) > 0 && t[0] == '"'
+}
+
+// isSparse reports whether an object is a sparse vector ({"indices": [...], "values": [...]}).
+func isSparse(obj map[string]json.RawMessage) bool {
+	i, okI := obj["indices"]
+	v, okV := obj["values"]
+	return okI && okV && len(obj) == 2 && len(i) > 0 && len(v) > 0 && i[0] == '[' && v[0] == '[' &&
+		!bytes.HasPrefix(bytes.TrimSpace(i[1:]), []byte("[")) && !bytes.HasPrefix(bytes.TrimSpace(v[1:]), []byte("["))
 }

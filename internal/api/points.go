@@ -1,10 +1,12 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 
 	"github.com/needlevdb/needle/internal/collection"
+	"github.com/needlevdb/needle/internal/filter"
 	"github.com/needlevdb/needle/internal/pointid"
 )
 
@@ -24,12 +26,20 @@ type BatchStruct struct {
 
 // UpsertRequest is the body of PUT /collections/{name}/points.
 type UpsertRequest struct {
-	Points *[]PointStruct `json:"points"`
-	Batch  *BatchStruct   `json:"batch"`
+	Points       *[]PointStruct  `json:"points"`
+	Batch        *BatchStruct    `json:"batch"`
+	UpdateMode   json.RawMessage `json:"update_mode"`
+	UpdateFilter json.RawMessage `json:"update_filter"`
 }
 
 // Op converts the request into an upsert operation.
 func (r *UpsertRequest) Op() (*collection.Op, error) {
+	if !isNull(r.UpdateMode) && string(bytes.TrimSpace(r.UpdateMode)) != `"upsert"` {
+		return nil, BadRequest("update_mode other than \"upsert\" is not supported yet")
+	}
+	if !isNull(r.UpdateFilter) {
+		return nil, BadRequest("update_filter is not supported yet")
+	}
 	switch {
 	case r.Points != nil && r.Batch != nil:
 		return nil, BadRequest("give either `points` or `batch`, not both")
@@ -190,9 +200,9 @@ func (o *OrderByWire) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	var full struct {
-		Key       string      `json:"key"`
-		Direction string      `json:"direction"`
-		StartFrom json.Number `json:"start_from"`
+		Key       string          `json:"key"`
+		Direction string          `json:"direction"`
+		StartFrom json.RawMessage `json:"start_from"`
 	}
 	if err := json.Unmarshal(b, &full); err != nil {
 		return fmt.Errorf("order_by must be a key or {key, direction, start_from}: %v", err)
@@ -208,12 +218,21 @@ func (o *OrderByWire) UnmarshalJSON(b []byte) error {
 	default:
 		return fmt.Errorf("order_by.direction must be asc or desc, got %q", full.Direction)
 	}
-	if full.StartFrom != "" {
-		v, err := full.StartFrom.Float64()
-		if err != nil {
-			return fmt.Errorf("order_by.start_from must be a number")
+	if !isNull(full.StartFrom) {
+		var num float64
+		var str string
+		switch {
+		case json.Unmarshal(full.StartFrom, &num) == nil:
+		case json.Unmarshal(full.StartFrom, &str) == nil:
+			us, ok := filter.ParseDatetime(str)
+			if !ok {
+				return fmt.Errorf("order_by.start_from: %q is not a datetime", str)
+			}
+			num = float64(us)
+		default:
+			return fmt.Errorf("order_by.start_from must be a number or a datetime string")
 		}
-		o.StartFrom = &v
+		o.StartFrom = &num
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/needlevdb/needle/internal/pointid"
 )
@@ -40,7 +41,7 @@ type QueryRequest struct {
 
 // Target parses the query field.
 func (r *QueryRequest) Target() (Target, error) {
-	if isNull(r.Prefetch) == false {
+	if !isNull(r.Prefetch) && string(bytes.TrimSpace(r.Prefetch)) != "[]" {
 		return Target{}, BadRequest("`prefetch` is not supported yet")
 	}
 	if !isNull(r.LookupFrom) {
@@ -61,6 +62,7 @@ func isNull(b json.RawMessage) bool {
 var unsupportedQueries = []string{"recommend", "discover", "context", "order_by", "fusion", "rrf", "formula", "sample", "relevance_feedback"}
 
 func parseVectorInput(b json.RawMessage, field string) (Target, error) {
+	nested := strings.HasSuffix(field, ".nearest")
 	b = bytes.TrimSpace(b)
 	switch b[0] {
 	case '[':
@@ -83,7 +85,7 @@ func parseVectorInput(b json.RawMessage, field string) (Target, error) {
 		if err := json.Unmarshal(b, &obj); err != nil {
 			return Target{}, BadRequest("%s: %v", field, err)
 		}
-		if n, ok := obj["nearest"]; ok {
+		if n, ok := obj["nearest"]; ok && !nested {
 			if _, mmr := obj["mmr"]; mmr && !isNull(obj["mmr"]) {
 				return Target{}, BadRequest("%s.mmr is not supported yet", field)
 			}
@@ -97,10 +99,10 @@ func parseVectorInput(b json.RawMessage, field string) (Target, error) {
 				return Target{}, BadRequest("%s: `%s` queries are not supported yet; use `nearest`", field, k)
 			}
 		}
-		if _, ok := obj["indices"]; ok {
+		if isSparse(obj) {
 			return Target{}, BadRequest("%s: sparse vectors are not supported yet", field)
 		}
-		if _, ok := obj["text"]; ok {
+		if isDocument(obj) {
 			return Target{}, BadRequest("%s: document (text) queries are not supported yet", field)
 		}
 		return Target{}, BadRequest("%s: unknown query object; expected a vector, a point id or {\"nearest\": ...}", field)
@@ -137,7 +139,7 @@ func OffsetOr(offset *int) (int, error) {
 
 // QueryBatchRequest is the body of POST /points/query/batch.
 type QueryBatchRequest struct {
-	Searches []QueryRequest `json:"searches"`
+	Searches *[]QueryRequest `json:"searches"`
 }
 
 // NamedVectorWire is the legacy search `vector`: a bare array or {"name": ..., "vector": [...]}.
@@ -181,5 +183,5 @@ type SearchRequest struct {
 
 // SearchBatchRequest is the legacy body of POST /points/search/batch.
 type SearchBatchRequest struct {
-	Searches []SearchRequest `json:"searches"`
+	Searches *[]SearchRequest `json:"searches"`
 }

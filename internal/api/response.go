@@ -34,7 +34,7 @@ func (s Shaper) payload(p map[string]any) map[string]any {
 	if p == nil || s.Payload == nil {
 		return p
 	}
-	if len(s.Payload.Include) > 0 {
+	if s.Payload.Include != nil {
 		out := map[string]any{}
 		for _, k := range s.Payload.Include {
 			copyPath(out, p, k)

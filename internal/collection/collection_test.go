@@ -276,7 +276,7 @@ func TestValidationErrors(t *testing.T) {
 		want error
 	}{
 		{&Op{Kind: OpUpsert, Points: []Point{{ID: pointid.Num(1), Vectors: map[string][]float32{"img": {1, 2}}}}}, ErrInvalid},
-		{&Op{Kind: OpUpsert, Points: []Point{{ID: pointid.Num(1), Vectors: map[string][]float32{"nope": {1, 2}}}}}, ErrNotFound},
+		{&Op{Kind: OpUpsert, Points: []Point{{ID: pointid.Num(1), Vectors: map[string][]float32{"nope": {1, 2}}}}}, ErrInvalid},
 		{&Op{Kind: OpUpsert, Points: []Point{{ID: pointid.Num(1), Vectors: map[string][]float32{"txt": {1, float32(math.NaN())}}}}}, ErrInvalid},
 		{&Op{Kind: OpUpsert, Points: []Point{{ID: pointid.Num(1), Vectors: map[string][]float32{"": {1, 2}}}}}, ErrInvalid},
 		{&Op{Kind: OpSetPayload, Select: Selector{IDs: []pointid.ID{pointid.Num(9)}}, Payload: map[string]any{"a": 1}}, ErrNotFound},

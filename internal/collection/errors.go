@@ -37,7 +37,7 @@ func (c *Config) checkVectors(vs map[string][]float32) error {
 			if name == "" {
 				return invalidf("this collection has only named vectors (%v); give the vector name", c.VectorNames())
 			}
-			return notFoundf("vector name `%s` is not configured in this collection", name)
+			return invalidf("Wrong input: Not existing vector name error: %s", name)
 		}
 		if len(v) != p.Size {
 			return invalidf("wrong vector dimension%s: expected %d, got %d", nameSuffix(name), p.Size, len(v))
@@ -56,7 +56,7 @@ func (c *Config) CheckQueryVector(using string, v []float32) error {
 		if using == "" {
 			return invalidf("this collection has only named vectors (%v); set `using` to one of them", c.VectorNames())
 		}
-		return notFoundf("vector name `%s` is not configured in this collection", using)
+		return invalidf("Wrong input: Not existing vector name error: %s", using)
 	}
 	if len(v) != p.Size {
 		return invalidf("wrong query vector dimension%s: expected %d, got %d", nameSuffix(using), p.Size, len(v))

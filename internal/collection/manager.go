@@ -125,6 +125,15 @@ func (m *Manager) Get(name string) (*Collection, error) {
 	return nil, notFoundf("Collection `%s` doesn't exist!", name)
 }
 
+// Exists reports whether a collection of that name exists (loaded or failed to load).
+func (m *Manager) Exists(name string) bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	_, ok := m.cols[name]
+	_, failed := m.failed[name]
+	return ok || failed
+}
+
 // List returns the names of all collections, sorted.
 func (m *Manager) List() []string {
 	m.mu.RLock()

@@ -56,7 +56,7 @@ func (c *Collection) record(slot uint32, withPayload bool, vs VectorSelect) Reco
 func (c *Collection) CheckVectorNames(vs VectorSelect) error {
 	for _, n := range vs.Names {
 		if _, ok := c.cfg.Vectors[n]; !ok {
-			return notFoundf("vector name `%s` is not configured in this collection", n)
+			return invalidf("Wrong input: Not existing vector name error: %s", n)
 		}
 	}
 	return nil
@@ -239,7 +239,7 @@ func (c *Collection) VectorOf(id pointid.ID, using string) ([]float32, error) {
 	}
 	sp, ok := c.st.spaces[using]
 	if !ok {
-		return nil, notFoundf("vector name `%s` is not configured in this collection", using)
+		return nil, invalidf("Wrong input: Not existing vector name error: %s", using)
 	}
 	if !sp.has.get(slot) {
 		return nil, invalidf("point %s has no vector%s", id, nameSuffix(using))

@@ -219,3 +219,7 @@ func NumericValues(payload map[string]any, key string) []float64 {
 	})
 	return out
 }
+
+// ParseDatetime parses a datetime in any form Qdrant accepts and returns microseconds since the
+// Unix epoch (UTC), the value NumericValues reports for datetime payloads.
+func ParseDatetime(s string) (int64, bool) { return parseDatetime(s) }

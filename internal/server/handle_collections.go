@@ -80,8 +80,7 @@ func (s *Server) handleDeleteCollection(w http.ResponseWriter, r *http.Request) 
 }
 
 func (s *Server) handleCollectionExists(w http.ResponseWriter, r *http.Request) {
-	_, err := s.manager.Get(r.PathValue("name"))
-	writeResult(w, r, map[string]bool{"exists": err == nil})
+	writeResult(w, r, map[string]bool{"exists": s.manager.Exists(r.PathValue("name"))})
 }
 
 func (s *Server) handleCreateIndex(w http.ResponseWriter, r *http.Request) {

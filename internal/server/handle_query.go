@@ -115,9 +115,14 @@ func (s *Server) handleQueryBatch(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	plans := make([]queryPlan, len(req.Searches))
-	for i := range req.Searches {
-		p, err := planQuery(c, &req.Searches[i])
+	if req.Searches == nil {
+		s.writeError(w, r, api.BadRequest("searches is missing"))
+		return
+	}
+	searches := *req.Searches
+	plans := make([]queryPlan, len(searches))
+	for i := range searches {
+		p, err := planQuery(c, &searches[i])
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -194,9 +199,14 @@ func (s *Server) handleSearchBatch(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	plans := make([]queryPlan, len(req.Searches))
-	for i := range req.Searches {
-		p, err := planSearch(c, &req.Searches[i])
+	if req.Searches == nil {
+		s.writeError(w, r, api.BadRequest("searches is missing"))
+		return
+	}
+	searches := *req.Searches
+	plans := make([]queryPlan, len(searches))
+	for i := range searches {
+		p, err := planSearch(c, &searches[i])
 		if err != nil {
 			s.writeError(w, r, err)
 			return
