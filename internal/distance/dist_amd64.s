@@ -581,27 +581,27 @@ end:
 // func l1AVX512(a []float32, b []float32) float32
 // Requires: AVX, AVX512F, AVX512VL, BMI2, CMOV
 TEXT ·l1AVX512(SB), NOSPLIT, $0-52
-	MOVQ       a_base+0(FP), AX
-	MOVQ       b_base+24(FP), CX
-	MOVQ       a_len+8(FP), DX
-	MOVQ       b_len+32(FP), BX
-	CMPQ       BX, DX
-	CMOVQLT    BX, DX
-	MOVL       DX, BX
-	ANDL       $0x0000000f, BX
-	MOVL       $0x0000ffff, SI
-	BZHIL      BX, SI, SI
-	KMOVW      SI, K1
-	VPTERNLOGD $0xff, Z0, Z0, Z0
-	VPSRLD     $0x01, Z0, Z0
-	VPXORD     Z1, Z1, Z1
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VPXORD     Z4, Z4, Z4
-	VPXORD     Z5, Z5, Z5
-	VPXORD     Z6, Z6, Z6
-	VPXORD     Z7, Z7, Z7
-	VPXORD     Z8, Z8, Z8
+	MOVQ         a_base+0(FP), AX
+	MOVQ         b_base+24(FP), CX
+	MOVQ         a_len+8(FP), DX
+	MOVQ         b_len+32(FP), BX
+	CMPQ         BX, DX
+	CMOVQLT      BX, DX
+	MOVL         DX, BX
+	ANDL         $0x0000000f, BX
+	MOVL         $0x0000ffff, SI
+	BZHIL        BX, SI, SI
+	KMOVW        SI, K1
+	MOVL         $0x7fffffff, BX
+	VPBROADCASTD BX, Z0
+	VPXORD       Z1, Z1, Z1
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z3, Z3, Z3
+	VPXORD       Z4, Z4, Z4
+	VPXORD       Z5, Z5, Z5
+	VPXORD       Z6, Z6, Z6
+	VPXORD       Z7, Z7, Z7
+	VPXORD       Z8, Z8, Z8
 
 loop:
 	CMPQ    DX, $0x00000080
@@ -740,18 +740,18 @@ done:
 // func l1BatchAVX512(q []float32, base []float32, out []float32)
 // Requires: AVX, AVX512F, AVX512VL, BMI2
 TEXT ·l1BatchAVX512(SB), NOSPLIT, $0-72
-	MOVQ       q_base+0(FP), AX
-	MOVQ       q_len+8(FP), CX
-	MOVQ       base_base+24(FP), DX
-	MOVQ       out_base+48(FP), BX
-	MOVQ       out_len+56(FP), SI
-	MOVL       CX, DI
-	ANDL       $0x0000000f, DI
-	MOVL       $0x0000ffff, R8
-	BZHIL      DI, R8, R8
-	KMOVW      R8, K1
-	VPTERNLOGD $0xff, Z0, Z0, Z0
-	VPSRLD     $0x01, Z0, Z0
+	MOVQ         q_base+0(FP), AX
+	MOVQ         q_len+8(FP), CX
+	MOVQ         base_base+24(FP), DX
+	MOVQ         out_base+48(FP), BX
+	MOVQ         out_len+56(FP), SI
+	MOVL         CX, DI
+	ANDL         $0x0000000f, DI
+	MOVL         $0x0000ffff, R8
+	BZHIL        DI, R8, R8
+	KMOVW        R8, K1
+	MOVL         $0x7fffffff, DI
+	VPBROADCASTD DI, Z0
 
 vector:
 	TESTQ  SI, SI

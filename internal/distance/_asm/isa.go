@@ -76,9 +76,14 @@ func avx512() *isa {
 	s.load = func(m Mem, dst reg.VecVirtual) { VMOVUPS_Z(m, s.kmask, dst) }
 	s.zero = func(r reg.VecVirtual) { VPXORD(r, r, r) }
 	s.setAbs = func() {
+		// Broadcast from a GP register. (VPTERNLOGD $0xff, m, m, m to make
+		// all ones is not dependency-breaking: it waited on the caller's
+		// last write of the register and made L1 at dim 128 2.2x slower,
+		// 18.1 ns against 8.2.)
+		r := GP32()
+		MOVL(U32(0x7fffffff), r)
 		m := ZMM()
-		VPTERNLOGD(U8(0xff), m, m, m) // all ones
-		VPSRLD(U8(1), m, m)
+		VPBROADCASTD(r, m)
 		s.absMask = m
 	}
 	s.abs = func(r reg.VecVirtual) { VPANDD(s.absMask, r, r) }
