@@ -124,7 +124,7 @@ func CollectionInfo(c *collection.Collection) map[string]any {
 		"optimizer_status":      "ok",
 		"points_count":          info.Points,
 		"indexed_vectors_count": info.IndexedPoints,
-		"segments_count":        1,
+		"segments_count":        info.Segments,
 		"config": map[string]any{
 			"params": map[string]any{
 				"vectors": vectors, "shard_number": 1, "replication_factor": 1,

@@ -92,3 +92,15 @@ func cutKey(key string) (head, rest string, nested bool) {
 	}
 	return key, "", false
 }
+
+// encodePayload returns the JSON of a payload, or nil for an empty one.
+func encodePayload(m map[string]any) []byte {
+	if len(m) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic("BUG: payload decoded from JSON does not encode: " + err.Error())
+	}
+	return b
+}

@@ -28,19 +28,19 @@ type Record struct {
 	OrderValue *float64
 }
 
-// record builds the Record of a live slot; the caller holds c.mu.
-func (c *Collection) record(slot uint32, withPayload bool, vs VectorSelect) Record {
-	st := c.st
-	r := Record{ID: st.ids[slot], Version: st.versions[slot]}
+// record builds the Record of a live point; the caller holds c.mu.
+func (c *Collection) record(l loc, withPayload bool, vs VectorSelect) Record {
+	sg, slot := l.seg, l.slot
+	r := Record{ID: sg.ids[slot], Version: sg.versions[slot]}
 	if withPayload {
-		r.Payload = st.payloads[slot]
+		r.Payload = sg.payload(slot)
 		if r.Payload == nil {
 			r.Payload = map[string]any{}
 		}
 	}
 	if vs.Any() {
 		r.Vectors = make(map[string][]float32)
-		for name, sp := range st.spaces {
+		for name, sp := range sg.spaces {
 			if !vs.All && !slices.Contains(vs.Names, name) {
 				continue
 			}
@@ -76,8 +76,8 @@ func (c *Collection) Get(ids []pointid.ID, withPayload bool, vs VectorSelect) ([
 			continue
 		}
 		seen[id] = true
-		if slot, ok := c.st.lookup(id); ok {
-			out = append(out, c.record(slot, withPayload, vs))
+		if l, ok := c.st.lookup(id); ok {
+			out = append(out, c.record(l, withPayload, vs))
 		}
 	}
 	return out, nil
@@ -91,7 +91,7 @@ func (c *Collection) Count(f *filter.Filter) int {
 		return c.st.count
 	}
 	n := 0
-	c.st.forEachMatch(f, func(uint32) bool { n++; return true })
+	c.st.forEachMatch(f, func(loc) bool { n++; return true })
 	return n
 }
 
@@ -128,55 +128,54 @@ func (c *Collection) Scroll(req ScrollRequest) ([]Record, *pointid.ID, error) {
 		return recs, nil, err
 	}
 	st := c.st
-	order := st.sortedSlots()
+	order := st.sortedLocs()
 	start := 0
 	if req.Offset != nil {
 		off := *req.Offset
-		start, _ = slices.BinarySearchFunc(order, off, func(s uint32, id pointid.ID) int {
-			switch {
-			case st.ids[s].Less(id):
+		start, _ = slices.BinarySearchFunc(order, off, func(l loc, id pointid.ID) int {
+			switch lid := l.seg.ids[l.slot]; {
+			case lid.Less(id):
 				return -1
-			case id.Less(st.ids[s]):
+			case id.Less(lid):
 				return 1
 			}
 			return 0
 		})
 	}
-	cand, narrowed := req.Filter.Candidates(st.indexes, st.slots())
 	out := make([]Record, 0, min(req.Limit, 1024))
 	for i := start; i < len(order); i++ {
-		s := order[i]
-		if narrowed && !cand.Get(s) || req.Filter != nil && !req.Filter.Match(st.ids[s], st.payloads[s]) {
+		l := order[i]
+		if req.Filter != nil && !req.Filter.Match(l.seg.ids[l.slot], l.seg.payload(l.slot)) {
 			continue
 		}
 		if len(out) == req.Limit {
-			next := st.ids[s]
+			next := l.seg.ids[l.slot]
 			return out, &next, nil
 		}
-		out = append(out, c.record(s, req.WithPayload, req.Vectors))
+		out = append(out, c.record(l, req.WithPayload, req.Vectors))
 	}
 	return out, nil, nil
 }
 
 func (c *Collection) scrollOrdered(req ScrollRequest) ([]Record, error) {
 	st := c.st
-	if ix := st.indexes.Get(req.OrderBy.Key); ix == nil || !isNumeric(ix.Schema()) {
+	if def, ok := st.indexes[req.OrderBy.Key]; !ok || !isNumeric(def.schema) {
 		return nil, invalidf("no range index for `order_by` key: `%s`. Create an integer, float or datetime payload index for it first", req.OrderBy.Key)
 	}
 	type entry struct {
-		v    float64
-		slot uint32
+		v float64
+		l loc
 	}
 	var entries []entry
-	st.forEachMatch(req.Filter, func(s uint32) bool {
-		for _, v := range filter.NumericValues(st.payloads[s], req.OrderBy.Key) {
+	st.forEachMatch(req.Filter, func(l loc) bool {
+		for _, v := range filter.NumericValues(l.seg.payload(l.slot), req.OrderBy.Key) {
 			if math.IsNaN(v) {
 				continue
 			}
 			if sf := req.OrderBy.StartFrom; sf != nil && (!req.OrderBy.Desc && v < *sf || req.OrderBy.Desc && v > *sf) {
 				continue
 			}
-			entries = append(entries, entry{v, s})
+			entries = append(entries, entry{v, l})
 		}
 		return true
 	})
@@ -187,7 +186,7 @@ func (c *Collection) scrollOrdered(req ScrollRequest) ([]Record, error) {
 			}
 			return 1
 		}
-		if st.ids[a.slot].Less(st.ids[b.slot]) {
+		if a.l.seg.ids[a.l.slot].Less(b.l.seg.ids[b.l.slot]) {
 			return -1
 		}
 		return 1
@@ -197,7 +196,7 @@ func (c *Collection) scrollOrdered(req ScrollRequest) ([]Record, error) {
 	}
 	out := make([]Record, len(entries))
 	for i, e := range entries {
-		out[i] = c.record(e.slot, req.WithPayload, req.Vectors)
+		out[i] = c.record(e.l, req.WithPayload, req.Vectors)
 		v := e.v
 		out[i].OrderValue = &v
 	}
@@ -207,6 +206,7 @@ func (c *Collection) scrollOrdered(req ScrollRequest) ([]Record, error) {
 // Info is a collection's status for the info endpoint.
 type Info struct {
 	Points        int
+	Segments      int
 	IndexedPoints int
 	PayloadSchema map[string]IndexInfo
 }
@@ -221,10 +221,15 @@ type IndexInfo struct {
 func (c *Collection) Info() Info {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	info := Info{Points: c.st.count, PayloadSchema: map[string]IndexInfo{}}
-	for _, field := range c.st.indexes.Fields() {
-		ix := c.st.indexes.Get(field)
-		info.PayloadSchema[field] = IndexInfo{Schema: ix.Schema(), Points: ix.Points()}
+	info := Info{Points: c.st.count, Segments: len(c.st.segs), PayloadSchema: map[string]IndexInfo{}}
+	for field, def := range c.st.indexes {
+		n := 0
+		for _, sg := range c.st.segs {
+			if ix := sg.indexes.Get(field); ix != nil {
+				n += ix.Points()
+			}
+		}
+		info.PayloadSchema[field] = IndexInfo{Schema: def.schema, Points: n}
 	}
 	return info
 }
@@ -233,18 +238,18 @@ func (c *Collection) Info() Info {
 func (c *Collection) VectorOf(id pointid.ID, using string) ([]float32, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	slot, ok := c.st.lookup(id)
+	l, ok := c.st.lookup(id)
 	if !ok {
 		return nil, notFoundf("no point with id %s found", id)
 	}
-	sp, ok := c.st.spaces[using]
+	sp, ok := l.seg.spaces[using]
 	if !ok {
 		return nil, invalidf("Wrong input: Not existing vector name error: %s", using)
 	}
-	if !sp.has.get(slot) {
+	if !sp.has.get(l.slot) {
 		return nil, invalidf("point %s has no vector%s", id, nameSuffix(using))
 	}
-	return slices.Clone(sp.vector(slot)), nil
+	return slices.Clone(sp.vector(l.slot)), nil
 }
 
 func isNumeric(s filter.Schema) bool {

@@ -76,26 +76,26 @@ func (m metric) threshold(t *float32) float32 {
 }
 
 // prepare validates a request and returns its space, metric and (normalised if Cosine) query.
-func (c *Collection) prepare(req *SearchRequest) (*space, metric, []float32, error) {
+func (c *Collection) prepare(req *SearchRequest) (metric, []float32, error) {
 	if req.Limit <= 0 {
-		return nil, metric{}, nil, invalidf("limit must be positive")
+		return metric{}, nil, invalidf("limit must be positive")
 	}
 	if req.Offset < 0 {
-		return nil, metric{}, nil, invalidf("offset must not be negative")
+		return metric{}, nil, invalidf("offset must not be negative")
 	}
 	if err := c.cfg.CheckQueryVector(req.Using, req.Vector); err != nil {
-		return nil, metric{}, nil, err
+		return metric{}, nil, err
 	}
 	if err := c.CheckVectorNames(req.Vectors); err != nil {
-		return nil, metric{}, nil, err
+		return metric{}, nil, err
 	}
-	sp := c.st.spaces[req.Using]
+	d := c.cfg.Vectors[req.Using].Distance
 	q := req.Vector
-	if sp.params.Distance == Cosine {
+	if d == Cosine {
 		q = slices.Clone(q)
 		distance.Normalize(q)
 	}
-	return sp, metricOf(sp.params.Distance), q, nil
+	return metricOf(d), q, nil
 }
 
 // Search returns the nearest points to req.Vector by exact scan, best first.
@@ -107,21 +107,26 @@ func (c *Collection) Search(ctx context.Context, req SearchRequest) ([]Record, e
 	return res[0], nil
 }
 
-// SearchBatch answers several queries under one read lock. Unfiltered queries on the same vector
-// space are scored four at a time, so each base vector is read once per four queries; the work is
-// spread over all cores.
+// hit is a search result before it becomes a Record.
+type hit struct {
+	dist float32
+	l    loc
+}
+
+// SearchBatch answers several queries under one read lock, segment by segment, merging per query.
+// Unfiltered queries on the same vector space are scored four at a time, so each base vector is
+// read once per four queries; the work is spread over all cores.
 func (c *Collection) SearchBatch(ctx context.Context, reqs []SearchRequest) ([][]Record, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	type job struct {
-		sp *space
-		m  metric
-		q  []float32
-		k  int
+		m metric
+		q []float32
+		k int
 	}
 	jobs := make([]job, len(reqs))
 	for i := range reqs {
-		sp, m, q, err := c.prepare(&reqs[i])
+		m, q, err := c.prepare(&reqs[i])
 		if err != nil {
 			return nil, err
 		}
@@ -129,35 +134,41 @@ func (c *Collection) SearchBatch(ctx context.Context, reqs []SearchRequest) ([][
 		if reqs[i].Exclude != nil {
 			k++
 		}
-		jobs[i] = job{sp, m, q, k}
+		jobs[i] = job{m, q, k}
 	}
-	hits := make([][]topk.Item, len(reqs))
+	hits := make([][]hit, len(reqs))
 	// Unfiltered, unthresholded queries on one space share passes over the base.
-	groups := map[*space][]int{}
+	groups := map[string][]int{}
 	var singles []int
 	for i, r := range reqs {
 		if r.Filter == nil && r.ScoreThreshold == nil && len(reqs) > 1 {
-			groups[jobs[i].sp] = append(groups[jobs[i].sp], i)
+			groups[r.Using] = append(groups[r.Using], i)
 		} else {
 			singles = append(singles, i)
 		}
 	}
-	for sp, idx := range groups {
+	for using, idx := range groups {
 		qs := make([][]float32, len(idx))
 		k := 0
 		for j, i := range idx {
 			qs[j] = jobs[i].q
 			k = max(k, jobs[i].k)
 		}
-		res := flat.SearchBatch(sp.flat(), jobs[idx[0]].m.kernel, qs, k, sp.has.get, 0)
-		for j, i := range idx {
-			hits[i] = res[j]
+		for _, sg := range c.st.segs {
+			sp := sg.spaces[using]
+			if sg.count == 0 || len(sp.data) == 0 {
+				continue
+			}
+			res := flat.SearchBatch(sp.flat(), jobs[idx[0]].m.kernel, qs, k, sp.has.get, 0)
+			for j, i := range idx {
+				hits[i] = appendHits(hits[i], sg, res[j])
+			}
 		}
 	}
 	tasks := make([]func(), len(singles))
 	for t, i := range singles {
 		j, r := jobs[i], reqs[i]
-		tasks[t] = func() { hits[i] = c.searchOne(j.sp, j.m, j.q, r.Filter, j.k, j.m.threshold(r.ScoreThreshold)) }
+		tasks[t] = func() { hits[i] = c.searchOne(r.Using, j.m, j.q, r.Filter, j.k, j.m.threshold(r.ScoreThreshold)) }
 	}
 	runTasks(ctx, tasks)
 	if err := ctx.Err(); err != nil {
@@ -167,13 +178,14 @@ func (c *Collection) SearchBatch(ctx context.Context, reqs []SearchRequest) ([][
 	for i, r := range reqs {
 		m := jobs[i].m
 		maxDist := m.threshold(r.ScoreThreshold)
-		recs := make([]Record, 0, len(hits[i]))
+		sortHits(hits[i])
+		recs := make([]Record, 0, min(len(hits[i]), r.Limit))
 		skipped := 0
-		for _, it := range hits[i] {
-			if it.Dist > maxDist {
+		for _, h := range hits[i] {
+			if h.dist > maxDist {
 				break
 			}
-			if r.Exclude != nil && c.st.ids[it.Slot] == *r.Exclude {
+			if r.Exclude != nil && h.l.seg.ids[h.l.slot] == *r.Exclude {
 				continue
 			}
 			if skipped < r.Offset {
@@ -183,13 +195,41 @@ func (c *Collection) SearchBatch(ctx context.Context, reqs []SearchRequest) ([][
 			if len(recs) == r.Limit {
 				break
 			}
-			rec := c.record(it.Slot, r.WithPayload, r.Vectors)
-			rec.Score = m.score(it.Dist)
+			rec := c.record(h.l, r.WithPayload, r.Vectors)
+			rec.Score = m.score(h.dist)
 			recs = append(recs, rec)
 		}
 		out[i] = recs
 	}
 	return out, nil
+}
+
+func appendHits(dst []hit, sg *segmentData, items []topk.Item) []hit {
+	for _, it := range items {
+		dst = append(dst, hit{it.Dist, loc{sg, it.Slot}})
+	}
+	return dst
+}
+
+// sortHits orders merged per-segment results best first; ties by point id, so results do not
+// depend on which segment a point sits in.
+func sortHits(hs []hit) {
+	slices.SortFunc(hs, func(a, b hit) int {
+		if a.dist != b.dist {
+			if a.dist < b.dist {
+				return -1
+			}
+			return 1
+		}
+		ia, ib := a.l.seg.ids[a.l.slot], b.l.seg.ids[b.l.slot]
+		if ia.Less(ib) {
+			return -1
+		}
+		if ib.Less(ia) {
+			return 1
+		}
+		return 0
+	})
 }
 
 // runTasks runs tasks on up to GOMAXPROCS goroutines, skipping those not started before ctx ends.
@@ -220,16 +260,23 @@ func runTasks(ctx context.Context, tasks []func()) {
 	wg.Wait()
 }
 
-// searchOne runs one exact search, narrowing by payload indexes and checking the filter only
-// for points good enough to enter the results.
-func (c *Collection) searchOne(sp *space, m metric, q []float32, f *filter.Filter, k int, maxDist float32) []topk.Item {
-	st := c.st
-	p := flat.Params{K: k, MaxDist: maxDist, Accept: sp.has.get}
-	if f != nil {
-		if cand, ok := f.Candidates(st.indexes, st.slots()); ok {
-			p.Candidates = cand
+// searchOne runs one exact search over every segment, narrowing by payload indexes and checking
+// the filter only for points good enough to enter the results.
+func (c *Collection) searchOne(using string, m metric, q []float32, f *filter.Filter, k int, maxDist float32) []hit {
+	var out []hit
+	for _, sg := range c.st.segs {
+		sp := sg.spaces[using]
+		if sg.count == 0 || len(sp.data) == 0 {
+			continue
 		}
-		p.Accept = func(s uint32) bool { return sp.has.get(s) && f.Match(st.ids[s], st.payloads[s]) }
+		p := flat.Params{K: k, MaxDist: maxDist, Accept: sp.has.get}
+		if f != nil {
+			if cand, ok := f.Candidates(sg.indexes, sg.slots()); ok {
+				p.Candidates = cand
+			}
+			p.Accept = func(s uint32) bool { return sp.has.get(s) && f.Match(sg.ids[s], sg.payload(s)) }
+		}
+		out = appendHits(out, sg, flat.Search(sp.flat(), m.kernel, q, p))
 	}
-	return flat.Search(sp.flat(), m.kernel, q, p)
+	return out
 }

@@ -1,208 +1,171 @@
 package collection
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 
-	"github.com/needlevdb/needle/internal/distance"
 	"github.com/needlevdb/needle/internal/filter"
-	"github.com/needlevdb/needle/internal/index/flat"
 	"github.com/needlevdb/needle/internal/pointid"
 )
 
-// bits is a growable bitset over slots.
-type bits []uint64
-
-func (b bits) get(i uint32) bool { return int(i>>6) < len(b) && b[i>>6]&(1<<(i&63)) != 0 }
-func (b *bits) set(i uint32) {
-	for int(i>>6) >= len(*b) {
-		*b = append(*b, 0)
-	}
-	(*b)[i>>6] |= 1 << (i & 63)
-}
-func (b bits) clear(i uint32) {
-	if int(i>>6) < len(b) {
-		b[i>>6] &^= 1 << (i & 63)
-	}
+// loc is where a point lives: a segment and a slot in it.
+type loc struct {
+	seg  *segmentData
+	slot uint32
 }
 
-// space holds one named vector of every point in one contiguous float32 array: slot s occupies
-// data[s*dim : (s+1)*dim]. Cosine vectors are stored normalised.
-type space struct {
-	params VectorParams
-	dim    int
-	data   []float32
-	has    bits // slots that carry this vector
+// indexDef is a payload index definition, kept so every new segment gets the same indexes.
+type indexDef struct {
+	Field  string          `json:"field"`
+	Schema json.RawMessage `json:"schema"`
+	schema filter.Schema
 }
 
-func (sp *space) vector(slot uint32) []float32 {
-	o := int(slot) * sp.dim
-	return sp.data[o : o+sp.dim : o+sp.dim]
-}
-
-// flat returns the vectors as a matrix over every slot (callers skip slots without this vector).
-func (sp *space) flat() flat.Vectors {
-	return flat.Vectors{Dim: sp.dim, Data: sp.data[:len(sp.data)/sp.dim*sp.dim]}
-}
-
-func (sp *space) put(slot uint32, v []float32) {
-	need := (int(slot) + 1) * sp.dim
-	if need > len(sp.data) {
-		if need > cap(sp.data) {
-			grown := make([]float32, need, max(need, 2*cap(sp.data), 1024*sp.dim))
-			copy(grown, sp.data)
-			sp.data = grown
-		} else {
-			sp.data = sp.data[:need]
-		}
-	}
-	dst := sp.vector(slot)
-	copy(dst, v)
-	if sp.params.Distance == Cosine {
-		distance.Normalize(dst)
-	}
-	sp.has.set(slot)
-}
-
-// state is the in-memory content of a collection. It is guarded by Collection.mu: readers hold the
-// read lock, apply holds the write lock.
+// state is the in-memory content of a collection: its segments (sealed ones first, the mutable one
+// last) and the id map over all of them. It is guarded by Collection.mu.
 type state struct {
-	cfg      *Config
-	ids      []pointid.ID     // by slot
-	versions []uint64         // by slot: sequence number of the last write to the point
-	payloads []map[string]any // by slot; replaced, never mutated in place (readers may hold them)
-	live     bits
-	free     []uint32 // slots of deleted points, reused by inserts
-	byID     map[pointid.ID]uint32
-	spaces   map[string]*space
-	indexes  *filter.Indexes
-	count    int
-	sorted   []uint32 // live slots in id order; nil when stale
+	cfg     *Config
+	segs    []*segmentData
+	mutable *segmentData
+	byID    map[pointid.ID]loc
+	indexes map[string]indexDef
+	count   int
+	sorted  []loc // live points in id order; nil when stale
 }
 
 func newState(cfg *Config) *state {
-	st := &state{cfg: cfg, byID: make(map[pointid.ID]uint32), spaces: make(map[string]*space), indexes: &filter.Indexes{}}
-	st.indexes.IDLookup = st.lookup
-	for name, p := range cfg.Vectors {
-		st.spaces[name] = &space{params: p, dim: p.Size}
-	}
+	st := &state{cfg: cfg, byID: map[pointid.ID]loc{}, indexes: map[string]indexDef{}}
+	st.addMutable()
 	return st
 }
 
-// slots returns the number of slots in use (live or free).
-func (st *state) slots() int { return len(st.ids) }
+// addMutable starts a new, empty mutable segment with the collection's payload indexes.
+func (st *state) addMutable() {
+	sg := newMutable(st.cfg)
+	st.attach(sg)
+	st.mutable = sg
+	st.segs = append(st.segs, sg)
+}
 
-func (st *state) lookup(id pointid.ID) (uint32, bool) {
-	s, ok := st.byID[id]
-	return s, ok
+// attach gives a segment the collection's id lookup and payload indexes.
+func (st *state) attach(sg *segmentData) {
+	sg.indexes.IDLookup = func(id pointid.ID) (uint32, bool) {
+		l, ok := st.byID[id]
+		if !ok || l.seg != sg {
+			return 0, false
+		}
+		return l.slot, true
+	}
+	for _, def := range st.indexes {
+		ix := filter.NewIndex(def.Field, def.schema)
+		sg.buildIndex(ix)
+		sg.indexes.Put(ix)
+	}
+}
+
+func (st *state) lookup(id pointid.ID) (loc, bool) {
+	l, ok := st.byID[id]
+	return l, ok
 }
 
 // upsert replaces or inserts a point. Validation happened before the op was logged.
 func (st *state) upsert(p *Point, seq uint64) {
-	slot, exists := st.byID[p.ID]
-	if exists {
-		st.indexes.Remove(slot, st.payloads[slot])
-	} else {
-		if n := len(st.free); n > 0 {
-			slot = st.free[n-1]
-			st.free = st.free[:n-1]
-		} else {
-			slot = uint32(len(st.ids))
-			st.ids = append(st.ids, p.ID)
-			st.versions = append(st.versions, 0)
-			st.payloads = append(st.payloads, nil)
-		}
-		st.ids[slot] = p.ID
-		st.byID[p.ID] = slot
-		st.live.set(slot)
-		st.count++
-		st.sorted = nil
-	}
-	for name, sp := range st.spaces {
-		if v, ok := p.Vectors[name]; ok {
-			sp.put(slot, v)
-		} else {
-			sp.has.clear(slot)
-		}
-	}
-	st.payloads[slot] = p.Payload
-	st.versions[slot] = seq
-	st.indexes.Add(slot, p.Payload)
-}
-
-func (st *state) delete(slot uint32) {
-	if !st.live.get(slot) {
+	l, exists := st.byID[p.ID]
+	if exists && l.seg == st.mutable {
+		st.mutable.replace(l.slot, p, seq)
 		return
 	}
-	st.indexes.Remove(slot, st.payloads[slot])
-	delete(st.byID, st.ids[slot])
-	st.live.clear(slot)
-	for _, sp := range st.spaces {
-		sp.has.clear(slot)
+	if exists {
+		l.seg.kill(l.slot)
+	} else {
+		st.count++
 	}
-	st.payloads[slot] = nil
-	st.free = append(st.free, slot)
+	st.byID[p.ID] = loc{st.mutable, st.mutable.insert(p, seq)}
+	st.sorted = nil
+}
+
+func (st *state) delete(l loc) {
+	id := l.seg.ids[l.slot]
+	l.seg.kill(l.slot)
+	delete(st.byID, id)
 	st.count--
 	st.sorted = nil
 }
 
-func (st *state) setPayload(slot uint32, m map[string]any, seq uint64) {
-	st.indexes.Remove(slot, st.payloads[slot])
-	st.payloads[slot] = m
-	st.versions[slot] = seq
-	st.indexes.Add(slot, m)
+// setPayload gives a point a new payload; a point of a non-mutable segment moves to the mutable one.
+func (st *state) setPayload(l loc, m map[string]any, seq uint64) {
+	if l.seg == st.mutable {
+		sg := l.seg
+		sg.indexes.Remove(l.slot, sg.payloads[l.slot])
+		sg.payloads[l.slot] = m
+		sg.versions[l.slot] = seq
+		sg.indexes.Add(l.slot, m)
+		return
+	}
+	p := Point{ID: l.seg.ids[l.slot], Vectors: l.seg.vectorsOf(l.slot), Payload: m}
+	l.seg.kill(l.slot)
+	st.byID[p.ID] = loc{st.mutable, st.mutable.insert(&p, seq)}
+	st.sorted = nil
 }
 
-// resolve turns a selector into live slots, in ascending slot order for ids given as a filter.
-func (st *state) resolve(sel Selector) []uint32 {
+// resolve turns a selector into the locations of live points.
+func (st *state) resolve(sel Selector) []loc {
 	if sel.Filter == nil && sel.FilterJSON == nil {
-		out := make([]uint32, 0, len(sel.IDs))
+		out := make([]loc, 0, len(sel.IDs))
+		seen := make(map[pointid.ID]bool, len(sel.IDs))
 		for _, id := range sel.IDs {
-			if s, ok := st.byID[id]; ok {
-				out = append(out, s)
+			if l, ok := st.byID[id]; ok && !seen[id] {
+				seen[id] = true
+				out = append(out, l)
 			}
 		}
 		return out
 	}
-	var out []uint32
-	st.forEachMatch(sel.Filter, func(slot uint32) bool {
-		out = append(out, slot)
+	var out []loc
+	st.forEachMatch(sel.Filter, func(l loc) bool {
+		out = append(out, l)
 		return true
 	})
 	return out
 }
 
-// forEachMatch calls fn for every live slot whose point matches f, in slot order, until fn returns false.
-func (st *state) forEachMatch(f *filter.Filter, fn func(slot uint32) bool) {
-	n := st.slots()
-	cand, narrowed := f.Candidates(st.indexes, n)
-	for s := 0; s < n; s++ {
-		slot := uint32(s)
-		if !st.live.get(slot) || narrowed && !cand.Get(slot) {
-			continue
-		}
-		if f != nil && !f.Match(st.ids[slot], st.payloads[slot]) {
-			continue
-		}
-		if !fn(slot) {
-			return
+// forEachMatch calls fn for every live point matching f, segment by segment in slot order, until
+// fn returns false.
+func (st *state) forEachMatch(f *filter.Filter, fn func(loc) bool) {
+	for _, sg := range st.segs {
+		n := sg.slots()
+		cand, narrowed := f.Candidates(sg.indexes, n)
+		for s := 0; s < n; s++ {
+			slot := uint32(s)
+			if !sg.live.get(slot) || narrowed && !cand.Get(slot) {
+				continue
+			}
+			if f != nil && !f.Match(sg.ids[slot], sg.payload(slot)) {
+				continue
+			}
+			if !fn(loc{sg, slot}) {
+				return
+			}
 		}
 	}
 }
 
-// sortedSlots returns live slots in id order, caching the order until the next insert or delete.
-func (st *state) sortedSlots() []uint32 {
+// sortedLocs returns live points in id order, cached until the next insert or delete.
+func (st *state) sortedLocs() []loc {
 	if st.sorted != nil {
 		return st.sorted
 	}
-	out := make([]uint32, 0, st.count)
-	for s := range st.ids {
-		if st.live.get(uint32(s)) {
-			out = append(out, uint32(s))
+	out := make([]loc, 0, st.count)
+	for _, sg := range st.segs {
+		for s := range sg.ids {
+			if sg.live.get(uint32(s)) {
+				out = append(out, loc{sg, uint32(s)})
+			}
 		}
 	}
-	slices.SortFunc(out, func(a, b uint32) int {
-		ia, ib := st.ids[a], st.ids[b]
+	slices.SortFunc(out, func(a, b loc) int {
+		ia, ib := a.seg.ids[a.slot], b.seg.ids[b.slot]
 		switch {
 		case ia.Less(ib):
 			return -1
@@ -215,13 +178,13 @@ func (st *state) sortedSlots() []uint32 {
 	return out
 }
 
-// apply executes one logged operation. It must not fail for an operation that passed validation;
-// an operation whose points or fields vanished in between is applied to what remains (as Qdrant does).
+// apply executes one logged operation. An operation whose points or fields vanished in between
+// validation and apply is applied to what remains, as Qdrant does.
 func (st *state) apply(op *Op, seq uint64) error {
 	switch op.Kind {
 	case OpUpsert:
 		for i := range op.Points {
-			if err := st.checkPoint(&op.Points[i]); err != nil {
+			if err := st.cfg.checkVectors(op.Points[i].Vectors); err != nil {
 				return err
 			}
 		}
@@ -229,42 +192,43 @@ func (st *state) apply(op *Op, seq uint64) error {
 			st.upsert(&op.Points[i], seq)
 		}
 	case OpDelete:
-		for _, s := range st.resolve(op.Select) {
-			st.delete(s)
+		for _, l := range st.resolve(op.Select) {
+			st.delete(l)
 		}
 	case OpSetPayload:
-		for _, s := range st.resolve(op.Select) {
-			st.setPayload(s, mergePayload(st.payloads[s], op.Payload, op.Key), seq)
+		for _, l := range st.resolve(op.Select) {
+			st.setPayload(l, mergePayload(l.seg.payload(l.slot), op.Payload, op.Key), seq)
 		}
 	case OpOverwritePayload:
-		for _, s := range st.resolve(op.Select) {
-			st.setPayload(s, op.Payload, seq)
+		for _, l := range st.resolve(op.Select) {
+			st.setPayload(l, op.Payload, seq)
 		}
 	case OpDeletePayload:
-		for _, s := range st.resolve(op.Select) {
-			st.setPayload(s, deletePayloadKeys(st.payloads[s], op.Keys), seq)
+		for _, l := range st.resolve(op.Select) {
+			st.setPayload(l, deletePayloadKeys(l.seg.payload(l.slot), op.Keys), seq)
 		}
 	case OpClearPayload:
-		for _, s := range st.resolve(op.Select) {
-			st.setPayload(s, nil, seq)
+		for _, l := range st.resolve(op.Select) {
+			st.setPayload(l, nil, seq)
 		}
 	case OpCreateIndex:
-		ix := filter.NewIndex(op.Field, op.schemaOK)
-		for s := range st.ids {
-			if st.live.get(uint32(s)) {
-				ix.Add(uint32(s), st.payloads[s])
-			}
-		}
-		st.indexes.Put(ix)
+		st.createIndex(indexDef{Field: op.Field, Schema: op.Schema, schema: op.schemaOK})
 	case OpDeleteIndex:
-		st.indexes.Delete(op.Field)
+		delete(st.indexes, op.Field)
+		for _, sg := range st.segs {
+			sg.indexes.Delete(op.Field)
+		}
 	default:
 		return fmt.Errorf("BUG: apply of unknown op kind %d", op.Kind)
 	}
 	return nil
 }
 
-// checkPoint validates a point against the configuration.
-func (st *state) checkPoint(p *Point) error {
-	return st.cfg.checkVectors(p.Vectors)
+func (st *state) createIndex(def indexDef) {
+	st.indexes[def.Field] = def
+	for _, sg := range st.segs {
+		ix := filter.NewIndex(def.Field, def.schema)
+		sg.buildIndex(ix)
+		sg.indexes.Put(ix)
+	}
 }
