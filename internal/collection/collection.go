@@ -5,10 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/needlevdb/needle/internal/filter"
+	"github.com/needlevdb/needle/internal/pointid"
+	"github.com/needlevdb/needle/internal/segment"
 	"github.com/needlevdb/needle/internal/wal"
 )
 
@@ -34,22 +39,54 @@ type Collection struct {
 
 	version   atomic.Uint64 // sequence number of the last applied operation
 	failedErr atomic.Pointer[error]
+
+	opts           Options
+	cpMu           sync.Mutex // one checkpoint (or snapshot) at a time
+	nextSegment    uint64     // guarded by cpMu
+	lastCheckpoint time.Time  // guarded by cpMu
+	checkpointSeq  atomic.Uint64
+	stop           chan struct{}
+	optimizerDone  chan struct{}
 }
 
 type pending struct {
-	op   *Op
+	op   *Op // nil for a barrier: done is signalled once everything queued before it is applied
 	seq  uint64
 	done chan error // receives the apply result; buffered
 }
 
-// open builds a collection from its configuration and log, replaying every logged operation.
-func open(name, dir string, cfg *Config, log wal.Log, logger *slog.Logger) (*Collection, error) {
-	c := &Collection{
-		name: name, dir: dir, cfg: cfg, log: log, logger: logger,
-		queue: make(chan *pending, applyQueue), applied: make(chan struct{}),
-		st: newState(cfg),
+// open builds a collection from its directory: the sealed segments of its manifest, then the WAL
+// records after the manifest's checkpoint.
+func open(name, dir string, cfg *Config, opts Options, logger *slog.Logger) (*Collection, error) {
+	m, err := readManifest(dir)
+	if err != nil {
+		return nil, err
 	}
-	err := log.Replay(0, func(seq uint64, rec []byte) error {
+	c := &Collection{
+		name: name, dir: dir, cfg: cfg, logger: logger, opts: opts,
+		queue: make(chan *pending, applyQueue), applied: make(chan struct{}),
+		stop: make(chan struct{}), optimizerDone: make(chan struct{}),
+		nextSegment: max(m.NextSegment, 1), lastCheckpoint: time.Now(),
+	}
+	st, err := loadState(dir, cfg, m, logger)
+	if err != nil {
+		return nil, err
+	}
+	c.st = st
+	c.version.Store(m.Checkpoint)
+	c.checkpointSeq.Store(m.Checkpoint)
+	log, err := wal.Open(filepath.Join(dir, walDir), m.Checkpoint+1, logger)
+	if err != nil {
+		st.close()
+		return nil, err
+	}
+	if log.LastSeq() < m.Checkpoint {
+		log.Close()
+		st.close()
+		return nil, fmt.Errorf("collection %s: the log ends at %d, before the manifest's checkpoint %d", name, log.LastSeq(), m.Checkpoint)
+	}
+	c.log = log
+	err = log.Replay(m.Checkpoint+1, func(seq uint64, rec []byte) error {
 		op, err := decodeOp(rec)
 		if err != nil {
 			return fmt.Errorf("collection %s: wal record %d: %w", name, seq, err)
@@ -61,10 +98,68 @@ func open(name, dir string, cfg *Config, log wal.Log, logger *slog.Logger) (*Col
 		return nil
 	})
 	if err != nil {
+		log.Close()
+		st.close()
 		return nil, err
 	}
 	go c.applier()
+	go c.optimizer()
 	return c, nil
+}
+
+// loadState opens the manifest's segments and removes files no manifest refers to (left by a
+// checkpoint that crashed before publishing its manifest).
+func loadState(dir string, cfg *Config, m *manifest, logger *slog.Logger) (*state, error) {
+	st := &state{cfg: cfg, byID: map[pointid.ID]loc{}, indexes: map[string]indexDef{}}
+	for _, d := range m.Indexes {
+		schema, err := filter.ParseSchema(d.Schema)
+		if err != nil {
+			return nil, fmt.Errorf("manifest index %s: %w", d.Field, err)
+		}
+		d.schema = schema
+		st.indexes[d.Field] = d
+	}
+	listed := map[string]bool{}
+	for _, ms := range m.Segments {
+		sdir := segmentDir(dir, ms.ID)
+		listed[filepath.Base(sdir)] = true
+		f, err := segment.Open(sdir)
+		if err != nil {
+			st.close()
+			return nil, err
+		}
+		var dead bits
+		if ms.Deleted != "" {
+			if dead, err = readDeleted(filepath.Join(sdir, ms.Deleted), f.Meta.Count, ms.DeletedCRC); err != nil {
+				f.Close()
+				st.close()
+				return nil, err
+			}
+		}
+		sg := openSealed(cfg, ms.ID, f, dead)
+		sg.deleted, sg.deletedCRC = ms.Deleted, ms.DeletedCRC
+		st.segs = append(st.segs, sg)
+		for s, id := range sg.ids {
+			if sg.live.get(uint32(s)) {
+				if _, dup := st.byID[id]; dup {
+					st.close()
+					return nil, fmt.Errorf("collection %s: point %s is live in two segments", dir, id)
+				}
+				st.byID[id] = loc{sg, uint32(s)}
+				st.count++
+			}
+		}
+		st.attach(sg)
+	}
+	st.addMutable()
+	entries, _ := os.ReadDir(filepath.Join(dir, segmentsDir))
+	for _, e := range entries {
+		if !listed[e.Name()] {
+			logger.Info("removing segment files no manifest refers to", "dir", filepath.Join(dir, segmentsDir, e.Name()))
+			os.RemoveAll(filepath.Join(dir, segmentsDir, e.Name()))
+		}
+	}
+	return st, nil
 }
 
 // Name returns the collection's name.
@@ -138,7 +233,10 @@ func (c *Collection) applier() {
 				break drain
 			}
 		}
-		last := batch[len(batch)-1].seq
+		last := uint64(0)
+		for _, q := range batch {
+			last = max(last, q.seq)
+		}
 		if err := c.log.Sync(last); err != nil {
 			c.fail(err)
 			for _, q := range batch {
@@ -149,8 +247,10 @@ func (c *Collection) applier() {
 		c.mu.Lock()
 		results := make([]error, len(batch))
 		for i, q := range batch {
-			results[i] = c.st.apply(q.op, q.seq)
-			c.version.Store(q.seq)
+			if q.op != nil {
+				results[i] = c.st.apply(q.op, q.seq)
+				c.version.Store(q.seq)
+			}
 		}
 		c.mu.Unlock()
 		for i, q := range batch {
@@ -176,10 +276,18 @@ func (c *Collection) close() error {
 		return nil
 	}
 	c.closed = true
+	c.writeMu.Unlock()
+	close(c.stop)
+	<-c.optimizerDone // a running checkpoint finishes first (it takes writeMu while freezing)
+	c.writeMu.Lock()
 	close(c.queue)
 	c.writeMu.Unlock()
 	<-c.applied
-	if err := c.log.Close(); err != nil && !errors.Is(err, wal.ErrClosed) {
+	err := c.log.Close()
+	c.mu.Lock()
+	c.st.close()
+	c.mu.Unlock()
+	if err != nil && !errors.Is(err, wal.ErrClosed) {
 		return fmt.Errorf("close wal of %s: %w", c.name, err)
 	}
 	return nil

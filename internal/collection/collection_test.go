@@ -12,6 +12,7 @@ import (
 	"sort"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/needlevdb/needle/internal/filter"
 	"github.com/needlevdb/needle/internal/pointid"
@@ -21,7 +22,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func newManager(t *testing.T, dir string) *Manager {
 	t.Helper()
-	m, err := OpenManager(dir, quiet)
+	m, err := OpenManager(dir, testOptions(), quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -377,4 +378,11 @@ func FuzzDecodeOp(f *testing.F) {
 			t.Fatalf("decoded op does not encode: %v", err)
 		}
 	})
+}
+
+// testOptions keep the background optimizer out of the way; tests call Checkpoint themselves.
+func testOptions() Options {
+	o := DefaultOptions()
+	o.Interval = time.Hour
+	return o
 }

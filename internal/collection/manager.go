@@ -10,8 +10,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/needlevdb/needle/internal/wal"
 )
 
 // Manager owns every collection of one data directory.
@@ -22,6 +20,7 @@ import (
 type Manager struct {
 	dir    string
 	logger *slog.Logger
+	opts   Options
 
 	mu     sync.RWMutex
 	cols   map[string]*Collection
@@ -35,12 +34,12 @@ const (
 
 // OpenManager opens every collection under dataDir, creating the directory if needed. A collection
 // that fails to open is reported by Get with its error; the others serve normally.
-func OpenManager(dataDir string, logger *slog.Logger) (*Manager, error) {
+func OpenManager(dataDir string, opts Options, logger *slog.Logger) (*Manager, error) {
 	root := filepath.Join(dataDir, "collections")
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	m := &Manager{dir: root, logger: logger, cols: map[string]*Collection{}, failed: map[string]error{}}
+	m := &Manager{dir: root, logger: logger, opts: opts, cols: map[string]*Collection{}, failed: map[string]error{}}
 	entries, err := os.ReadDir(root)
 	if err != nil {
 		return nil, fmt.Errorf("read data directory: %w", err)
@@ -83,16 +82,7 @@ func (m *Manager) load(name string) (*Collection, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("config of %s: %w", name, err)
 	}
-	log, err := wal.Open(filepath.Join(dir, walDir), 1, m.logger)
-	if err != nil {
-		return nil, err
-	}
-	c, err := open(name, dir, &cfg, log, m.logger)
-	if err != nil {
-		log.Close()
-		return nil, err
-	}
-	return c, nil
+	return open(name, dir, &cfg, m.opts, m.logger)
 }
 
 // ValidName checks a collection name: 1-255 characters of letters, digits, '-', '_' and '.', not

@@ -75,7 +75,7 @@ type segmentData struct {
 	mutable  bool
 	ids      []pointid.ID
 	versions []uint64
-	payloads []map[string]any                // in-memory segments
+	payloads []map[string]any                 // in-memory segments
 	cache    []atomic.Pointer[map[string]any] // sealed segments: payloads decoded on first use
 	live     bits
 	free     []uint32 // mutable only: slots to reuse
@@ -86,6 +86,7 @@ type segmentData struct {
 	kills          uint64 // points killed since the segment was created or loaded
 	persistedKills uint64 // kills covered by the deletion file in the manifest
 	deleted        string // deletion file name in the manifest ("" = none)
+	deletedCRC     uint32
 }
 
 func newMutable(cfg *Config) *segmentData {

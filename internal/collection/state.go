@@ -48,8 +48,8 @@ func (st *state) addMutable() {
 	st.segs = append(st.segs, sg)
 }
 
-// attach gives a segment the collection's id lookup and payload indexes.
-func (st *state) attach(sg *segmentData) {
+// attachLookup lets has_id conditions narrow a segment's candidates through the id map.
+func (st *state) attachLookup(sg *segmentData) {
 	sg.indexes.IDLookup = func(id pointid.ID) (uint32, bool) {
 		l, ok := st.byID[id]
 		if !ok || l.seg != sg {
@@ -57,6 +57,11 @@ func (st *state) attach(sg *segmentData) {
 		}
 		return l.slot, true
 	}
+}
+
+// attach gives a segment the collection's id lookup and payload indexes.
+func (st *state) attach(sg *segmentData) {
+	st.attachLookup(sg)
 	for _, def := range st.indexes {
 		ix := filter.NewIndex(def.Field, def.schema)
 		sg.buildIndex(ix)
@@ -230,5 +235,14 @@ func (st *state) createIndex(def indexDef) {
 		ix := filter.NewIndex(def.Field, def.schema)
 		sg.buildIndex(ix)
 		sg.indexes.Put(ix)
+	}
+}
+
+// close unmaps every sealed segment. The state must not be used afterwards.
+func (st *state) close() {
+	for _, sg := range st.segs {
+		if sg.file != nil {
+			sg.file.Close()
+		}
 	}
 }

@@ -27,7 +27,7 @@ type Server struct {
 
 // New opens the data directory and prepares the HTTP server; it does not listen yet.
 func New(cfg config.Config, version string, logger *slog.Logger) (*Server, error) {
-	m, err := collection.OpenManager(cfg.DataDir, logger)
+	m, err := collection.OpenManager(cfg.DataDir, collection.DefaultOptions(), logger)
 	if err != nil {
 		return nil, err
 	}
