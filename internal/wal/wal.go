@@ -112,4 +112,3 @@ func scan(f *os.File, path string, size int64, from uint64, fn func(uint64, []by
 	}
 	return off, last, nil
 }
-

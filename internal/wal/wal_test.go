@@ -76,7 +76,7 @@ func TestRotateAndTruncate(t *testing.T) {
 	}
 	appendN(t, w, 10, 10) // 11..20
 	w.Rotate()
-	w.Rotate() // no-op on an empty active file
+	w.Rotate()           // no-op on an empty active file
 	appendN(t, w, 5, 10) // 21..25
 	if n := len(w.Files()); n != 3 {
 		t.Fatalf("%d files after two rotations", n)
