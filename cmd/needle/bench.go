@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/needlevdb/needle/internal/bench"
@@ -13,6 +14,8 @@ import (
 const benchUsage = `Usage:
   needle bench ann --base F --queries F --gt F [--metric l2|ip|cosine] [--k 10] [--index flat]
                    [--threads 1] [--batch] [--nq N] [--bandwidth]
+  needle bench ann ... --index hnsw [--m 16] [--ef-construct 200] [--ef 10,20,40,80,120,200,400]
+                   [--build-threads N] [--quantization int8|float32]
   needle bench ann --data PREFIX ...   (PREFIX.base.npy, PREFIX.queries.npy, PREFIX.gt.npy)
 `
 
@@ -35,8 +38,24 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&cfg.Batch, "batch", false, "answer all queries in one batched call")
 	fs.IntVar(&cfg.NQ, "nq", 0, "use only the first N queries")
 	fs.BoolVar(&cfg.Bandwidth, "bandwidth", false, "measure streaming-read bandwidth in the same run")
+	fs.IntVar(&cfg.M, "m", 16, "hnsw: neighbours per node (2M on level 0)")
+	fs.IntVar(&cfg.EfConstruct, "ef-construct", 200, "hnsw: candidate list of the build")
+	efs := fs.String("ef", "10,20,40,80,120,200,400", "hnsw: comma-separated search candidate lists, one result line each")
+	fs.IntVar(&cfg.BuildThreads, "build-threads", 0, "hnsw: build goroutines (0: all cores)")
+	fs.StringVar(&cfg.Quantization, "quantization", "int8", "hnsw: traverse with int8 codes (rescored in float32) or float32")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
+	}
+	for _, f := range strings.Split(*efs, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		ef, err := strconv.Atoi(f)
+		if err != nil || ef < 1 {
+			fmt.Fprintf(stderr, "needle bench ann: --ef: %q is not a positive integer\n", f)
+			return 2
+		}
+		cfg.Ef = append(cfg.Ef, ef)
 	}
 	if *data != "" {
 		cfg.Base, cfg.Queries, cfg.GT = *data+".base.npy", *data+".queries.npy", *data+".gt.npy"

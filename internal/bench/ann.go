@@ -16,11 +16,18 @@ type ANNConfig struct {
 	Base, Queries, GT string
 	Metric            string // l2, ip or cosine
 	K                 int
-	Index             string // flat (approximate indexes arrive with their issues)
+	Index             string // flat or hnsw
 	Threads           int    // query threads; with Batch, the workers of one batched call
 	Batch             bool   // answer all queries in one batched call instead of one call per query
 	NQ                int    // use only the first NQ queries (0: all)
 	Bandwidth         bool   // also measure streaming-read bandwidth and report the scan's fraction of it
+
+	// HNSW only.
+	M            int    // neighbours per node (2M on level 0)
+	EfConstruct  int    // candidate list of the build
+	Ef           []int  // candidate lists of the searches: one result line each
+	BuildThreads int    // 0: all cores
+	Quantization string // int8 (default) or float32: what the graph is traversed with
 }
 
 // ANNResult is one JSON line of `needle bench ann`, shaped like the peers script's lines.
@@ -41,10 +48,11 @@ type ANNResult struct {
 	BandwidthFrac float64 `json:"bandwidth_fraction,omitempty"`
 }
 
-// RunANN loads the dataset, runs the configured search and writes one JSON line to w.
+// RunANN loads the dataset, runs the configured search and writes one JSON line to w (one per
+// ef for hnsw).
 func RunANN(cfg ANNConfig, w io.Writer, log io.Writer) error {
-	if cfg.Index != "flat" {
-		return fmt.Errorf("--index %q is not available yet (flat only)", cfg.Index)
+	if cfg.Index != "flat" && cfg.Index != "hnsw" {
+		return fmt.Errorf("--index must be flat or hnsw, got %q", cfg.Index)
 	}
 	var m flat.Metric
 	switch cfg.Metric {
@@ -98,6 +106,9 @@ func RunANN(cfg ANNConfig, w io.Writer, log io.Writer) error {
 	qs := make([][]float32, nq)
 	for i := range qs {
 		qs[i] = queries.Row(i)
+	}
+	if cfg.Index == "hnsw" {
+		return runHNSW(cfg, m, vs, qs, gt, w, log)
 	}
 	results := make([][]int32, nq)
 	run := func() time.Duration {

@@ -1,0 +1,246 @@
+package hnsw
+
+import (
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/needlevdb/needle/internal/distance"
+	"github.com/needlevdb/needle/internal/index/flat"
+)
+
+// Train fits the Int8 quantizer on sample (a strided subset of at most
+// 100,000 of its vectors). It must run before the first Insert and only
+// once; for a Float32 index it does nothing.
+func (x *Index) Train(sample Vectors) error {
+	if x.cfg.Quantization != Int8 {
+		return nil
+	}
+	if sample.Dim != x.dim {
+		return fmt.Errorf("hnsw: Train: sample has dimension %d, index %d", sample.Dim, x.dim)
+	}
+	z, err := newQuantizer(x.dim, sample.Slots(), func(i int) []float32 { return sample.Row(uint32(i)) })
+	if err != nil {
+		return err
+	}
+	x.grow.Lock()
+	defer x.grow.Unlock()
+	if x.quant != nil {
+		return fmt.Errorf("hnsw: Train called twice")
+	}
+	x.quant = z
+	return nil
+}
+
+// Build trains the quantizer on the first n vectors if it is untrained
+// (Int8), then inserts slots 0..n-1 on threads goroutines (0: GOMAXPROCS).
+func (x *Index) Build(n, threads int) error {
+	threads = threadsOrAll(threads)
+	x.grow.RLock()
+	have, trained := len(x.vecs)/x.dim, x.quant != nil
+	vecs := Vectors{Dim: x.dim, Data: x.vecs}
+	x.grow.RUnlock()
+	if n > have {
+		return fmt.Errorf("hnsw: Build of %d slots over %d vectors: %w", n, have, ErrNoVector)
+	}
+	if x.cfg.Quantization == Int8 && !trained {
+		if err := x.Train(Vectors{Dim: x.dim, Data: vecs.Data[:n*x.dim]}); err != nil {
+			return err
+		}
+	}
+	x.reserve(uint32(max(n, 1) - 1))
+	return x.insertAll(n, threads, func(i int) uint32 { return uint32(i) })
+}
+
+// insertAll inserts slot(i) for i < n on threads goroutines and returns
+// the first error.
+func (x *Index) insertAll(n, threads int, slot func(i int) uint32) error {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var once sync.Once
+	var first error
+	for t := 0; t < max(1, min(threads, n)); t++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				if err := x.Insert(slot(i)); err != nil {
+					once.Do(func() { first = err })
+					next.Store(int64(n))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}
+
+// Insert adds slot, whose vector the caller has already written, to the
+// graph. It is safe for concurrent use with every other method except
+// Train and WriteTo.
+func (x *Index) Insert(slot uint32) error {
+	x.writers.RLock()
+	defer x.writers.RUnlock()
+	x.reserve(slot)
+	x.grow.RLock()
+	defer x.grow.RUnlock()
+	if (int(slot)+1)*x.dim > len(x.vecs) {
+		return fmt.Errorf("hnsw: insert slot %d: %w", slot, ErrNoVector)
+	}
+	if x.cfg.Quantization == Int8 && x.quant == nil {
+		return ErrUntrained
+	}
+	level := x.randomLevel(slot)
+	lk := &x.locks[slot]
+	lk.Lock()
+	if x.levels[slot] != 0 {
+		lk.Unlock()
+		return fmt.Errorf("hnsw: insert slot %d: %w", slot, ErrExists)
+	}
+	x.levels[slot] = uint8(level + 1)
+	if level > 0 {
+		atomic.StoreUint32(&x.upperOff[slot], x.upper.alloc(level)+1)
+	}
+	if x.quant != nil {
+		o := int(slot) * x.codeStride
+		x.quant.encode(x.vec(slot), x.codes[o:o+x.codeStride])
+	}
+	lk.Unlock()
+
+	epSlot, epLevel, ok := unpackEntry(x.entry.Load())
+	raise := !ok || level > epLevel
+	if raise {
+		x.entryMu.Lock()
+		epSlot, epLevel, ok = unpackEntry(x.entry.Load())
+		if raise = !ok || level > epLevel; !raise {
+			x.entryMu.Unlock()
+		}
+	}
+	if ok {
+		s := x.getSearcher(0)
+		x.link(s, slot, level, epSlot, epLevel)
+		x.searchers.Put(s)
+	}
+	x.inserted.set(slot)
+	x.count.Add(1)
+	if raise {
+		x.entry.Store(packEntry(slot, level))
+		x.entryMu.Unlock()
+	}
+	return nil
+}
+
+// link finds slot's neighbours on levels min(level, epLevel)..0 and
+// connects it to them in both directions.
+func (x *Index) link(s *searcher, slot uint32, level int, ep uint32, epLevel int) {
+	x.prepare(&s.qr, x.vec(slot))
+	epd := x.dist1(s, ep)
+	ep, epd = x.greedy(s, ep, epd, epLevel, level)
+	for l := min(level, epLevel); l >= 0; l-- {
+		x.searchLayer(s, ep, epd, x.cfg.EfConstruct, l, admitAll)
+		keys := append(s.keys[:0], s.res...)
+		slices.Sort(keys)
+		s.keys = keys
+		ep, epd = keySlot(keys[0]), keyDist(keys[0])
+		// s.linked, not s.sel: addLink reuses s.sel.
+		nb := x.heuristic(keys, x.m, s.linked[:0])
+		s.linked = nb
+		lk := &x.locks[slot]
+		lk.Lock()
+		writeList(x.list(slot, l), nb)
+		lk.Unlock()
+		for _, n := range nb {
+			x.addLink(s, n, slot, l)
+		}
+	}
+}
+
+// addLink adds the edge from n to slot on level l, pruning n's list with
+// the heuristic if it is full.
+func (x *Index) addLink(s *searcher, n, slot uint32, l int) {
+	lk := &x.locks[n]
+	lk.Lock()
+	defer lk.Unlock()
+	row := x.list(n, l)
+	c := x.capacity(l)
+	if int(atomic.LoadUint32(&row[0])) < c {
+		appendList(row, slot)
+		return
+	}
+	ids := readList(row, s.nb)
+	ids = append(ids, slot)
+	df := s.df[:len(ids)]
+	x.pairDists(n, ids, df)
+	keys := s.keys[:0]
+	for i, id := range ids {
+		keys = append(keys, key(df[i], id))
+	}
+	slices.Sort(keys)
+	s.keys = keys
+	sel := x.heuristic(keys, c, s.sel[:0])
+	s.sel = sel
+	writeList(row, sel)
+}
+
+// heuristic is hnswlib's neighbour selection: walking the candidates
+// nearest first, keep one unless it is nearer to an already kept one than
+// to the base, until m are kept. keys are sorted ascending.
+func (x *Index) heuristic(keys []uint64, m int, out []uint32) []uint32 {
+	if len(keys) <= m {
+		for _, k := range keys {
+			out = append(out, keySlot(k))
+		}
+		return out
+	}
+	for _, k := range keys {
+		if len(out) >= m {
+			break
+		}
+		id, d := keySlot(k), keyDist(k)
+		good := true
+		for _, o := range out {
+			if x.pairDist(id, o) < d {
+				good = false
+				break
+			}
+		}
+		if good {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// pairDist is the exact distance between two inserted slots.
+func (x *Index) pairDist(a, b uint32) float32 {
+	if x.cfg.Metric == flat.L2 {
+		return distance.L2Sq(x.vec(a), x.vec(b))
+	}
+	return -distance.Dot(x.vec(a), x.vec(b))
+}
+
+// pairDists writes the exact distances from slot a to ids into out.
+func (x *Index) pairDists(a uint32, ids []uint32, out []float32) {
+	if x.cfg.Metric == flat.L2 {
+		distance.L2SqGather(x.vec(a), x.vecs, ids, out)
+		return
+	}
+	distance.DotGather(x.vec(a), x.vecs, ids, out)
+	for i := range ids {
+		out[i] = -out[i]
+	}
+}
+
+func threadsOrAll(t int) int {
+	if t <= 0 {
+		return runtime.GOMAXPROCS(0)
+	}
+	return t
+}

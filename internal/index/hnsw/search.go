@@ -1,0 +1,315 @@
+package hnsw
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sync/atomic"
+
+	"github.com/needlevdb/needle/internal/distance"
+	"github.com/needlevdb/needle/internal/filter"
+	"github.com/needlevdb/needle/internal/index/flat"
+	"github.com/needlevdb/needle/internal/topk"
+)
+
+// SearchParams tunes one search.
+type SearchParams struct {
+	K  int // results wanted
+	Ef int // candidate-list size of the level-0 search; raised to K if smaller
+	// Accept, if set, must approve a slot before it is returned (a payload
+	// filter). It may be called for any slot the search meets, concurrently
+	// with other searches, and must be cheap and safe for concurrent use.
+	Accept func(slot uint32) bool
+	// Allowed, if set, is the set of slots that may be returned (combined
+	// with Accept).
+	Allowed filter.Bitmap
+	// AllowedCount estimates how many slots pass the filter (0: unknown;
+	// then Allowed.Count() is used if Allowed is set). When it is small
+	// enough that scoring them all is cheaper than a filtered traversal
+	// (see exactWorthIt), the search is exact over the allowed slots.
+	AllowedCount int
+	// Exact forces an exhaustive search (Qdrant's "exact": true).
+	Exact bool
+}
+
+// Search returns the k nearest live slots to q found with a candidate list
+// of ef, best first, with exact distances. accept, if not nil, filters the
+// results as in SearchParams. q must have the index's dimension.
+func (x *Index) Search(q []float32, k, ef int, accept func(slot uint32) bool) []topk.Item {
+	return x.SearchWith(q, SearchParams{K: k, Ef: ef, Accept: accept})
+}
+
+// SearchWith is Search with every option.
+func (x *Index) SearchWith(q []float32, p SearchParams) []topk.Item {
+	if len(q) != x.dim {
+		panic(fmt.Sprintf("BUG: hnsw: query of dimension %d, index %d", len(q), x.dim))
+	}
+	if p.K <= 0 {
+		return nil
+	}
+	x.grow.RLock()
+	defer x.grow.RUnlock()
+	epSlot, epLevel, ok := unpackEntry(x.entry.Load())
+	if !ok {
+		return nil
+	}
+	ef := max(p.Ef, p.K)
+	filtered := p.Accept != nil || p.Allowed != nil
+	if p.Exact || filtered && x.exactWorthIt(p, ef) {
+		return x.searchExact(q, p)
+	}
+	a := admit{accept: p.Accept, allowed: p.Allowed}
+	a.active = filtered || x.ndeleted.Load() > 0
+	s := x.getSearcher(ef)
+	defer x.searchers.Put(s)
+	x.prepare(&s.qr, q)
+	ep, epd := x.greedy(s, epSlot, x.dist1(s, epSlot), epLevel, 0)
+	x.searchLayer(s, ep, epd, ef, 0, &a)
+	if x.quant == nil {
+		for len(s.res) > p.K {
+			s.res.pop()
+		}
+		out := make([]topk.Item, len(s.res))
+		for i := len(out) - 1; i >= 0; i-- {
+			k := s.res.pop()
+			out[i] = topk.Item{Dist: keyDist(k), Slot: keySlot(k)}
+		}
+		return out
+	}
+	return x.rescore(s, p.K)
+}
+
+// rescore replaces the approximate distances of the results in s.res with
+// exact ones and returns the best k.
+func (x *Index) rescore(s *searcher, k int) []topk.Item {
+	ids := s.ids[:0]
+	for _, c := range s.res {
+		ids = append(ids, keySlot(c))
+	}
+	df := s.df[:len(ids)]
+	if x.cfg.Metric == flat.L2 {
+		distance.L2SqGather(s.qr.f, x.vecs, ids, df)
+	} else {
+		distance.DotGather(s.qr.f, x.vecs, ids, df)
+		for i := range df {
+			df[i] = -df[i]
+		}
+	}
+	keys := s.res[:0]
+	for i, id := range ids {
+		keys = append(keys, key(df[i], id))
+	}
+	slices.Sort(keys)
+	keys = keys[:min(k, len(keys))]
+	out := make([]topk.Item, len(keys))
+	for i, c := range keys {
+		out[i] = topk.Item{Dist: keyDist(c), Slot: keySlot(c)}
+	}
+	s.res = s.res[:0]
+	return out
+}
+
+// exactCostRatio is how many exact float32 distances cost as much as one
+// expansion of a graph node (up to 2M neighbour distances, mostly on
+// codes, plus the bookkeeping). Chosen by BenchmarkFilteredSearch.
+const exactCostRatio = 8
+
+// exactWorthIt reports whether scoring every allowed slot is expected to
+// be cheaper than a filtered traversal: a traversal that admits a fraction
+// f of the nodes expands about ef/f nodes before its result list is full.
+func (x *Index) exactWorthIt(p SearchParams, ef int) bool {
+	est := p.AllowedCount
+	if est <= 0 {
+		if p.Allowed == nil {
+			return false // Accept alone: unknown selectivity
+		}
+		est = p.Allowed.Count()
+	}
+	live := max(1, x.Len())
+	est = min(est, live)
+	// exact cost est; traversal cost ef*live/est expansions.
+	return float64(est)*float64(est) <= exactCostRatio*float64(ef)*float64(live)
+}
+
+// searchExact scores every live allowed slot.
+func (x *Index) searchExact(q []float32, p SearchParams) []topk.Item {
+	n := min(x.nslots, len(x.vecs)/x.dim)
+	v := flat.Vectors{Dim: x.dim, Data: x.vecs[:n*x.dim]}
+	return flat.Search(v, x.cfg.Metric, q, flat.Params{
+		K:       p.K,
+		MaxDist: flat.NoLimit,
+		Accept: func(s uint32) bool {
+			return x.inserted.get(s) && !x.deleted.get(s) && (p.Accept == nil || p.Accept(s))
+		},
+		Candidates: p.Allowed,
+	})
+}
+
+// admit decides which slots may enter a search's results.
+type admit struct {
+	active  bool // false: every slot is admitted (no filter, no deletes)
+	accept  func(uint32) bool
+	allowed filter.Bitmap
+}
+
+func (x *Index) admits(a *admit, s uint32) bool {
+	return !x.deleted.get(s) && (a.allowed == nil || a.allowed.Get(s)) && (a.accept == nil || a.accept(s))
+}
+
+var admitAll = &admit{}
+
+// searcher is the scratch of one search, pooled.
+type searcher struct {
+	visited []uint16 // visited[s] == tag: s was seen by the current search
+	tag     uint16
+	cand    minHeap
+	res     maxHeap
+	ids     []uint32
+	df      []float32
+	d32     []int32
+	nb      []uint32
+	sel     []uint32
+	linked  []uint32
+	keys    []uint64
+	qr      query
+}
+
+// getSearcher returns pooled scratch sized for the current arrays. The
+// caller holds grow for reading.
+func (x *Index) getSearcher(ef int) *searcher {
+	s, _ := x.searchers.Get().(*searcher)
+	if s == nil {
+		s = &searcher{}
+	}
+	if len(s.visited) < x.nslots {
+		s.visited = make([]uint16, x.nslots)
+		s.tag = 0
+	}
+	n := max(x.m0, x.cfg.EfConstruct, ef) + 1
+	if len(s.df) < n {
+		s.ids = make([]uint32, 0, n)
+		s.df = make([]float32, n)
+		s.d32 = make([]int32, n)
+		s.nb = make([]uint32, 0, n)
+	}
+	return s
+}
+
+func (s *searcher) nextTag() {
+	s.tag++
+	if s.tag == 0 {
+		clear(s.visited)
+		s.tag = 1
+	}
+}
+
+// score writes the distances from the prepared query to ids into out.
+func (x *Index) score(s *searcher, ids []uint32, out []float32) {
+	if len(ids) == 0 {
+		return
+	}
+	qr := &s.qr
+	if x.quant != nil {
+		d32 := s.d32[:len(ids)]
+		if x.cfg.Metric == flat.L2 {
+			distance.L2SqU8Gather(qr.q16, x.codes, x.codeStride, ids, d32)
+		} else {
+			distance.DotU8Gather(qr.q8, x.codes, x.codeStride, ids, d32)
+		}
+		out = out[:len(d32)]
+		for i, v := range d32 {
+			out[i] = qr.add + qr.mul*float32(v)
+		}
+		return
+	}
+	if x.cfg.Metric == flat.L2 {
+		distance.L2SqGather(qr.f, x.vecs, ids, out)
+		return
+	}
+	distance.DotGather(qr.f, x.vecs, ids, out)
+	out = out[:len(ids)]
+	for i := range out {
+		out[i] = -out[i]
+	}
+}
+
+// dist1 is score for one slot.
+func (x *Index) dist1(s *searcher, id uint32) float32 {
+	ids := append(s.ids[:0], id)
+	x.score(s, ids, s.df)
+	return s.df[0]
+}
+
+// greedy descends from level from to level to+1, moving at each level to
+// the nearest neighbour until none is nearer, and returns the node it
+// ends on (the entry point of level to).
+func (x *Index) greedy(s *searcher, ep uint32, epd float32, from, to int) (uint32, float32) {
+	for l := from; l > to; l-- {
+		for changed := true; changed; {
+			changed = false
+			ids := readList(x.list(ep, l), s.nb)
+			x.score(s, ids, s.df)
+			for i, id := range ids {
+				if d := s.df[i]; d < epd {
+					ep, epd, changed = id, d, true
+				}
+			}
+		}
+	}
+	return ep, epd
+}
+
+// searchLayer is the beam search of one level from ep: it leaves the best
+// (at most) ef admitted nodes it finds in s.res. Every node is expanded
+// whether admitted or not, so filters and deletions never cut the graph;
+// while fewer than ef nodes are admitted the search keeps expanding.
+func (x *Index) searchLayer(s *searcher, ep uint32, epd float32, ef, level int, a *admit) {
+	s.nextTag()
+	vis, tag := s.visited, s.tag
+	vis[ep] = tag
+	s.cand = s.cand[:0]
+	s.res = s.res[:0]
+	epk := key(epd, ep)
+	bound := uint64(math.MaxUint64)
+	if !a.active || x.admits(a, ep) {
+		s.res.push(epk)
+		bound = epk
+	}
+	s.cand.push(epk)
+	for len(s.cand) > 0 {
+		c := s.cand.pop()
+		if c > bound && (len(s.res) >= ef || !a.active) {
+			break
+		}
+		row := x.list(keySlot(c), level)
+		n := min(int(atomic.LoadUint32(&row[0])), len(row)-1)
+		ids := s.ids[:0]
+		for i := 1; i <= n; i++ {
+			id := atomic.LoadUint32(&row[i])
+			if vis[id] != tag {
+				vis[id] = tag
+				ids = append(ids, id)
+			}
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		x.score(s, ids, s.df)
+		df := s.df[:len(ids)]
+		for i, id := range ids {
+			k := key(df[i], id)
+			if len(s.res) < ef || k < bound {
+				s.cand.push(k)
+				if !a.active || x.admits(a, id) {
+					s.res.push(k)
+					if len(s.res) > ef {
+						s.res.pop()
+					}
+				}
+				if len(s.res) > 0 {
+					bound = s.res[0]
+				}
+			}
+		}
+	}
+}
