@@ -28,6 +28,7 @@ const usage = `needle: a Qdrant-compatible vector search engine in one binary.
 Usage:
   needle serve [flags]     start the server (needle serve -h lists the flags)
   needle bench ann ...     exact-search benchmark on .npy/.fvecs datasets (needle bench lists flags)
+  needle knn-graph ...     all-pairs top-K neighbour graph to scipy .npz or TSV (needle knn-graph -h)
   needle version           print the version
 
 `
@@ -46,6 +47,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serve(args[1:], stderr)
 	case "bench":
 		return benchCmd(args[1:], stdout, stderr)
+	case "knn-graph":
+		return knnGraphCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "needle %s (Qdrant API %s, kernels %s)\n", version, server.QdrantVersion, distance.Impl())
 		return 0

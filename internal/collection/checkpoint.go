@@ -65,6 +65,9 @@ func (c *Collection) needsCheckpoint() bool {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	st := c.st
+	if st == nil {
+		return false
+	}
 	var heap int64
 	for _, sp := range st.mutable.spaces {
 		heap += int64(len(sp.data)) * 4

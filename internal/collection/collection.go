@@ -279,13 +279,16 @@ func (c *Collection) close() error {
 	c.writeMu.Unlock()
 	close(c.stop)
 	<-c.optimizerDone // a running checkpoint finishes first (it takes writeMu while freezing)
+	c.cpMu.Lock()     // and so does one started by a snapshot
+	c.cpMu.Unlock()
 	c.writeMu.Lock()
 	close(c.queue)
 	c.writeMu.Unlock()
 	<-c.applied
 	err := c.log.Close()
 	c.mu.Lock()
-	c.st.close()
+	c.st.close() // unmaps sealed segments: no reader may touch them after this
+	c.st = nil
 	c.mu.Unlock()
 	if err != nil && !errors.Is(err, wal.ErrClosed) {
 		return fmt.Errorf("close wal of %s: %w", c.name, err)
@@ -313,6 +316,9 @@ func (c *Collection) validate(op *Op) error {
 		if op.Select.Filter == nil && op.Select.FilterJSON == nil {
 			c.mu.RLock()
 			defer c.mu.RUnlock()
+			if c.st == nil {
+				return ErrClosed
+			}
 			for _, id := range op.Select.IDs {
 				if _, ok := c.st.lookup(id); !ok {
 					return notFoundf("no point with id %s found", id)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Manager owns every collection of one data directory.
@@ -18,13 +20,15 @@ import (
 // rename of a fully written temporary directory and disappears by a rename to a dot-name before its
 // removal, so a crash never leaves a half-created or half-deleted collection visible.
 type Manager struct {
-	dir    string
-	logger *slog.Logger
-	opts   Options
+	dataDir string
+	dir     string
+	logger  *slog.Logger
+	opts    Options
 
 	mu     sync.RWMutex
 	cols   map[string]*Collection
 	failed map[string]error // collections that could not be opened, with why
+	lock   *os.File         // holds an exclusive flock on DATA/LOCK while open
 }
 
 const (
@@ -39,9 +43,14 @@ func OpenManager(dataDir string, opts Options, logger *slog.Logger) (*Manager, e
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	m := &Manager{dir: root, logger: logger, opts: opts, cols: map[string]*Collection{}, failed: map[string]error{}}
+	lock, err := lockDataDir(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	m := &Manager{lock: lock, dataDir: dataDir, dir: root, logger: logger, opts: opts, cols: map[string]*Collection{}, failed: map[string]error{}}
 	entries, err := os.ReadDir(root)
 	if err != nil {
+		lock.Close()
 		return nil, fmt.Errorf("read data directory: %w", err)
 	}
 	for _, e := range entries {
@@ -71,18 +80,11 @@ func OpenManager(dataDir string, opts Options, logger *slog.Logger) (*Manager, e
 
 func (m *Manager) load(name string) (*Collection, error) {
 	dir := filepath.Join(m.dir, name)
-	raw, err := os.ReadFile(filepath.Join(dir, configFile))
+	cfg, err := readConfig(dir)
 	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
+		return nil, err
 	}
-	var cfg Config
-	if err := json.Unmarshal(raw, &cfg); err != nil {
-		return nil, fmt.Errorf("parse %s: %w", filepath.Join(dir, configFile), err)
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("config of %s: %w", name, err)
-	}
-	return open(name, dir, &cfg, m.opts, m.logger)
+	return open(name, dir, cfg, m.opts, m.logger)
 }
 
 // ValidName checks a collection name: 1-255 characters of letters, digits, '-', '_' and '.', not
@@ -218,7 +220,25 @@ func (m *Manager) Close() error {
 		}
 		delete(m.cols, name)
 	}
+	if m.lock != nil {
+		m.lock.Close() // releases the flock
+		m.lock = nil
+	}
 	return first
+}
+
+// lockDataDir takes an exclusive, non-blocking flock on DATA/LOCK so two processes never serve or
+// modify one data directory.
+func lockDataDir(dataDir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dataDir, "LOCK"), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open data directory lock: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("data directory %s is in use by another needle process (flock LOCK: %v)", dataDir, err)
+	}
+	return f, nil
 }
 
 func writeFileSync(path string, data []byte) error {

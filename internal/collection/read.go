@@ -69,6 +69,9 @@ func (c *Collection) Get(ids []pointid.ID, withPayload bool, vs VectorSelect) ([
 	}
 	c.mu.RLock()
 	defer c.mu.RUnlock()
+	if c.st == nil {
+		return nil, ErrClosed
+	}
 	out := make([]Record, 0, len(ids))
 	seen := make(map[pointid.ID]bool, len(ids))
 	for _, id := range ids {
@@ -83,10 +86,13 @@ func (c *Collection) Get(ids []pointid.ID, withPayload bool, vs VectorSelect) ([
 	return out, nil
 }
 
-// Count returns how many points match f (all points when f is nil).
+// Count returns how many points match f (all points when f is nil); 0 once the collection is closed.
 func (c *Collection) Count(f *filter.Filter) int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
+	if c.st == nil {
+		return 0
+	}
 	if f == nil {
 		return c.st.count
 	}
@@ -123,6 +129,9 @@ func (c *Collection) Scroll(req ScrollRequest) ([]Record, *pointid.ID, error) {
 	}
 	c.mu.RLock()
 	defer c.mu.RUnlock()
+	if c.st == nil {
+		return nil, nil, ErrClosed
+	}
 	if req.OrderBy != nil {
 		recs, err := c.scrollOrdered(req)
 		return recs, nil, err
@@ -221,6 +230,9 @@ type IndexInfo struct {
 func (c *Collection) Info() Info {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
+	if c.st == nil {
+		return Info{PayloadSchema: map[string]IndexInfo{}}
+	}
 	info := Info{Points: c.st.count, Segments: len(c.st.segs), PayloadSchema: map[string]IndexInfo{}}
 	for field, def := range c.st.indexes {
 		n := 0
@@ -238,6 +250,9 @@ func (c *Collection) Info() Info {
 func (c *Collection) VectorOf(id pointid.ID, using string) ([]float32, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
+	if c.st == nil {
+		return nil, ErrClosed
+	}
 	l, ok := c.st.lookup(id)
 	if !ok {
 		return nil, notFoundf("no point with id %s found", id)

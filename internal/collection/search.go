@@ -119,6 +119,9 @@ type hit struct {
 func (c *Collection) SearchBatch(ctx context.Context, reqs []SearchRequest) ([][]Record, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
+	if c.st == nil {
+		return nil, ErrClosed
+	}
 	type job struct {
 		m metric
 		q []float32

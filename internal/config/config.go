@@ -26,6 +26,8 @@ type Config struct {
 	DataDir string `yaml:"data_dir"`
 	// MaxBodyBytes limits a request body (flag --max-body-bytes, NEEDLE_MAX_BODY_BYTES).
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// MaxSnapshotBytes limits an uploaded snapshot (flag --max-snapshot-bytes, NEEDLE_MAX_SNAPSHOT_BYTES).
+	MaxSnapshotBytes int64 `yaml:"max_snapshot_bytes"`
 	// ShutdownTimeout bounds how long in-flight requests may run after SIGTERM.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	// LogLevel is debug, info, warn or error.
@@ -37,12 +39,13 @@ type Config struct {
 // Default returns the built-in defaults.
 func Default() Config {
 	return Config{
-		Listen:          "127.0.0.1:6333",
-		DataDir:         "./needle-data",
-		MaxBodyBytes:    32 << 20,
-		ShutdownTimeout: 30 * time.Second,
-		LogLevel:        "info",
-		LogFormat:       "text",
+		Listen:           "127.0.0.1:6333",
+		DataDir:          "./needle-data",
+		MaxBodyBytes:     32 << 20,
+		MaxSnapshotBytes: 1 << 40,
+		ShutdownTimeout:  30 * time.Second,
+		LogLevel:         "info",
+		LogFormat:        "text",
 	}
 }
 
@@ -56,6 +59,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxBodyBytes < 1024 {
 		return fmt.Errorf("max-body-bytes must be at least 1024, got %d", c.MaxBodyBytes)
+	}
+	if c.MaxSnapshotBytes < c.MaxBodyBytes {
+		return fmt.Errorf("max-snapshot-bytes must be at least max-body-bytes (%d), got %d", c.MaxBodyBytes, c.MaxSnapshotBytes)
 	}
 	if c.ShutdownTimeout <= 0 {
 		return fmt.Errorf("shutdown-timeout must be positive, got %s", c.ShutdownTimeout)
@@ -83,6 +89,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	listen := fs.String("listen", cfg.Listen, "address of the REST API (NEEDLE_LISTEN)")
 	dataDir := fs.String("data-dir", cfg.DataDir, "data directory (NEEDLE_DATA_DIR)")
 	maxBody := fs.Int64("max-body-bytes", cfg.MaxBodyBytes, "request body limit in bytes (NEEDLE_MAX_BODY_BYTES)")
+	maxSnap := fs.Int64("max-snapshot-bytes", cfg.MaxSnapshotBytes, "uploaded snapshot limit in bytes (NEEDLE_MAX_SNAPSHOT_BYTES)")
 	shutdown := fs.Duration("shutdown-timeout", cfg.ShutdownTimeout, "grace period for in-flight requests on shutdown (NEEDLE_SHUTDOWN_TIMEOUT)")
 	level := fs.String("log-level", cfg.LogLevel, "debug, info, warn or error (NEEDLE_LOG_LEVEL)")
 	format := fs.String("log-format", cfg.LogFormat, "text or json (NEEDLE_LOG_FORMAT)")
@@ -113,6 +120,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		{"NEEDLE_LISTEN", func(v string) error { cfg.Listen = v; return nil }},
 		{"NEEDLE_DATA_DIR", func(v string) error { cfg.DataDir = v; return nil }},
 		{"NEEDLE_MAX_BODY_BYTES", func(v string) (err error) { cfg.MaxBodyBytes, err = strconv.ParseInt(v, 10, 64); return }},
+		{"NEEDLE_MAX_SNAPSHOT_BYTES", func(v string) (err error) { cfg.MaxSnapshotBytes, err = strconv.ParseInt(v, 10, 64); return }},
 		{"NEEDLE_SHUTDOWN_TIMEOUT", func(v string) (err error) { cfg.ShutdownTimeout, err = time.ParseDuration(v); return }},
 		{"NEEDLE_LOG_LEVEL", func(v string) error { cfg.LogLevel = v; return nil }},
 		{"NEEDLE_LOG_FORMAT", func(v string) error { cfg.LogFormat = v; return nil }},
@@ -132,6 +140,8 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 			cfg.DataDir = *dataDir
 		case "max-body-bytes":
 			cfg.MaxBodyBytes = *maxBody
+		case "max-snapshot-bytes":
+			cfg.MaxSnapshotBytes = *maxSnap
 		case "shutdown-timeout":
 			cfg.ShutdownTimeout = *shutdown
 		case "log-level":

@@ -41,6 +41,7 @@ func registeredRoutes(t *testing.T) map[string]bool {
 		}
 		path = strings.ReplaceAll(path, "{name}", "{collection_name}")
 		path = strings.ReplaceAll(path, "{field}", "{field_name}")
+		path = strings.ReplaceAll(path, "{snapshot}", "{snapshot_name}")
 		routes[m[1]+" "+path] = true
 	}
 	if len(routes) < 10 {

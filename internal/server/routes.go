@@ -21,6 +21,13 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("GET /collections/{name}/exists", s.handleCollectionExists)
 	mux.HandleFunc("PUT /collections/{name}/index", s.handleCreateIndex)
 	mux.HandleFunc("DELETE /collections/{name}/index/{field}", s.handleDeleteIndex)
+	// Snapshots.
+	mux.HandleFunc("POST /collections/{name}/snapshots", s.handleCreateSnapshot)
+	mux.HandleFunc("GET /collections/{name}/snapshots", s.handleListSnapshots)
+	mux.HandleFunc("GET /collections/{name}/snapshots/{snapshot}", s.handleDownloadSnapshot)
+	mux.HandleFunc("DELETE /collections/{name}/snapshots/{snapshot}", s.handleDeleteSnapshot)
+	mux.HandleFunc("PUT /collections/{name}/snapshots/recover", s.handleRecoverSnapshot)
+	mux.HandleFunc("POST /collections/{name}/snapshots/upload", s.handleUploadSnapshot)
 	// Points.
 	mux.HandleFunc("PUT /collections/{name}/points", s.handleUpsert)
 	mux.HandleFunc("POST /collections/{name}/points", s.handleGetPoints)
