@@ -27,6 +27,8 @@ const usage = `needle: a Qdrant-compatible vector search engine in one binary.
 
 Usage:
   needle serve [flags]     start the server (needle serve -h lists the flags)
+  needle check DATA_DIR    verify every file of a data directory (read-only)
+  needle snapshot create|restore ...   offline snapshots (needle snapshot lists flags)
   needle bench ann ...     exact-search benchmark on .npy/.fvecs datasets (needle bench lists flags)
   needle knn-graph ...     all-pairs top-K neighbour graph to scipy .npz or TSV (needle knn-graph -h)
   needle version           print the version
@@ -45,6 +47,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		return serve(args[1:], stderr)
+	case "check":
+		return checkCmd(args[1:], stdout, stderr)
+	case "snapshot":
+		return snapshotCmd(args[1:], stdout, stderr)
 	case "bench":
 		return benchCmd(args[1:], stdout, stderr)
 	case "knn-graph":

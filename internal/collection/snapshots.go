@@ -270,15 +270,8 @@ func verifyCollectionDir(dir string) error {
 		return err
 	}
 	for _, ms := range m.Segments {
-		sdir := segmentDir(dir, ms.ID)
-		if err := segment.Verify(sdir); err != nil {
+		if err := verifySegment(dir, ms); err != nil {
 			return err
-		}
-		if ms.Deleted != "" {
-			meta, _ := segment.ReadMeta(sdir)
-			if _, err := readDeleted(filepath.Join(sdir, ms.Deleted), meta.Count, ms.DeletedCRC); err != nil {
-				return err
-			}
 		}
 	}
 	return nil

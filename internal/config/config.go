@@ -30,6 +30,11 @@ type Config struct {
 	MaxSnapshotBytes int64 `yaml:"max_snapshot_bytes"`
 	// ShutdownTimeout bounds how long in-flight requests may run after SIGTERM.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// SealBytes: seal a collection's mutable segment once its vectors take this many bytes
+	// (flag --seal-bytes, NEEDLE_SEAL_BYTES). It bounds heap use and the WAL replayed at restart.
+	SealBytes int64 `yaml:"seal_bytes"`
+	// SealAfter: seal a mutable segment with any data after this long (flag --seal-after).
+	SealAfter time.Duration `yaml:"seal_after"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level"`
 	// LogFormat is text or json.
@@ -44,6 +49,8 @@ func Default() Config {
 		MaxBodyBytes:     32 << 20,
 		MaxSnapshotBytes: 1 << 40,
 		ShutdownTimeout:  30 * time.Second,
+		SealBytes:        64 << 20,
+		SealAfter:        30 * time.Second,
 		LogLevel:         "info",
 		LogFormat:        "text",
 	}
@@ -65,6 +72,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		return fmt.Errorf("shutdown-timeout must be positive, got %s", c.ShutdownTimeout)
+	}
+	if c.SealBytes < 1 || c.SealAfter <= 0 {
+		return fmt.Errorf("seal-bytes and seal-after must be positive, got %d and %s", c.SealBytes, c.SealAfter)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
@@ -91,6 +101,8 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	maxBody := fs.Int64("max-body-bytes", cfg.MaxBodyBytes, "request body limit in bytes (NEEDLE_MAX_BODY_BYTES)")
 	maxSnap := fs.Int64("max-snapshot-bytes", cfg.MaxSnapshotBytes, "uploaded snapshot limit in bytes (NEEDLE_MAX_SNAPSHOT_BYTES)")
 	shutdown := fs.Duration("shutdown-timeout", cfg.ShutdownTimeout, "grace period for in-flight requests on shutdown (NEEDLE_SHUTDOWN_TIMEOUT)")
+	sealBytes := fs.Int64("seal-bytes", cfg.SealBytes, "seal the mutable segment at this many bytes of vectors (NEEDLE_SEAL_BYTES)")
+	sealAfter := fs.Duration("seal-after", cfg.SealAfter, "seal a non-empty mutable segment after this long (NEEDLE_SEAL_AFTER)")
 	level := fs.String("log-level", cfg.LogLevel, "debug, info, warn or error (NEEDLE_LOG_LEVEL)")
 	format := fs.String("log-format", cfg.LogFormat, "text or json (NEEDLE_LOG_FORMAT)")
 	if err := fs.Parse(args); err != nil {
@@ -122,6 +134,8 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		{"NEEDLE_MAX_BODY_BYTES", func(v string) (err error) { cfg.MaxBodyBytes, err = strconv.ParseInt(v, 10, 64); return }},
 		{"NEEDLE_MAX_SNAPSHOT_BYTES", func(v string) (err error) { cfg.MaxSnapshotBytes, err = strconv.ParseInt(v, 10, 64); return }},
 		{"NEEDLE_SHUTDOWN_TIMEOUT", func(v string) (err error) { cfg.ShutdownTimeout, err = time.ParseDuration(v); return }},
+		{"NEEDLE_SEAL_BYTES", func(v string) (err error) { cfg.SealBytes, err = strconv.ParseInt(v, 10, 64); return }},
+		{"NEEDLE_SEAL_AFTER", func(v string) (err error) { cfg.SealAfter, err = time.ParseDuration(v); return }},
 		{"NEEDLE_LOG_LEVEL", func(v string) error { cfg.LogLevel = v; return nil }},
 		{"NEEDLE_LOG_FORMAT", func(v string) error { cfg.LogFormat = v; return nil }},
 	}
@@ -144,6 +158,10 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 			cfg.MaxSnapshotBytes = *maxSnap
 		case "shutdown-timeout":
 			cfg.ShutdownTimeout = *shutdown
+		case "seal-bytes":
+			cfg.SealBytes = *sealBytes
+		case "seal-after":
+			cfg.SealAfter = *sealAfter
 		case "log-level":
 			cfg.LogLevel = *level
 		case "log-format":

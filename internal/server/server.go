@@ -27,7 +27,9 @@ type Server struct {
 
 // New opens the data directory and prepares the HTTP server; it does not listen yet.
 func New(cfg config.Config, version string, logger *slog.Logger) (*Server, error) {
-	m, err := collection.OpenManager(cfg.DataDir, collection.DefaultOptions(), logger)
+	opts := collection.DefaultOptions()
+	opts.SealBytes, opts.SealAfter = cfg.SealBytes, cfg.SealAfter
+	m, err := collection.OpenManager(cfg.DataDir, opts, logger)
 	if err != nil {
 		return nil, err
 	}
