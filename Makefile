@@ -6,7 +6,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 DATA      ?= ./needle-data
 FUZZTIME  ?= 20s
 
-.PHONY: build run test vet fmt-check unit purego generate-check compat fuzz bench clean
+.PHONY: build run test vet fmt-check unit purego generate-check compat fuzz bench crash clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/needle
@@ -49,3 +49,7 @@ bench:
 
 clean:
 	rm -rf bin
+
+## crash: the kill -9 crash test for many rounds (CRASH_ROUNDS, default 200)
+crash:
+	CRASH_ROUNDS=$${CRASH_ROUNDS:-200} $(GO) test -run 'TestCrash' -v -timeout 60m ./internal/crashtest
