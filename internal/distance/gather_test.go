@@ -20,30 +20,44 @@ func gatherIDs(r *rand.Rand, n, rows int) []uint32 {
 
 func TestGatherFloat(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 22))
-	for _, d := range lengths {
-		if d == 0 {
-			continue
-		}
-		const rows = 37
-		q, base := poisoned(r, d), poisoned(r, d*rows)
-		for _, n := range []int{0, 1, 2, 3, 5, 16, 33} {
-			ids := gatherIDs(r, n, rows)
-			out := make([]float32, n)
-			L2SqGather(q, base, ids, out)
-			for i, id := range ids {
-				want, scale := refL2Sq(q, base[int(id)*d:int(id+1)*d])
-				if !near(out[i], want, scale) {
-					t.Fatalf("L2SqGather d=%d n=%d i=%d: got %v, want %v", d, n, i, out[i], want)
+	for _, im := range gatherSupported() {
+		for _, d := range lengths {
+			const rows = 37
+			q, base := poisoned(r, d), poisoned(r, d*rows)
+			for _, n := range []int{0, 1, 2, 3, 5, 16, 33} {
+				ids := gatherIDs(r, n, rows)
+				out := make([]float32, n+1)
+				out[n] = 42 // must stay untouched
+				im.l2SqGather(q, base, ids, out[:n])
+				for i, id := range ids {
+					want, scale := refL2Sq(q, base[int(id)*d:int(id+1)*d])
+					if !near(out[i], want, scale) {
+						t.Fatalf("%s/l2SqGather d=%d n=%d i=%d: got %v, want %v", im.name, d, n, i, out[i], want)
+					}
+				}
+				im.dotGather(q, base, ids, out[:n])
+				for i, id := range ids {
+					want, scale := refDot(q, base[int(id)*d:int(id+1)*d])
+					if !near(out[i], want, scale) {
+						t.Fatalf("%s/dotGather d=%d n=%d i=%d: got %v, want %v", im.name, d, n, i, out[i], want)
+					}
+				}
+				if out[n] != 42 {
+					t.Fatalf("%s d=%d n=%d: wrote past len(ids)", im.name, d, n)
 				}
 			}
-			DotGather(q, base, ids, out)
-			for i, id := range ids {
-				want, scale := refDot(q, base[int(id)*d:int(id+1)*d])
-				if !near(out[i], want, scale) {
-					t.Fatalf("DotGather d=%d n=%d i=%d: got %v, want %v", d, n, i, out[i], want)
-				}
-			}
 		}
+	}
+	// The exported wrappers dispatch to the same results.
+	q, base := poisoned(r, 100), poisoned(r, 100*4)
+	out := make([]float32, 2)
+	L2SqGather(q, base, []uint32{3, 0}, out)
+	if want, scale := refL2Sq(q, base[300:]); !near(out[0], want, scale) {
+		t.Errorf("L2SqGather: got %v, want %v", out[0], want)
+	}
+	DotGather(q, base, []uint32{3, 0}, out)
+	if want, scale := refDot(q, base[300:]); !near(out[0], want, scale) {
+		t.Errorf("DotGather: got %v, want %v", out[0], want)
 	}
 }
 
@@ -72,49 +86,103 @@ func randCodes(r *rand.Rand, n int) []uint8 {
 	return c
 }
 
+// codeQueries returns an L2 query in [-255, 510] and a dot query in
+// [-128, 127] of length d, with the extremes at the front.
+func codeQueries(r *rand.Rand, d int) ([]int16, []int8) {
+	q16 := make([]int16, d)
+	q8 := make([]int8, d)
+	for i := range q16 {
+		q16[i] = int16(r.IntN(766) - 255)
+		q8[i] = int8(r.IntN(256) - 128)
+	}
+	if d > 2 {
+		q16[0], q16[1] = -255, 510
+		q8[0], q8[1] = -128, 127
+	}
+	return q16, q8
+}
+
 func TestCodeKernels(t *testing.T) {
 	r := rand.New(rand.NewPCG(23, 24))
-	for _, d := range append(lengths, 3000, 8192) {
-		q16 := make([]int16, d)
-		q8 := make([]int8, d)
-		for i := range q16 {
-			q16[i] = int16(r.IntN(766) - 255) // [-255, 510]
-			q8[i] = int8(r.IntN(256) - 128)
-		}
-		// Extremes: the largest differences and products.
-		if d > 2 {
-			q16[0], q16[1] = -255, 510
-			q8[0], q8[1] = -128, 127
-		}
-		const rows = 9
-		stride := d + r.IntN(70)
-		codes := randCodes(r, stride*rows)
-		if d > 2 {
-			codes[0], codes[1] = 255, 0
-		}
-		if got, want := L2SqU8(q16, codes), refL2SqU8(q16, codes); got != want {
-			t.Fatalf("L2SqU8 d=%d: got %d, want %d", d, got, want)
-		}
-		if got, want := DotU8(q8, codes), refDotU8(q8, codes); got != want {
-			t.Fatalf("DotU8 d=%d: got %d, want %d", d, got, want)
-		}
-		for _, n := range []int{0, 1, 4, 17} {
-			ids := gatherIDs(r, n, rows)
-			out := make([]int32, n)
-			L2SqU8Gather(q16, codes, stride, ids, out)
-			for i, id := range ids {
-				if want := refL2SqU8(q16, codes[int(id)*stride:]); out[i] != want {
-					t.Fatalf("L2SqU8Gather d=%d stride=%d i=%d: got %d, want %d", d, stride, i, out[i], want)
-				}
+	for _, im := range gatherSupported() {
+		for _, d := range append(lengths, 3000, 8192) {
+			q16, q8 := codeQueries(r, d)
+			const rows = 9
+			stride := d + r.IntN(70)
+			codes := randCodes(r, stride*rows)
+			if d > 2 {
+				codes[0], codes[1] = 255, 0
 			}
-			DotU8Gather(q8, codes, stride, ids, out)
-			for i, id := range ids {
-				if want := refDotU8(q8, codes[int(id)*stride:]); out[i] != want {
-					t.Fatalf("DotU8Gather d=%d stride=%d i=%d: got %d, want %d", d, stride, i, out[i], want)
+			if got, want := im.l2SqU8(q16, codes), refL2SqU8(q16, codes); got != want {
+				t.Fatalf("%s/l2SqU8 d=%d: got %d, want %d", im.name, d, got, want)
+			}
+			if got, want := im.dotU8(q8, codes), refDotU8(q8, codes); got != want {
+				t.Fatalf("%s/dotU8 d=%d: got %d, want %d", im.name, d, got, want)
+			}
+			for _, n := range []int{0, 1, 4, 17} {
+				ids := gatherIDs(r, n, rows)
+				out := make([]int32, n+1)
+				out[n] = 42
+				im.l2SqU8Gather(q16, codes, stride, ids, out[:n])
+				for i, id := range ids {
+					if want := refL2SqU8(q16, codes[int(id)*stride:]); out[i] != want {
+						t.Fatalf("%s/l2SqU8Gather d=%d stride=%d i=%d: got %d, want %d", im.name, d, stride, i, out[i], want)
+					}
+				}
+				im.dotU8Gather(q8, codes, stride, ids, out[:n])
+				for i, id := range ids {
+					if want := refDotU8(q8, codes[int(id)*stride:]); out[i] != want {
+						t.Fatalf("%s/dotU8Gather d=%d stride=%d i=%d: got %d, want %d", im.name, d, stride, i, out[i], want)
+					}
+				}
+				if out[n] != 42 {
+					t.Fatalf("%s d=%d n=%d: wrote past len(ids)", im.name, d, n)
 				}
 			}
 		}
 	}
+	// The exported wrappers agree with the reference.
+	q16, q8 := codeQueries(r, 100)
+	codes := randCodes(r, 300)
+	if got, want := L2SqU8(q16, codes), refL2SqU8(q16, codes); got != want {
+		t.Errorf("L2SqU8: got %d, want %d", got, want)
+	}
+	if got, want := DotU8(q8, codes), refDotU8(q8, codes); got != want {
+		t.Errorf("DotU8: got %d, want %d", got, want)
+	}
+	out := make([]int32, 1)
+	L2SqU8Gather(q16, codes, 100, []uint32{2}, out)
+	if want := refL2SqU8(q16, codes[200:]); out[0] != want {
+		t.Errorf("L2SqU8Gather: got %d, want %d", out[0], want)
+	}
+	DotU8Gather(q8, codes, 100, []uint32{2}, out)
+	if want := refDotU8(q8, codes[200:]); out[0] != want {
+		t.Errorf("DotU8Gather: got %d, want %d", out[0], want)
+	}
+}
+
+// FuzzCodeKernels compares every implementation of the code kernels with
+// the reference on arbitrary bytes.
+func FuzzCodeKernels(f *testing.F) {
+	f.Add([]byte{1, 2, 3}, []byte{4, 5, 6, 7})
+	f.Add(make([]byte, 130), make([]byte, 70))
+	f.Fuzz(func(t *testing.T, qb, cb []byte) {
+		n := min(len(qb)/2, len(cb))
+		q16 := make([]int16, n)
+		q8 := make([]int8, n)
+		for i := range q16 {
+			q16[i] = int16(uint16(qb[2*i])|uint16(qb[2*i+1])<<8)%766 - 255
+			q8[i] = int8(qb[i])
+		}
+		for _, im := range gatherSupported() {
+			if got, want := im.l2SqU8(q16, cb), refL2SqU8(q16, cb); got != want {
+				t.Fatalf("%s/l2SqU8 n=%d: got %d, want %d", im.name, n, got, want)
+			}
+			if got, want := im.dotU8(q8, cb), refDotU8(q8, cb); got != want {
+				t.Fatalf("%s/dotU8 n=%d: got %d, want %d", im.name, n, got, want)
+			}
+		}
+	})
 }
 
 func TestGatherBounds(t *testing.T) {

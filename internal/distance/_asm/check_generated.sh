@@ -5,11 +5,13 @@
 set -eu
 cd "$(dirname "$0")"
 tmp=$(mktemp -d)
-trap 'cp "$tmp/dist_amd64.s" "$tmp/dist_amd64_stubs.go" ..; rm -rf "$tmp"' EXIT
-cp ../dist_amd64.s ../dist_amd64_stubs.go "$tmp/"
+files="dist_amd64.s dist_amd64_stubs.go gather_amd64.s gather_amd64_stubs.go"
+trap 'for f in $files; do cp "$tmp/$f" ..; done; rm -rf "$tmp"' EXIT
+for f in $files; do cp "../$f" "$tmp/"; done
 go run . -out ../dist_amd64.s -stubs ../dist_amd64_stubs.go -pkg distance
+go run . -set gather -out ../gather_amd64.s -stubs ../gather_amd64_stubs.go -pkg distance
 status=0
-for f in dist_amd64.s dist_amd64_stubs.go; do
+for f in $files; do
 	if ! cmp -s "$tmp/$f" "../$f"; then
 		echo "internal/distance/$f is stale: run go generate ./internal/distance" >&2
 		diff -u "$tmp/$f" "../$f" | head -40 >&2 || true

@@ -48,8 +48,8 @@ func (s *isa) vecBytes() int { return 4 * s.lanes }
 // for r remaining lanes is the 8 words starting at tailmask+32-4r.
 var tailMask Mem
 
-func declareTailMask() {
-	tailMask = GLOBL("tailmask", RODATA|NOPTR)
+func declareTailMask(name string) {
+	tailMask = GLOBL(name, RODATA|NOPTR)
 	for i := 0; i < 16; i++ {
 		v := uint32(0)
 		if i < 8 {

@@ -11,16 +11,31 @@
 // Every kernel is emitted twice, once per instruction set (see isa.go):
 // AVX-512 (16 float32 lanes, opmask tails) and AVX2+FMA (8 lanes, VMASKMOVPS
 // tails). The kernel shapes live in kernels.go.
+//
+// With -set gather it generates the graph-search kernels of gather.go
+// instead (gather_amd64.s), a separate file so the two sets can change
+// independently.
 package main
 
 import (
+	"flag"
+
 	. "github.com/mmcloughlin/avo/build"
 )
 
+var set = flag.String("set", "float", "kernel set to generate: float (dist_amd64.s) or gather (gather_amd64.s)")
+
 func main() {
+	flag.Parse()
 	// amd64 is explicit: the stubs file name carries no GOARCH suffix.
 	ConstraintExpr("amd64,!purego")
-	declareTailMask()
+	if *set == "gather" {
+		declareTailMask("gathertailmask")
+		genGatherSet()
+		Generate()
+		return
+	}
+	declareTailMask("tailmask")
 	for _, s := range []*isa{avx512(), avx2()} {
 		for _, k := range []kind{kindDot, kindL2Sq, kindL1} {
 			genPair(s, k)

@@ -1,0 +1,329 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+
+	. "github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/ir"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+// The gather set (gather_amd64.s): kernels for graph search, which scores
+// one query against a few rows picked by id from a large slot-major array.
+// Each gather kernel prefetches the whole of the next row while it scores
+// the current one, so the row fetches overlap with arithmetic. The uint8
+// code kernels use AVX-512 VNNI: VPDPWSSD (int16 pairs, for L2 on widened
+// codes) and VPDPBUSD (uint8 x int8 quads, for dot products).
+
+func genGatherSet() {
+	if v := os.Getenv("GATHER_AHEAD"); v != "" {
+		gatherAhead, _ = strconv.Atoi(v)
+	}
+	for _, s := range []*isa{avx512(), avx2()} {
+		for _, k := range []kind{kindDot, kindL2Sq} {
+			genGather(s, k)
+		}
+	}
+	for _, k := range []codeKind{codeL2, codeDot} {
+		genCode(k, false)
+		genCode(k, true)
+	}
+}
+
+// prefetchRow emits prefetches of every cache line of the n bytes at p.
+func prefetchRow(p, n reg.GPVirtual) {
+	l := fmt.Sprintf("pf%d", labelSeq())
+	off := GP64()
+	XORQ(off, off)
+	Label(l)
+	PREFETCHT0(Mem{Base: p, Index: off, Scale: 1})
+	ADDQ(U8(64), off)
+	CMPQ(off, n)
+	JB(LabelRef(l))
+}
+
+// labelSeq numbers labels that a generator helper emits more than once.
+var seq int
+
+func labelSeq() int { seq++; return seq }
+
+// rowAddr emits dst = base + uint64(ids[i]) * rowBytes for the id at ip+disp.
+func rowAddr(dst, base, ip, rowBytes reg.GPVirtual, disp int) {
+	MOVL(Mem{Base: ip, Disp: disp}, dst.As32())
+	IMULQ(rowBytes, dst)
+	ADDQ(base, dst)
+}
+
+// gatherAhead is how many rows ahead of the one being scored the gather
+// kernels prefetch.
+var gatherAhead = 2
+
+// prefetchFirst emits prefetches of the first gatherAhead rows (as many as
+// there are).
+func prefetchFirst(base, ip, cnt, rowBytes, n reg.GPVirtual) {
+	l := fmt.Sprintf("pfdone%d", labelSeq())
+	for j := 0; j < gatherAhead; j++ {
+		if j > 0 {
+			CMPQ(cnt, U8(j))
+			JBE(LabelRef(l))
+		}
+		p := GP64()
+		rowAddr(p, base, ip, rowBytes, 4*j)
+		prefetchRow(p, n)
+	}
+	Label(l)
+}
+
+// prefetchNext emits: if more than gatherAhead ids are left, prefetch the
+// row of the id gatherAhead ahead (n bytes).
+func prefetchNext(base, ip, cnt, rowBytes, n reg.GPVirtual) {
+	l := fmt.Sprintf("nopf%d", labelSeq())
+	CMPQ(cnt, U8(gatherAhead))
+	JBE(LabelRef(l))
+	p := GP64()
+	rowAddr(p, base, ip, rowBytes, 4*gatherAhead)
+	prefetchRow(p, n)
+	Label(l)
+}
+
+// genGather emits func <kind>Gather<ISA>(q, base []float32, ids []uint32,
+// out []float32): out[i] = f(q, row ids[i] of len(q) floats).
+func genGather(s *isa, k kind) {
+	name := k.name() + "Gather" + s.suffix
+	TEXT(name, NOSPLIT, "func(q, base []float32, ids []uint32, out []float32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s writes %s of q and row ids[i] of base", name, k.what()),
+		"(rows of len(q) floats) into out[i] for each id, using "+s.suffix+",",
+		"prefetching each next row. The caller guarantees every row is in",
+		"range and len(out) >= len(ids).")
+	qbase := Load(Param("q").Base(), GP64())
+	d := Load(Param("q").Len(), GP64()).(reg.GPVirtual)
+	bp := Load(Param("base").Base(), GP64()).(reg.GPVirtual)
+	ip := Load(Param("ids").Base(), GP64()).(reg.GPVirtual)
+	cnt := Load(Param("ids").Len(), GP64()).(reg.GPVirtual)
+	op := Load(Param("out").Base(), GP64())
+	TESTQ(cnt, cnt)
+	JZ(LabelRef("end"))
+	TESTQ(d, d)
+	JZ(LabelRef("zero"))
+	s.setTail(d)
+	rowBytes := GP64()
+	MOVQ(d, rowBytes)
+	SHLQ(U8(2), rowBytes)
+	prefetchFirst(bp, ip, cnt, rowBytes, rowBytes)
+
+	Label("row")
+	prefetchNext(bp, ip, cnt, rowBytes, rowBytes)
+	rp := GP64()
+	rowAddr(rp, bp, ip, rowBytes, 0)
+	qp, n := GP64(), GP64()
+	MOVQ(qbase, qp)
+	MOVQ(d, n)
+	acc := newAcc(s)
+	body(s, k, qp, rp, n, acc, false, 0)
+	x := reduce(s, acc)
+	VMOVSS(x, Mem{Base: op})
+	ADDQ(U8(4), op)
+	ADDQ(U8(4), ip)
+	DECQ(cnt)
+	JNZ(LabelRef("row"))
+	JMP(LabelRef("end"))
+
+	// Zero-length rows: every result is 0.
+	Label("zero")
+	MOVL(U32(0), Mem{Base: op})
+	ADDQ(U8(4), op)
+	DECQ(cnt)
+	JNZ(LabelRef("zero"))
+
+	Label("end")
+	VZEROUPPER()
+	RET()
+}
+
+// codeKind is the operation of a uint8-code kernel.
+type codeKind int
+
+const (
+	codeL2  codeKind = iota // sum (q16 - c)^2
+	codeDot                 // sum q8 * c
+)
+
+func (k codeKind) name() string { return [...]string{"l2SqU8", "dotU8"}[k] }
+
+func (k codeKind) qtype() string { return [...]string{"int16", "int8"}[k] }
+
+// qBytes is the size of one query element.
+func (k codeKind) qBytes() int { return [...]int{2, 1}[k] }
+
+// per is the code bytes one ZMM step consumes: 32 widened to words (L2),
+// or 64 bytes (dot).
+func (k codeKind) per() int { return [...]int{32, 64}[k] }
+
+// codeUnroll is the accumulators (independent VNNI chains) of the code
+// kernels' main loop; 4 covers the 4-5 cycle VPDP* latency at one per
+// cycle.
+const codeUnroll = 4
+
+// vnni emits a VNNI multiply-accumulate (avo v0.5.0 lacks these opcodes):
+// Go operand order "OP src, mul, acc", acc += dot-products of mul's and
+// src's elements; for VPDPBUSD mul holds the unsigned bytes.
+func vnni(op string, src Op, mul, acc reg.VecVirtual) {
+	Instruction(&ir.Instruction{
+		Opcode:   op,
+		Operands: []Op{src, mul, acc},
+		Inputs:   []Op{src, mul, acc},
+		Outputs:  []Op{acc},
+		ISA:      []string{"AVX512_VNNI"},
+	})
+}
+
+// codeStep emits acc += f(q chunk at qm, code chunk at cm) for one ZMM step.
+func codeStep(k codeKind, qm, cm Mem, acc reg.VecVirtual) {
+	t := ZMM()
+	switch k {
+	case codeL2:
+		VPMOVZXBW(cm, t)
+		VPSUBW(qm, t, t)
+		vnni("VPDPWSSD", t, t, acc)
+	case codeDot:
+		VMOVDQU64(cm, t)
+		vnni("VPDPBUSD", qm, t, acc)
+	}
+}
+
+// codeTail emits acc += f over the last n (< per) elements, loaded with a
+// mask so nothing past them is touched.
+func codeTail(k codeKind, qp, cp, n reg.GPVirtual, acc reg.VecVirtual) {
+	m := GP64()
+	MOVQ(I32(-1), m)
+	BZHIQ(n, m, m)
+	kr := K()
+	t, u := ZMM(), ZMM()
+	switch k {
+	case codeL2:
+		KMOVD(m.As32(), kr)
+		VPMOVZXBW_Z(Mem{Base: cp}, kr, t)
+		VMOVDQU16_Z(Mem{Base: qp}, kr, u)
+		VPSUBW(u, t, t)
+		vnni("VPDPWSSD", t, t, acc)
+	case codeDot:
+		KMOVQ(m, kr)
+		VMOVDQU8_Z(Mem{Base: cp}, kr, t)
+		VMOVDQU8_Z(Mem{Base: qp}, kr, u)
+		vnni("VPDPBUSD", u, t, acc)
+	}
+}
+
+// codeBody emits the reduction of n elements of query qp against code cp
+// into a GP register (int32). qp, cp and n are consumed.
+func codeBody(k codeKind, qp, cp, n reg.GPVirtual, out reg.GPVirtual) {
+	id := labelSeq()
+	lbl := func(s string) string { return fmt.Sprintf("%s%d", s, id) }
+	per, qb := k.per(), k.qBytes()
+	acc := make([]reg.VecVirtual, codeUnroll)
+	for i := range acc {
+		acc[i] = ZMM()
+		VPXORD(acc[i], acc[i], acc[i])
+	}
+	Label(lbl("loop"))
+	CMPQ(n, U32(per*codeUnroll))
+	JB(LabelRef(lbl("rest")))
+	for i := range acc {
+		codeStep(k, Mem{Base: qp, Disp: i * per * qb}, Mem{Base: cp, Disp: i * per}, acc[i])
+	}
+	ADDQ(U32(per*codeUnroll*qb), qp)
+	ADDQ(U32(per*codeUnroll), cp)
+	SUBQ(U32(per*codeUnroll), n)
+	JMP(LabelRef(lbl("loop")))
+
+	Label(lbl("rest"))
+	CMPQ(n, U32(per))
+	JB(LabelRef(lbl("tail")))
+	codeStep(k, Mem{Base: qp}, Mem{Base: cp}, acc[0])
+	ADDQ(U32(per*qb), qp)
+	ADDQ(U32(per), cp)
+	SUBQ(U32(per), n)
+	JMP(LabelRef(lbl("rest")))
+
+	Label(lbl("tail"))
+	TESTQ(n, n)
+	JZ(LabelRef(lbl("sum")))
+	codeTail(k, qp, cp, n, acc[1])
+
+	Label(lbl("sum"))
+	VPADDD(acc[1], acc[0], acc[0])
+	VPADDD(acc[3], acc[2], acc[2])
+	VPADDD(acc[2], acc[0], acc[0])
+	y := YMM()
+	VEXTRACTI64X4(U8(1), acc[0], y)
+	VPADDD(y, acc[0].AsY(), y)
+	x := XMM()
+	VEXTRACTI32X4(U8(1), y, x)
+	VPADDD(x, y.AsX(), x)
+	t := XMM()
+	VPSHUFD(U8(0x4e), x, t)
+	VPADDD(t, x, x)
+	VPSHUFD(U8(0xb1), x, t)
+	VPADDD(t, x, x)
+	VMOVD(x, out.As32())
+}
+
+// genCode emits func <kind>VNNI(q []<qtype>, c []uint8) int32 or, with
+// gather, func <kind>GatherVNNI(q []<qtype>, codes []uint8, stride int,
+// ids []uint32, out []int32).
+func genCode(k codeKind, gather bool) {
+	if !gather {
+		name := k.name() + "VNNI"
+		TEXT(name, NOSPLIT, fmt.Sprintf("func(q []%s, c []uint8) int32", k.qtype()))
+		Pragma("noescape")
+		Doc(fmt.Sprintf("%s is %s with AVX-512 VNNI; len(c) >= len(q) is the caller's.", name, k.name()))
+		qp := Load(Param("q").Base(), GP64()).(reg.GPVirtual)
+		n := Load(Param("q").Len(), GP64()).(reg.GPVirtual)
+		cp := Load(Param("c").Base(), GP64()).(reg.GPVirtual)
+		r := GP64()
+		codeBody(k, qp, cp, n, r)
+		Store(r.As32(), ReturnIndex(0))
+		VZEROUPPER()
+		RET()
+		return
+	}
+	name := k.name() + "GatherVNNI"
+	TEXT(name, NOSPLIT, fmt.Sprintf("func(q []%s, codes []uint8, stride int, ids []uint32, out []int32)", k.qtype()))
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s writes %s(q, codes[ids[i]*stride:]) into out[i] for each id", name, k.name()),
+		"with AVX-512 VNNI, prefetching each next row. The caller guarantees",
+		"every row is in range and len(out) >= len(ids).")
+	qbase := Load(Param("q").Base(), GP64()).(reg.GPVirtual)
+	d := Load(Param("q").Len(), GP64()).(reg.GPVirtual)
+	bp := Load(Param("codes").Base(), GP64()).(reg.GPVirtual)
+	stride := Load(Param("stride"), GP64()).(reg.GPVirtual)
+	ip := Load(Param("ids").Base(), GP64()).(reg.GPVirtual)
+	cnt := Load(Param("ids").Len(), GP64()).(reg.GPVirtual)
+	op := Load(Param("out").Base(), GP64()).(reg.GPVirtual)
+	TESTQ(cnt, cnt)
+	JZ(LabelRef("end"))
+	prefetchFirst(bp, ip, cnt, stride, d)
+
+	Label("row")
+	prefetchNext(bp, ip, cnt, stride, d)
+	rp := GP64()
+	rowAddr(rp, bp, ip, stride, 0)
+	qp, n := GP64(), GP64()
+	MOVQ(qbase, qp)
+	MOVQ(d, n)
+	r := GP64()
+	codeBody(k, qp, rp, n, r)
+	MOVL(r.As32(), Mem{Base: op})
+	ADDQ(U8(4), op)
+	ADDQ(U8(4), ip)
+	DECQ(cnt)
+	JNZ(LabelRef("row"))
+
+	Label("end")
+	VZEROUPPER()
+	RET()
+}

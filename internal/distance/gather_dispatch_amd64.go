@@ -1,0 +1,109 @@
+//go:build !purego
+
+package distance
+
+import "golang.org/x/sys/cpu"
+
+// vnni reports whether the uint8 code kernels run with AVX-512 VNNI
+// (VPDPBUSD, VPDPWSSD) and AVX-512 BW (byte/word masks and widening), on
+// top of the AVX-512 level of the float kernels. As for level, dispatch is
+// a switch, not a function variable, so slices do not escape.
+var vnni = level == levelAVX512 && cpu.X86.HasAVX512VNNI && cpu.X86.HasAVX512BW
+
+var vnniGather = gatherImplementation{
+	name:         "avx512vnni",
+	l2SqGather:   l2SqGatherAVX512,
+	dotGather:    dotGatherAVX512,
+	l2SqU8:       l2SqU8VNNI,
+	dotU8:        dotU8VNNI,
+	l2SqU8Gather: l2SqU8GatherVNNI,
+	dotU8Gather:  dotU8GatherVNNI,
+}
+
+var avx2Gather = gatherImplementation{
+	name:         "avx2",
+	l2SqGather:   l2SqGatherAVX2,
+	dotGather:    dotGatherAVX2,
+	l2SqU8:       l2SqU8Generic,
+	dotU8:        dotU8Generic,
+	l2SqU8Gather: l2SqU8GatherGeneric,
+	dotU8Gather:  dotU8GatherGeneric,
+}
+
+// gatherSupported lists every gather implementation this CPU can run,
+// best first. Without VNNI, AVX-512 CPUs use the AVX-512 float gathers
+// and generic code kernels.
+func gatherSupported() []gatherImplementation {
+	impls := []gatherImplementation{genericGather}
+	if level >= levelAVX2 {
+		impls = append([]gatherImplementation{avx2Gather}, impls...)
+	}
+	if level >= levelAVX512 && !vnni {
+		g := avx2Gather
+		g.name, g.l2SqGather, g.dotGather = "avx512", l2SqGatherAVX512, dotGatherAVX512
+		impls = append([]gatherImplementation{g}, impls...)
+	}
+	if vnni {
+		impls = append([]gatherImplementation{vnniGather}, impls...)
+	}
+	return impls
+}
+
+func codeImplName() string {
+	if vnni {
+		return "avx512vnni"
+	}
+	return "generic"
+}
+
+func l2SqGather(q, base []float32, ids []uint32, out []float32) {
+	switch level {
+	case levelAVX512:
+		l2SqGatherAVX512(q, base, ids, out)
+	case levelAVX2:
+		l2SqGatherAVX2(q, base, ids, out)
+	default:
+		l2SqGatherGeneric(q, base, ids, out)
+	}
+}
+
+func dotGather(q, base []float32, ids []uint32, out []float32) {
+	switch level {
+	case levelAVX512:
+		dotGatherAVX512(q, base, ids, out)
+	case levelAVX2:
+		dotGatherAVX2(q, base, ids, out)
+	default:
+		dotGatherGeneric(q, base, ids, out)
+	}
+}
+
+func l2SqU8(q []int16, c []uint8) int32 {
+	if vnni {
+		return l2SqU8VNNI(q, c)
+	}
+	return l2SqU8Generic(q, c)
+}
+
+func dotU8(q []int8, c []uint8) int32 {
+	if vnni {
+		return dotU8VNNI(q, c)
+	}
+	return dotU8Generic(q, c)
+}
+
+func l2SqU8Gather(q []int16, codes []uint8, stride int, ids []uint32, out []int32) {
+	if vnni {
+		l2SqU8GatherVNNI(q, codes, stride, ids, out)
+		return
+	}
+	l2SqU8GatherGeneric(q, codes, stride, ids, out)
+}
+
+func dotU8Gather(q []int8, codes []uint8, stride int, ids []uint32, out []int32) {
+	if vnni {
+		dotU8GatherVNNI(q, codes, stride, ids, out)
+		return
+	}
+	dotU8GatherGeneric(q, codes, stride, ids, out)
+}

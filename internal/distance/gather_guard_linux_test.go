@@ -1,0 +1,64 @@
+package distance
+
+import (
+	"math/rand/v2"
+	"syscall"
+	"testing"
+)
+
+// guardedBytes returns n bytes that end exactly where an inaccessible page
+// begins, so a kernel that reads one byte too far faults.
+func guardedBytes(t *testing.T, n int) []byte {
+	t.Helper()
+	page := syscall.Getpagesize()
+	data := (n + page - 1) / page * page
+	mem, err := syscall.Mmap(-1, 0, data+page, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	if err != nil {
+		t.Fatalf("mmap: %v", err)
+	}
+	t.Cleanup(func() { _ = syscall.Munmap(mem) })
+	if err := syscall.Mprotect(mem[data:], syscall.PROT_NONE); err != nil {
+		t.Fatalf("mprotect: %v", err)
+	}
+	return mem[data-n : data : data]
+}
+
+// TestGatherNoReadPastEnd runs the gather and code kernels on rows and
+// queries that end at a guard page.
+func TestGatherNoReadPastEnd(t *testing.T) {
+	r := rand.New(rand.NewPCG(25, 26))
+	for _, im := range gatherSupported() {
+		for _, d := range lengths {
+			// Float gather: the last row ends at the guard.
+			q := guarded(t, r, d)
+			base := guarded(t, r, 3*d)
+			out := make([]float32, 2)
+			im.l2SqGather(q, base, []uint32{0, 2}, out)
+			im.dotGather(q, base, []uint32{2, 2}, out)
+
+			// Code kernels: query and last code row end at the guard.
+			qb := guardedBytes(t, 2*d)
+			cb := guardedBytes(t, 3*d)
+			for i := range cb {
+				cb[i] = uint8(r.UintN(256))
+			}
+			q16 := bytesAsInt16(qb)
+			for i := range q16 {
+				q16[i] = int16(r.IntN(766) - 255)
+			}
+			if got, want := im.l2SqU8(q16, cb[2*d:]), refL2SqU8(q16, cb[2*d:]); got != want {
+				t.Fatalf("%s/l2SqU8 d=%d: got %d, want %d", im.name, d, got, want)
+			}
+			o32 := make([]int32, 2)
+			im.l2SqU8Gather(q16, cb, d, []uint32{0, 2}, o32)
+			qs := bytesAsInt8(qb[d:])
+			if got, want := im.dotU8(qs, cb[2*d:]), refDotU8(qs, cb[2*d:]); got != want {
+				t.Fatalf("%s/dotU8 d=%d: got %d, want %d", im.name, d, got, want)
+			}
+			im.dotU8Gather(qs, cb, d, []uint32{1, 2}, o32)
+			if want := refDotU8(qs, cb[2*d:]); o32[1] != want {
+				t.Fatalf("%s/dotU8Gather d=%d: got %d, want %d", im.name, d, o32[1], want)
+			}
+		}
+	}
+}
