@@ -45,7 +45,7 @@ def main():
     g = scipy.sparse.load_npz(a.npz)
     assert g.format == "csr"
 
-    score = None
+    mats = []
     for spec in a.inputs:
         path, _, w = spec.rpartition(":")
         try:
@@ -56,29 +56,34 @@ def main():
         if a.metric == "cosine":
             nrm = np.linalg.norm(x, axis=1, keepdims=True)
             x = x / np.where(nrm == 0, 1, nrm)
-        if a.metric == "l2":
-            sq = (x * x).sum(1)
-            s = sq[:, None] + sq[None, :] - 2 * x @ x.T
-        else:
-            s = x @ x.T
-        score = w * s if score is None else score + w * s
-    n = score.shape[0]
+        mats.append((w, x, (x * x).sum(1)))
+    n = mats[0][1].shape[0]
     assert g.shape == (n, n), (g.shape, n)
-    rank = score if a.metric == "l2" else -score  # smaller is better
-    if a.exclude_self:
-        np.fill_diagonal(rank, np.inf)
     limit = np.inf
     if a.min_score is not None:
         limit = -a.min_score
     if a.max_distance is not None:
         limit = a.max_distance
 
+    def rank_rows(lo, hi):
+        """Rank distances (smaller is better) of rows [lo, hi) against every row, float64."""
+        out = np.zeros((hi - lo, n))
+        for w, x, sq in mats:
+            dots = x[lo:hi] @ x.T
+            out += w * (sq[lo:hi, None] + sq[None, :] - 2 * dots if a.metric == "l2" else -dots)
+        if a.exclude_self:
+            out[np.arange(hi - lo), np.arange(lo, hi)] = np.inf
+        return out
+
     bad = 0
     edges = 0
+    chunk = 256
     for i in range(n):
+        if i % chunk == 0:
+            ranks = rank_rows(i, min(n, i + chunk))
         cols = g.indices[g.indptr[i]:g.indptr[i + 1]]
         got = g.data[g.indptr[i]:g.indptr[i + 1]].astype(np.float64)
-        r = rank[i]
+        r = ranks[i % chunk]
         order = np.lexsort((np.arange(n), r))
         want = [j for j in order[: a.k] if r[j] <= limit + TOL]
         edges += len(cols)

@@ -1,0 +1,66 @@
+package knngraph
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// clustered returns n unit vectors of dim floats around n/100 random centres (like the shared
+// benchmark recipe: centre + 0.35·noise, normalised), deterministic for a seed.
+func clustered(n, dim int, seed uint64) []float32 {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	nc := max(1, n/100)
+	centres := make([]float64, nc*dim)
+	for i := range centres {
+		centres[i] = rng.NormFloat64()
+	}
+	out := make([]float32, n*dim)
+	for r := range n {
+		c := rng.IntN(nc)
+		var ss float64
+		v := make([]float64, dim)
+		for t := range dim {
+			v[t] = centres[c*dim+t] + 0.35*rng.NormFloat64()
+			ss += v[t] * v[t]
+		}
+		inv := 1 / math.Sqrt(ss)
+		for t := range dim {
+			out[r*dim+t] = float32(v[t] * inv)
+		}
+	}
+	return out
+}
+
+func runSteps(e *exact) {
+	for i := range e.nb {
+		e.step(i, func() {})
+	}
+}
+
+// BenchmarkExact measures the whole exact job (all steps) on clustered unit vectors; pairs/s
+// counts scored pairs (each unordered pair once) and GFLOP/s the kernel arithmetic (2·dim per pair).
+func BenchmarkExact(b *testing.B) {
+	for _, c := range []struct{ n, dim, k, block int }{
+		{20000, 768, 200, 0}, {20000, 768, 200, 40}, {20000, 768, 200, 168},
+		{50000, 128, 100, 0},
+	} {
+		block := c.block
+		if block == 0 {
+			block = blockRows(c.dim, c.n)
+		}
+		b.Run(fmt.Sprintf("n=%d/dim=%d/k=%d/block=%d", c.n, c.dim, c.k, block), func(b *testing.B) {
+			data := clustered(c.n, c.dim, 1)
+			mods := []*modality{{dim: c.dim, weight: 1, data: data}}
+			b.ResetTimer()
+			for range b.N {
+				runSteps(newExact(mods, Cosine, c.k, block, true, inf32, 2))
+			}
+			pairs := float64(c.n) * float64(c.n+block) / 2
+			sec := b.Elapsed().Seconds() / float64(b.N)
+			b.ReportMetric(pairs/sec, "pairs/s")
+			b.ReportMetric(pairs*2*float64(c.dim)/sec/1e9, "GFLOP/s")
+		})
+	}
+}
