@@ -17,7 +17,7 @@ const tileBytes = 256 << 10
 // depends only on the input's shape, never on the thread count, so results do not either.
 func blockRows(dim, n int) int {
 	b := tileBytes / (4 * dim) / 4 * 4
-	b = min(b, (n+31)/32+3)/4*4
+	b = min(b, (n+31)/32+3) / 4 * 4
 	return min(max(b, 16), 1024)
 }
 
