@@ -27,12 +27,15 @@ type Options struct {
 	VacuumRatio float64
 	// Interval: how often the background optimizer checks the conditions above.
 	Interval time.Duration
+	// VerifyOnOpen: check every segment file's CRC32C when a collection opens (reads all segment
+	// bytes once through the page cache; the cost is in BENCHMARKS.md).
+	VerifyOnOpen bool
 }
 
 // DefaultOptions are the storage defaults. SealBytes bounds the heap the mutable segment and the
 // WAL tail replayed on restart can grow to; the rest mirrors Qdrant's optimizer defaults.
 func DefaultOptions() Options {
-	return Options{SealBytes: 64 << 20, SealAfter: 30 * time.Second, MaxSegments: 8, VacuumRatio: 0.2, Interval: time.Second}
+	return Options{SealBytes: 64 << 20, SealAfter: 30 * time.Second, MaxSegments: 8, VacuumRatio: 0.2, Interval: time.Second, VerifyOnOpen: true}
 }
 
 // optimizer runs checkpoints in the background until stop is closed.
@@ -319,7 +322,7 @@ func (c *Collection) writeGroup(g []*frozenSegment, defs []indexDef) (*builtSegm
 	if _, err := segment.Write(dir, source); err != nil {
 		return nil, fmt.Errorf("%w: write segment: %v", ErrUnavailable, err)
 	}
-	f, err := segment.Open(dir)
+	f, err := segment.Open(dir, false) // just written and fsynced from our own memory
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("%w: reopen written segment: %v", ErrUnavailable, err)

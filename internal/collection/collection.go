@@ -68,7 +68,7 @@ func open(name, dir string, cfg *Config, opts Options, logger *slog.Logger) (*Co
 		stop: make(chan struct{}), optimizerDone: make(chan struct{}),
 		nextSegment: max(m.NextSegment, 1), lastCheckpoint: time.Now(),
 	}
-	st, err := loadState(dir, cfg, m, logger)
+	st, err := loadState(dir, cfg, m, opts.VerifyOnOpen, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +109,7 @@ func open(name, dir string, cfg *Config, opts Options, logger *slog.Logger) (*Co
 
 // loadState opens the manifest's segments and removes files no manifest refers to (left by a
 // checkpoint that crashed before publishing its manifest).
-func loadState(dir string, cfg *Config, m *manifest, logger *slog.Logger) (*state, error) {
+func loadState(dir string, cfg *Config, m *manifest, verify bool, logger *slog.Logger) (*state, error) {
 	st := &state{cfg: cfg, byID: map[pointid.ID]loc{}, indexes: map[string]indexDef{}}
 	for _, d := range m.Indexes {
 		schema, err := filter.ParseSchema(d.Schema)
@@ -123,8 +123,13 @@ func loadState(dir string, cfg *Config, m *manifest, logger *slog.Logger) (*stat
 	for _, ms := range m.Segments {
 		sdir := segmentDir(dir, ms.ID)
 		listed[filepath.Base(sdir)] = true
-		f, err := segment.Open(sdir)
+		f, err := segment.Open(sdir, verify)
 		if err != nil {
+			st.close()
+			return nil, err
+		}
+		if err := checkDims(cfg, f); err != nil {
+			f.Close()
 			st.close()
 			return nil, err
 		}
@@ -337,6 +342,20 @@ func (c *Collection) validate(op *Op) error {
 	case OpDelete, OpDeleteIndex:
 	default:
 		return fmt.Errorf("BUG: validate of unknown op kind %d", op.Kind)
+	}
+	return nil
+}
+
+// checkDims refuses a segment whose vector columns do not match the configuration.
+func checkDims(cfg *Config, f *segment.Segment) error {
+	for name, p := range cfg.Vectors {
+		vm, ok := f.Meta.Vectors[name]
+		if !ok || vm.Dim != p.Size {
+			return &segment.CorruptionError{File: f.Dir, Reason: fmt.Sprintf("vector %q: segment has dim %d, configuration says %d", name, vm.Dim, p.Size)}
+		}
+	}
+	if len(f.Meta.Vectors) != len(cfg.Vectors) {
+		return &segment.CorruptionError{File: f.Dir, Reason: "segment's vector names do not match the configuration"}
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package collection
 
 import (
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/needlevdb/needle/internal/jsonfile"
 	"golang.org/x/sys/unix"
 )
 
@@ -158,8 +158,7 @@ func (m *Manager) Create(name string, cfg *Config) error {
 	if err != nil {
 		return fmt.Errorf("%w: create collection directory: %v", ErrUnavailable, err)
 	}
-	raw, _ := json.MarshalIndent(cfg, "", "  ")
-	if err := writeFileSync(filepath.Join(tmp, configFile), raw); err != nil {
+	if err := jsonfile.Write(filepath.Join(tmp, configFile), cfg); err != nil {
 		os.RemoveAll(tmp)
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}

@@ -2,13 +2,13 @@ package collection
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"hash/crc32"
 	"os"
 	"path/filepath"
 	"strconv"
 
+	"github.com/needlevdb/needle/internal/jsonfile"
 	"github.com/needlevdb/needle/internal/segment"
 )
 
@@ -44,16 +44,12 @@ func segmentDir(colDir string, id uint64) string {
 // readManifest reads DIR/manifest.json; a missing file is an empty manifest at checkpoint 0.
 func readManifest(dir string) (*manifest, error) {
 	path := filepath.Join(dir, manifestFile)
-	raw, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
+	if _, err := os.Stat(path); os.IsNotExist(err) {
 		return &manifest{Format: manifestFormat, NextSegment: 1}, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("read manifest: %w", err)
-	}
 	var m manifest
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, &segment.CorruptionError{File: path, Reason: "manifest is not valid JSON: " + err.Error()}
+	if err := jsonfile.Read(path, &m); err != nil {
+		return nil, err
 	}
 	if m.Format != manifestFormat {
 		return nil, &segment.CorruptionError{File: path, Reason: fmt.Sprintf("unsupported manifest format %d (this build reads %d)", m.Format, manifestFormat)}
@@ -63,15 +59,7 @@ func readManifest(dir string) (*manifest, error) {
 
 // writeManifest replaces DIR/manifest.json atomically and durably.
 func writeManifest(dir string, m *manifest) error {
-	raw, _ := json.MarshalIndent(m, "", "  ")
-	tmp := filepath.Join(dir, manifestFile+".tmp")
-	if err := writeFileSync(tmp, raw); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, manifestFile)); err != nil {
-		return fmt.Errorf("publish manifest: %w", err)
-	}
-	return syncDir(dir)
+	return jsonfile.Write(filepath.Join(dir, manifestFile), m)
 }
 
 // writeDeleted writes a deletion bitmap (dead slots set) and returns its CRC32C.

@@ -3,7 +3,6 @@ package collection
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/needlevdb/needle/internal/jsonfile"
 	"github.com/needlevdb/needle/internal/segment"
 	"github.com/needlevdb/needle/internal/snapshot"
 )
@@ -248,13 +248,9 @@ func (m *Manager) Restore(name string, r io.Reader, check func() error) error {
 }
 
 func readConfig(dir string) (*Config, error) {
-	raw, err := os.ReadFile(filepath.Join(dir, configFile))
-	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
-	}
 	var cfg Config
-	if err := json.Unmarshal(raw, &cfg); err != nil {
-		return nil, fmt.Errorf("parse %s: %w", filepath.Join(dir, configFile), err)
+	if err := jsonfile.Read(filepath.Join(dir, configFile), &cfg); err != nil {
+		return nil, err
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("config in %s: %w", dir, err)

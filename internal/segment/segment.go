@@ -2,7 +2,6 @@ package segment
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -13,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/needlevdb/needle/internal/jsonfile"
 	"github.com/needlevdb/needle/internal/pointid"
 )
 
@@ -236,7 +236,10 @@ func writeFiles(dir string, src *Source) (Meta, error) {
 		meta.Vectors[name] = vm
 		col++
 	}
-	raw, _ := json.MarshalIndent(meta, "", "  ")
+	raw, err := jsonfile.Marshal(meta)
+	if err != nil {
+		return meta, err
+	}
 	if _, err := writeFile(filepath.Join(dir, metaFile), func(w io.Writer) error { _, err := w.Write(raw); return err }); err != nil {
 		return meta, err
 	}
@@ -306,8 +309,8 @@ func ReadMeta(dir string) (Meta, error) {
 	if err != nil {
 		return meta, fmt.Errorf("read segment meta: %w", err)
 	}
-	if err := json.Unmarshal(raw, &meta); err != nil {
-		return meta, &CorruptionError{File: path, Reason: "meta.json is not valid: " + err.Error()}
+	if err := jsonfile.Unmarshal(raw, &meta, path); err != nil {
+		return meta, &CorruptionError{File: path, Reason: err.Error()}
 	}
 	if meta.Format != FormatVersion {
 		return meta, &CorruptionError{File: path, Reason: fmt.Sprintf("unsupported segment format %d (this build reads %d)", meta.Format, FormatVersion)}
@@ -323,11 +326,18 @@ func ReadMeta(dir string) (Meta, error) {
 	return meta, nil
 }
 
-// Open opens the segment at dir: ids and versions are read, vectors and payloads mapped.
-func Open(dir string) (*Segment, error) {
+// Open opens the segment at dir: ids and versions are read, vectors and payloads mapped. With
+// verify, every file's CRC32C is checked first (read through the page cache, not mapped, so it
+// does not count towards the process's resident memory).
+func Open(dir string, verify bool) (*Segment, error) {
 	meta, err := ReadMeta(dir)
 	if err != nil {
 		return nil, err
+	}
+	if verify {
+		if err := verifyFiles(dir, meta); err != nil {
+			return nil, err
+		}
 	}
 	s := &Segment{Dir: dir, Meta: meta, vectors: map[string][]float32{}, has: map[string][]uint64{}}
 	ok := false
@@ -439,10 +449,14 @@ func (s *Segment) Close() error {
 
 // Verify reads every file of the segment at dir and checks sizes and CRC32C against meta.json.
 func Verify(dir string) error {
-	meta, err := ReadMeta(dir)
+	s, err := Open(dir, true)
 	if err != nil {
 		return err
 	}
+	return s.Close()
+}
+
+func verifyFiles(dir string, meta Meta) error {
 	for name, fm := range meta.Files {
 		path := filepath.Join(dir, name)
 		crc, size, err := fileCRC(path)
@@ -456,11 +470,7 @@ func Verify(dir string) error {
 			return &CorruptionError{File: path, Reason: "checksum mismatch"}
 		}
 	}
-	s, err := Open(dir)
-	if err != nil {
-		return err
-	}
-	return s.Close()
+	return nil
 }
 
 // FileCRC returns the CRC32C and size of a file.

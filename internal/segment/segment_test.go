@@ -51,7 +51,7 @@ func TestWriteOpenRoundTrip(t *testing.T) {
 		if err := Verify(dir); err != nil {
 			t.Fatalf("n=%d verify: %v", n, err)
 		}
-		s, err := Open(dir)
+		s, err := Open(dir, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,12 +89,12 @@ func TestDamageIsDetected(t *testing.T) {
 		if err := Verify(dir); err == nil {
 			t.Errorf("%s: flipped byte not detected by Verify", filepath.Base(f))
 		}
-		if s, err := Open(dir); err == nil {
+		if s, err := Open(dir, false); err == nil {
 			s.Close()
 		}
 		// A truncated file: Open refuses it (sizes are checked), except meta.json which fails to parse.
-		os.WriteFile(f, orig[:len(orig)-1], 0o644)
-		if s, err := Open(dir); err == nil {
+		os.WriteFile(f, orig[:len(orig)-2], 0o644) // -2: meta.json ends in a harmless newline
+		if s, err := Open(dir, false); err == nil {
 			s.Close()
 			t.Errorf("%s: truncated file opened", filepath.Base(f))
 		}
@@ -119,7 +119,7 @@ func FuzzOpenMeta(f *testing.F) {
 			os.WriteFile(filepath.Join(d, filepath.Base(src)), b, 0o644)
 		}
 		os.WriteFile(filepath.Join(d, metaFile), data, 0o644)
-		if s, err := Open(d); err == nil {
+		if s, err := Open(d, false); err == nil {
 			for i := range s.IDs {
 				s.PayloadJSON(uint32(i))
 			}
