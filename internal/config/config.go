@@ -35,6 +35,9 @@ type Config struct {
 	SealBytes int64 `yaml:"seal_bytes"`
 	// SealAfter: seal a mutable segment with any data after this long (flag --seal-after).
 	SealAfter time.Duration `yaml:"seal_after"`
+	// VerifySegments: check every segment file's checksum when a collection opens
+	// (flag --verify-segments, NEEDLE_VERIFY_SEGMENTS). Off trades damage detection for start time.
+	VerifySegments bool `yaml:"verify_segments"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level"`
 	// LogFormat is text or json.
@@ -51,6 +54,7 @@ func Default() Config {
 		ShutdownTimeout:  30 * time.Second,
 		SealBytes:        64 << 20,
 		SealAfter:        30 * time.Second,
+		VerifySegments:   true,
 		LogLevel:         "info",
 		LogFormat:        "text",
 	}
@@ -103,6 +107,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	shutdown := fs.Duration("shutdown-timeout", cfg.ShutdownTimeout, "grace period for in-flight requests on shutdown (NEEDLE_SHUTDOWN_TIMEOUT)")
 	sealBytes := fs.Int64("seal-bytes", cfg.SealBytes, "seal the mutable segment at this many bytes of vectors (NEEDLE_SEAL_BYTES)")
 	sealAfter := fs.Duration("seal-after", cfg.SealAfter, "seal a non-empty mutable segment after this long (NEEDLE_SEAL_AFTER)")
+	verify := fs.Bool("verify-segments", cfg.VerifySegments, "check segment checksums when collections open (NEEDLE_VERIFY_SEGMENTS)")
 	level := fs.String("log-level", cfg.LogLevel, "debug, info, warn or error (NEEDLE_LOG_LEVEL)")
 	format := fs.String("log-format", cfg.LogFormat, "text or json (NEEDLE_LOG_FORMAT)")
 	if err := fs.Parse(args); err != nil {
@@ -136,6 +141,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		{"NEEDLE_SHUTDOWN_TIMEOUT", func(v string) (err error) { cfg.ShutdownTimeout, err = time.ParseDuration(v); return }},
 		{"NEEDLE_SEAL_BYTES", func(v string) (err error) { cfg.SealBytes, err = strconv.ParseInt(v, 10, 64); return }},
 		{"NEEDLE_SEAL_AFTER", func(v string) (err error) { cfg.SealAfter, err = time.ParseDuration(v); return }},
+		{"NEEDLE_VERIFY_SEGMENTS", func(v string) (err error) { cfg.VerifySegments, err = strconv.ParseBool(v); return }},
 		{"NEEDLE_LOG_LEVEL", func(v string) error { cfg.LogLevel = v; return nil }},
 		{"NEEDLE_LOG_FORMAT", func(v string) error { cfg.LogFormat = v; return nil }},
 	}
@@ -162,6 +168,8 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 			cfg.SealBytes = *sealBytes
 		case "seal-after":
 			cfg.SealAfter = *sealAfter
+		case "verify-segments":
+			cfg.VerifySegments = *verify
 		case "log-level":
 			cfg.LogLevel = *level
 		case "log-format":

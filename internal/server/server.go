@@ -28,7 +28,7 @@ type Server struct {
 // New opens the data directory and prepares the HTTP server; it does not listen yet.
 func New(cfg config.Config, version string, logger *slog.Logger) (*Server, error) {
 	opts := collection.DefaultOptions()
-	opts.SealBytes, opts.SealAfter = cfg.SealBytes, cfg.SealAfter
+	opts.SealBytes, opts.SealAfter, opts.VerifyOnOpen = cfg.SealBytes, cfg.SealAfter, cfg.VerifySegments
 	m, err := collection.OpenManager(cfg.DataDir, opts, logger)
 	if err != nil {
 		return nil, err
