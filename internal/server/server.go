@@ -29,6 +29,7 @@ type Server struct {
 func New(cfg config.Config, version string, logger *slog.Logger) (*Server, error) {
 	opts := collection.DefaultOptions()
 	opts.SealBytes, opts.SealAfter, opts.VerifyOnOpen = cfg.SealBytes, cfg.SealAfter, cfg.VerifySegments
+	opts.Interval = min(opts.Interval, max(cfg.SealAfter/2, 10*time.Millisecond))
 	m, err := collection.OpenManager(cfg.DataDir, opts, logger)
 	if err != nil {
 		return nil, err
