@@ -216,9 +216,10 @@ func (d *Dir) Append(rec []byte) (uint64, error) {
 	copy(b[headerSize:], rec)
 	binary.LittleEndian.PutUint32(b[4:8], crc32.Checksum(b[8:], castagnoli))
 	lf := d.active()
-	if _, err := lf.f.WriteAt(b, lf.size); err != nil {
-		// Cut any partial record off so the next append does not follow garbage.
-		if terr := lf.f.Truncate(lf.size); terr != nil {
+	if n, err := lf.f.WriteAt(b, lf.size); err != nil {
+		// Cut any partial record off so the next append does not follow garbage. If that fails
+		// too, refuse later appends: the file may end in a partial record.
+		if terr := lf.f.Truncate(lf.size); terr != nil && n > 0 {
 			d.err = fmt.Errorf("wal %s: write failed (%v) and truncate failed: %w", lf.path, err, terr)
 		}
 		return 0, fmt.Errorf("wal append: %w", err)
