@@ -56,6 +56,10 @@ type Config struct {
 
 	// Block overrides the tiling (rows per block); 0 chooses from the dimensions. For tests.
 	Block int
+
+	// stopAfter, in tests, makes Run return errStopped right after the first checkpoint that
+	// covers at least this many rows, as if the process had been killed there.
+	stopAfter int
 }
 
 // Defaults for the flags.

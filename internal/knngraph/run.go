@@ -36,6 +36,9 @@ type Result struct {
 	PlannedMemory int64   // the estimate checked against --memory-limit
 }
 
+// errStopped is returned when Config.stopAfter (tests) interrupts a run.
+var errStopped = errors.New("stopped after a checkpoint (test)")
+
 // MemoryError is returned when --memory-limit is below what the job needs.
 type MemoryError struct {
 	Limit, Need int64
@@ -119,7 +122,7 @@ func Run(cfg Config, env Env) (Result, error) {
 		if plan.total() > cfg.MemoryLimit {
 			return res, &MemoryError{Limit: cfg.MemoryLimit, Need: plan.total(), Plan: plan.String()}
 		}
-		debug.SetMemoryLimit(cfg.MemoryLimit)
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(cfg.MemoryLimit))
 	}
 
 	// 2. Checkpoint: refuse to overwrite one by accident; check a resumable one's shape early.
@@ -298,7 +301,8 @@ func runExact(cfg *Config, env Env, e *exact, hdr ckptHeader, resume *ckptHeader
 			}
 		}
 		pr.update(tiles.Load(), hi, false)
-		if checkpoints && hi < e.n && time.Since(lastCkpt) >= every {
+		stop := cfg.stopAfter > 0 && hi >= cfg.stopAfter
+		if checkpoints && hi < e.n && (time.Since(lastCkpt) >= every || stop) {
 			t := time.Now()
 			hdr.NextRow = hi
 			if tsvFile != nil {
@@ -320,6 +324,9 @@ func runExact(cfg *Config, env Env, e *exact, hdr ckptHeader, resume *ckptHeader
 			// Keep checkpointing under ~5% of the run: wait at least 20x the last write.
 			every = max(cfg.CheckpointInterval, 20*time.Since(t))
 			lastCkpt = time.Now()
+			if stop {
+				return errStopped
+			}
 		}
 	}
 	pr.update(tiles.Load(), e.n, true)
