@@ -221,8 +221,9 @@ func checkGraph(t *testing.T, g csr, want [][]topk.Item, sign float32, tol float
 }
 
 func TestExactMatchesBruteForce(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
-	const n = 603 // not a multiple of any block size
+	const n = 403 // not a multiple of any block size
 	a, b := randMatrix(n, 37, 1), randMatrix(n, 20, 2)
 	pa, pb := writeMatrix(t, dir, "a.npy", n, 37, a), writeMatrix(t, dir, "b.npy", n, 20, b)
 	minScore, maxDist := 0.1, 40.0

@@ -18,6 +18,7 @@ const debianPython = "/usr/bin/python3"
 // TestAgainstNumpyScipy builds a 5,000-row graph and has testdata/check_npz.py check it with
 // scipy.sparse.load_npz against a brute force computed independently in numpy (float64).
 func TestAgainstNumpyScipy(t *testing.T) {
+	t.Parallel()
 	if out, err := exec.Command(debianPython, "-c", "import numpy, scipy.sparse").CombinedOutput(); err != nil {
 		t.Skipf("SKIP: %s cannot import numpy and scipy (%v: %s); install the Debian packages python3-numpy python3-scipy",
 			debianPython, err, strings.TrimSpace(string(out)))
@@ -66,6 +67,7 @@ func buildNeedle(t *testing.T, dir string) string {
 // TestKillAndResume runs the real binary, kills it with SIGKILL after it has written a
 // checkpoint, resumes it, and checks the output is byte-identical to an uninterrupted run.
 func TestKillAndResume(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
