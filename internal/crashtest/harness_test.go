@@ -24,7 +24,7 @@ var (
 )
 
 // needleBinary builds cmd/needle once per test process.
-func needleBinary(t *testing.T) string {
+func needleBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "needle-crashtest-")
@@ -49,13 +49,13 @@ func needleBinary(t *testing.T) string {
 
 // server is a running needle process.
 type server struct {
-	t    *testing.T
+	t    testing.TB
 	cmd  *exec.Cmd
 	url  string
 	logs *bytes.Buffer
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +64,7 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func start(t *testing.T, dataDir string, extra ...string) *server {
+func start(t testing.TB, dataDir string, extra ...string) *server {
 	t.Helper()
 	port := freePort(t)
 	args := append([]string{"serve", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--data-dir", dataDir}, extra...)

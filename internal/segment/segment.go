@@ -347,7 +347,9 @@ func Open(dir string, verify bool) (*Segment, error) {
 		}
 	}()
 	n := meta.Count
-	ids, err := s.mapFile(idsFile, int64(n)*idSize)
+	// ids and versions are decoded into Go memory; read them (instead of mapping) so no mapped
+	// pages stay resident after decoding.
+	ids, err := s.readFile(idsFile, int64(n)*idSize)
 	if err != nil {
 		return nil, err
 	}
@@ -365,7 +367,7 @@ func Open(dir string, verify bool) (*Segment, error) {
 			return nil, &CorruptionError{File: filepath.Join(dir, idsFile), Offset: int64(i * idSize), Reason: "bad id tag"}
 		}
 	}
-	vers, err := s.mapFile(versionsFile, int64(n)*8)
+	vers, err := s.readFile(versionsFile, int64(n)*8)
 	if err != nil {
 		return nil, err
 	}
@@ -404,6 +406,22 @@ func Open(dir string, verify bool) (*Segment, error) {
 	}
 	ok = true
 	return s, nil
+}
+
+// readFile reads a whole file after checking that its size is exactly want.
+func (s *Segment) readFile(name string, want int64) ([]byte, error) {
+	path := filepath.Join(s.Dir, name)
+	if fm, ok := s.Meta.Files[name]; !ok || fm.Size != want {
+		return nil, &CorruptionError{File: path, Reason: fmt.Sprintf("meta.json does not describe a file of %d bytes", want)}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read segment file: %w", err)
+	}
+	if int64(len(b)) != want {
+		return nil, &CorruptionError{File: path, Offset: int64(len(b)), Reason: fmt.Sprintf("file is %d bytes, expected %d", len(b), want)}
+	}
+	return b, nil
 }
 
 // mapFile maps a file read-only after checking that its size is exactly want.
@@ -480,12 +498,20 @@ func fileCRC(path string) (uint32, int64, error) {
 		return 0, 0, fmt.Errorf("open %s: %w", path, err)
 	}
 	defer f.Close()
-	h := crc32.New(castagnoli)
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return 0, 0, fmt.Errorf("read %s: %w", path, err)
+	buf := make([]byte, 4<<20)
+	var crc uint32
+	var n int64
+	for {
+		m, err := f.Read(buf)
+		crc = crc32.Update(crc, castagnoli, buf[:m])
+		n += int64(m)
+		if err == io.EOF {
+			return crc, n, nil
+		}
+		if err != nil {
+			return 0, 0, fmt.Errorf("read %s: %w", path, err)
+		}
 	}
-	return h.Sum32(), n, nil
 }
 
 // IsCorruption reports whether err is a *CorruptionError.

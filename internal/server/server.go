@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/needlevdb/needle/internal/collection"
@@ -34,6 +35,9 @@ func New(cfg config.Config, version string, logger *slog.Logger) (*Server, error
 	if err != nil {
 		return nil, err
 	}
+	// Loading decodes id maps and indexes through temporary buffers; hand that memory back now
+	// rather than at the next GC cycles, so resident memory reflects what serving needs.
+	debug.FreeOSMemory()
 	s := &Server{cfg: cfg, logger: logger, manager: m, version: version, ready: make(chan struct{})}
 	s.metrics = newMetrics(m)
 	s.http = &http.Server{
