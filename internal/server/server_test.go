@@ -15,13 +15,13 @@ import (
 )
 
 type harness struct {
-	t   *testing.T
+	t   testing.TB
 	srv *Server
 	ts  *httptest.Server
 	dir string
 }
 
-func newHarness(t *testing.T, dir string) *harness {
+func newHarness(t testing.TB, dir string) *harness {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = dir
