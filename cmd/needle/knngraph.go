@@ -92,6 +92,7 @@ func knnGraphCmd(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.M, "m", knngraph.DefaultM, "HNSW links per node (--approx hnsw)")
 	fs.IntVar(&cfg.EfConstruct, "ef-construct", knngraph.DefaultEfConstruct, "HNSW build beam width (--approx hnsw)")
 	fs.IntVar(&cfg.Ef, "ef", 0, "HNSW search beam width (--approx hnsw; 0 = 2*k)")
+	fs.StringVar(&cfg.Quantization, "quantization", "float32", "HNSW traversal encoding: float32 or int8 (distances are rescored exactly)")
 	fs.IntVar(&cfg.RecallSample, "recall-sample", knngraph.DefaultRecallSample, "rows checked against exact search in approximate mode (0 = none)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

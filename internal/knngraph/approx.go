@@ -19,6 +19,10 @@ type ANNParams struct {
 	Threads            int
 	// InnerProduct is true for cosine and ip (rank = -dot), false for l2 (rank = squared distance).
 	InnerProduct bool
+	// Quantization is the index's vector encoding for traversal: "float32" (default) or "int8".
+	Quantization string
+	// Tick, if set, is called (from any goroutine) with the number of vectors just inserted.
+	Tick func(n int)
 }
 
 // ANNIndex is what approximate mode needs from an index built over the job's vectors, where slot
@@ -77,12 +81,14 @@ func concat(mods []*modality) ([]float32, int) {
 	return out, dim
 }
 
-// runApprox fills h (one heap per row) from the index's answers and returns the recall@k measured
-// on sample rows against exact search (-1 when sample is 0).
+// runApprox builds the index, fills h (one heap per row) from its answers and returns the
+// recall@k measured on sample rows against exact search (-1 when sample is 0). tick counts
+// inserted vectors, then searched rows (2n in all).
 func runApprox(b ANNBuilder, vecs []float32, dim int, metric Metric, cfg *Config, h *heaps, threads int,
 	tick func(rows int)) (float64, error) {
 	n := len(vecs) / dim
-	p := ANNParams{M: cfg.M, EfConstruct: cfg.EfConstruct, Ef: cfg.Ef, Threads: threads, InnerProduct: metric != L2}
+	p := ANNParams{M: cfg.M, EfConstruct: cfg.EfConstruct, Ef: cfg.Ef, Threads: threads, InnerProduct: metric != L2,
+		Quantization: cfg.Quantization, Tick: tick}
 	idx, err := b(vecs, dim, p)
 	if err != nil {
 		return 0, fmt.Errorf("build %s index: %w", cfg.Approx, err)

@@ -52,7 +52,8 @@ type Config struct {
 	M            int    // HNSW links per node
 	EfConstruct  int
 	Ef           int
-	RecallSample int // rows checked against exact search in approximate mode
+	Quantization string // HNSW traversal encoding: "float32" (default) or "int8"
+	RecallSample int    // rows checked against exact search in approximate mode
 
 	// Block overrides the tiling (rows per block); 0 chooses from the dimensions. For tests.
 	Block int
@@ -197,6 +198,9 @@ func (c *Config) Validate() error {
 		}
 		if c.Resume {
 			return errors.New("--resume applies to exact mode; approximate mode has no checkpoints")
+		}
+		if c.Quantization != "" && c.Quantization != "float32" && c.Quantization != "int8" {
+			return fmt.Errorf("unknown --quantization %q (want float32 or int8)", c.Quantization)
 		}
 	default:
 		return fmt.Errorf("unknown --approx %q (want hnsw, or omit it for exact)", c.Approx)

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -114,8 +115,16 @@ func Run(cfg Config, env Env) (Result, error) {
 		idsBytes = st.Size()
 	}
 	plan := planMemory(n, dims, cfg.K, block, threads, idsBytes)
-	if annB != nil && len(dims) > 1 {
-		plan.inputs *= 2 // the concatenated copy the index is built over
+	if annB != nil {
+		if len(dims) > 1 {
+			plan.inputs *= 2 // the concatenated copy the index is built over
+		}
+		// The graph: up to 2M links on level 0 and ~M/(M-1) more above, 4 bytes each, plus
+		// per-node bookkeeping; int8 traversal adds one byte per dimension.
+		plan.working += int64(n) * int64(8*cfg.M+32)
+		if cfg.Quantization == "int8" {
+			plan.working += int64(n) * int64(totalDim)
+		}
 	}
 	res.PlannedMemory = plan.total()
 	if cfg.MemoryLimit > 0 {
@@ -188,11 +197,14 @@ func Run(cfg Config, env Env) (Result, error) {
 	if annB != nil {
 		vecs, dim := concat(mods)
 		h = newHeaps(n, cfg.K, cfg.maxDist())
-		pr := newProgress(env.Log, env.TTY, n, int64(n), 0)
+		pr := newProgress(env.Log, env.TTY, n, 2*int64(n), 0) // n inserts, then n searches
 		var doneRows atomic.Int64
+		var prMu sync.Mutex
 		recall, err := runApprox(annB, vecs, dim, cfg.Metric, &cfg, h, threads, func(rows int) {
 			d := doneRows.Add(int64(rows))
-			pr.update(d, int(d), false) // called concurrently; prints are rate limited and harmless to interleave
+			prMu.Lock()
+			pr.update(d, int(max(0, d-int64(n))), false)
+			prMu.Unlock()
 		})
 		pr.finish()
 		if err != nil {
