@@ -147,8 +147,8 @@ func sampledRecall(vecs []float32, dim int, metric Metric, cfg *Config, h *heaps
 			truth = append(truth, it.Slot)
 		}
 		got := map[uint32]bool{}
-		for _, it := range h.row(r) {
-			got[it.Slot] = true
+		for _, key := range h.row(r) {
+			got[keySlot(key)] = true
 		}
 		for _, s := range truth {
 			if got[s] {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -43,8 +44,8 @@ func runSteps(e *exact) {
 // counts scored pairs (each unordered pair once) and GFLOP/s the kernel arithmetic (2·dim per pair).
 func BenchmarkExact(b *testing.B) {
 	for _, c := range []struct{ n, dim, k, block int }{
-		{20000, 768, 200, 0}, {20000, 768, 200, 40}, {20000, 768, 200, 168},
-		{50000, 128, 100, 0},
+		{20000, 768, 200, 0}, {20000, 768, 200, 40}, {20000, 768, 200, 168}, {20000, 768, 200, 336},
+		{50000, 128, 100, 0}, {50000, 128, 100, 256}, {50000, 128, 100, 1024},
 	} {
 		block := c.block
 		if block == 0 {
@@ -55,7 +56,7 @@ func BenchmarkExact(b *testing.B) {
 			mods := []*modality{{dim: c.dim, weight: 1, data: data}}
 			b.ResetTimer()
 			for range b.N {
-				runSteps(newExact(mods, Cosine, c.k, block, true, inf32, 2))
+				runSteps(newExact(mods, Cosine, c.k, block, true, float32(math.Inf(1)), runtime.GOMAXPROCS(0)))
 			}
 			pairs := float64(c.n) * float64(c.n+block) / 2
 			sec := b.Elapsed().Seconds() / float64(b.N)

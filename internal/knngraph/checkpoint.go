@@ -123,9 +123,9 @@ func writeCkptBody(w *bufio.Writer, hdr ckptHeader, h *heaps) error {
 	for r := range h.count {
 		clear(rec)
 		binary.LittleEndian.PutUint32(rec, uint32(h.count[r]))
-		for i, it := range h.row(r) {
-			binary.LittleEndian.PutUint32(rec[4+8*i:], it.Slot)
-			binary.LittleEndian.PutUint32(rec[8+8*i:], math.Float32bits(it.Dist))
+		for i, key := range h.row(r) {
+			binary.LittleEndian.PutUint32(rec[4+8*i:], keySlot(key))
+			binary.LittleEndian.PutUint32(rec[8+8*i:], math.Float32bits(keyDist(key)))
 		}
 		if _, err := w.Write(rec); err != nil {
 			return err
@@ -215,10 +215,9 @@ func readCheckpoint(path string, h *heaps) (ckptHeader, error) {
 			return hdr, &CorruptCheckpointError{path, fmt.Sprintf("row %d holds %d items, more than k=%d", row, c, k)}
 		}
 		h.count[row] = int32(c)
-		items := h.items[row*k : (row+1)*k]
-		for i := range items {
-			items[i].Slot = binary.LittleEndian.Uint32(rec[4+8*i:])
-			items[i].Dist = math.Float32frombits(binary.LittleEndian.Uint32(rec[8+8*i:]))
+		keys := h.keys[row*k : (row+1)*k]
+		for i := range keys {
+			keys[i] = key(math.Float32frombits(binary.LittleEndian.Uint32(rec[8+8*i:])), binary.LittleEndian.Uint32(rec[4+8*i:]))
 		}
 		h.restoreBound(row)
 	}

@@ -94,10 +94,8 @@ func (e *exact) step(i int, done func()) {
 		for r0 := int(nextRow.Add(chunk) - chunk); r0 < hi; r0 = int(nextRow.Add(chunk) - chunk) {
 			for r := r0; r < min(r0+chunk, hi); r++ {
 				for _, w := range e.workers {
-					for _, it := range w.priv.row(r - lo) {
-						if it.Dist <= e.shared.bound[r] {
-							e.shared.push(r, it.Dist, it.Slot)
-						}
+					for _, key := range w.priv.row(r - lo) {
+						e.shared.pushKey(r, key)
 					}
 				}
 				e.shared.finish(r)

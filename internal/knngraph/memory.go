@@ -1,11 +1,6 @@
 package knngraph
 
-import (
-	"fmt"
-	"unsafe"
-
-	"github.com/needlevdb/needle/internal/topk"
-)
+import "fmt"
 
 // memPlan is the memory a job needs, computed from the input headers before anything is loaded.
 type memPlan struct {
@@ -28,7 +23,7 @@ func (p memPlan) String() string {
 
 // planMemory estimates the peak of an exact job over n rows with the given dimensions.
 func planMemory(n int, dims []int, k, block, threads int, idsBytes int64) memPlan {
-	item := int64(unsafe.Sizeof(topk.Item{}))
+	const item = 8 // one uint64 key per kept neighbour
 	var p memPlan
 	for _, d := range dims {
 		p.inputs += int64(n) * int64(d) * 4

@@ -43,8 +43,8 @@ func writeNpz(w io.Writer, h *heaps, score float32) error {
 	var b8 [8]byte
 	err := entry("indices.npy", "<i4", vec, func(bw *bufio.Writer) error {
 		for r := range n {
-			for _, it := range h.row(r) {
-				binary.LittleEndian.PutUint32(b8[:], it.Slot)
+			for _, key := range h.row(r) {
+				binary.LittleEndian.PutUint32(b8[:], keySlot(key))
 				bw.Write(b8[:4])
 			}
 		}
@@ -80,8 +80,8 @@ func writeNpz(w io.Writer, h *heaps, score float32) error {
 	if err == nil {
 		err = entry("data.npy", "<f4", vec, func(bw *bufio.Writer) error {
 			for r := range n {
-				for _, it := range h.row(r) {
-					binary.LittleEndian.PutUint32(b8[:], math.Float32bits(it.Dist*score))
+				for _, key := range h.row(r) {
+					binary.LittleEndian.PutUint32(b8[:], math.Float32bits(keyDist(key)*score))
 					bw.Write(b8[:4])
 				}
 			}
@@ -122,19 +122,20 @@ type tsvWriter struct {
 
 func (t *tsvWriter) rows(h *heaps, lo, hi int) error {
 	for r := lo; r < hi; r++ {
-		for _, it := range h.row(r) {
+		for _, key := range h.row(r) {
+			slot := keySlot(key)
 			b := t.buf[:0]
 			if t.ids != nil {
 				b = append(b, t.ids[r]...)
 				b = append(b, '\t')
-				b = append(b, t.ids[it.Slot]...)
+				b = append(b, t.ids[slot]...)
 			} else {
 				b = strconv.AppendInt(b, int64(r), 10)
 				b = append(b, '\t')
-				b = strconv.AppendUint(b, uint64(it.Slot), 10)
+				b = strconv.AppendUint(b, uint64(slot), 10)
 			}
 			b = append(b, '\t')
-			b = strconv.AppendFloat(b, float64(it.Dist*t.score), 'g', -1, 32)
+			b = strconv.AppendFloat(b, float64(keyDist(key)*t.score), 'g', -1, 32)
 			b = append(b, '\n')
 			t.buf = b
 			if _, err := t.w.Write(b); err != nil {

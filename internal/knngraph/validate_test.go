@@ -132,6 +132,23 @@ func TestMemoryLimitRefused(t *testing.T) {
 	}
 }
 
+func TestKeyOrder(t *testing.T) {
+	vals := []float32{float32(math.Inf(-1)), -3e38, -1, -1e-30, 0, 1e-45, 1e-30, 0.5, 1, 3e38, float32(math.Inf(1))}
+	for i := range vals {
+		if got := keyDist(key(vals[i], 7)); got != vals[i] || keySlot(key(vals[i], 7)) != 7 {
+			t.Errorf("round trip of %v: %v", vals[i], got)
+		}
+		for j := i + 1; j < len(vals); j++ {
+			if key(vals[i], 9) >= key(vals[j], 1) {
+				t.Errorf("key(%v) >= key(%v)", vals[i], vals[j])
+			}
+		}
+	}
+	if key(0.5, 1) >= key(0.5, 2) {
+		t.Error("ties not ordered by slot")
+	}
+}
+
 func TestHeapsMatchTopK(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
 	for _, k := range []int{1, 2, 7, 64} {
@@ -156,8 +173,8 @@ func TestHeapsMatchTopK(t *testing.T) {
 				t.Fatalf("k=%d row %d: %d items, want %d", k, r, len(got), len(want))
 			}
 			for i := range got {
-				if got[i] != want[i] {
-					t.Fatalf("k=%d row %d item %d: %v, want %v", k, r, i, got[i], want[i])
+				if g := (topk.Item{Dist: keyDist(got[i]), Slot: keySlot(got[i])}); g != want[i] {
+					t.Fatalf("k=%d row %d item %d: %v, want %v", k, r, i, g, want[i])
 				}
 			}
 		}
