@@ -54,8 +54,8 @@ func fromOrderBits(u uint32) float32 {
 }
 
 func key(d float32, slot uint32) uint64 { return uint64(orderBits(d))<<32 | uint64(slot) }
-func keyDist(k uint64) float32         { return fromOrderBits(uint32(k >> 32)) }
-func keySlot(k uint64) uint32          { return uint32(k) }
+func keyDist(k uint64) float32          { return fromOrderBits(uint32(k >> 32)) }
+func keySlot(k uint64) uint32           { return uint32(k) }
 
 // push offers (d, slot) to row r, keeping the k best with distance <= limit.
 func (h *heaps) push(r int, d float32, slot uint32) {
