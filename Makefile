@@ -53,3 +53,13 @@ clean:
 ## crash: the kill -9 crash test for many rounds (CRASH_ROUNDS, default 200)
 crash:
 	CRASH_ROUNDS=$${CRASH_ROUNDS:-200} $(GO) test -run 'TestCrash' -v -timeout 60m ./internal/crashtest
+
+## bench-knn: needle knn-graph (exact top-200 cosine, clustered-100k-768-unit) and the Faiss peer, back to back
+KNN_DATA  ?= /tmp/needle-data
+KNN_PEERS ?= ../shared/bench/peers.py
+.PHONY: bench-knn
+bench-knn: build
+	@uptime
+	/usr/bin/time -f 'faiss: %e s wall, %M KiB peak RSS' /usr/bin/python3 $(KNN_PEERS) knn --input $(KNN_DATA)/clustered-100k-768-unit.base.npy --k 200 --metric ip --threads 2
+	/usr/bin/time -f 'needle: %e s wall, %M KiB peak RSS' $(BIN) knn-graph --input $(KNN_DATA)/clustered-100k-768-unit.base.npy --k 200 --metric cosine --threads 2 --checkpoint-interval 0 --out /tmp/needle-knn-100k.npz
+	@uptime

@@ -185,8 +185,8 @@ func Run(cfg Config, env Env) (Result, error) {
 			return res, fmt.Errorf("checkpoint %s was written for a different job (%q differs); delete it to start over", cfg.Checkpoint, f)
 		}
 	}
-	logf("%d rows, dims %v, k=%d, %s, %s, block %d, %d threads, kernels %s, planned memory %s",
-		n, dims, cfg.K, cfg.Metric, modeName(cfg.Approx), block, threads, distance.Impl(), plan)
+	logf("%d rows, dims %v, k=%d, %s, %s, block %d, %d threads, kernels %s, planned memory %s; loaded in %.1fs",
+		n, dims, cfg.K, cfg.Metric, modeName(cfg.Approx), block, threads, distance.Impl(), plan, time.Since(t0).Seconds())
 
 	sign := float32(-1)
 	if cfg.Metric == L2 {
@@ -298,6 +298,7 @@ func runExact(cfg *Config, env Env, e *exact, hdr ckptHeader, resume *ckptHeader
 		tsv = &tsvWriter{w: bufio.NewWriterSize(w, 1<<20), ids: ids, score: sign}
 	}
 
+	tCompute := time.Now()
 	pr := newProgress(env.Log, env.TTY, e.n, e.tilesUpTo(e.nb), e.tilesUpTo(startStep))
 	var tiles atomic.Int64
 	tiles.Store(e.tilesUpTo(startStep))
@@ -343,6 +344,7 @@ func runExact(cfg *Config, env Env, e *exact, hdr ckptHeader, resume *ckptHeader
 	}
 	pr.update(tiles.Load(), e.n, true)
 	pr.finish()
+	logf("computed in %.1fs", time.Since(tCompute).Seconds())
 
 	if tsv != nil {
 		if err := tsv.w.Flush(); err != nil {
