@@ -67,7 +67,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func serve(args []string, stderr io.Writer) int {
-	cfg, err := config.Load(args, os.Getenv)
+	cfg, err := config.Load(args, os.Getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}

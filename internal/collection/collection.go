@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sync"
@@ -37,8 +38,9 @@ type Collection struct {
 	mu sync.RWMutex // guards st
 	st *state
 
-	version   atomic.Uint64 // sequence number of the last applied operation
-	failedErr atomic.Pointer[error]
+	incarnation uint64        // random per open: caches key on it, so a recreated collection never matches
+	version     atomic.Uint64 // sequence number of the last applied operation
+	failedErr   atomic.Pointer[error]
 
 	opts           Options
 	cpMu           sync.Mutex // one checkpoint (or snapshot) at a time
@@ -66,7 +68,7 @@ func open(name, dir string, cfg *Config, opts Options, logger *slog.Logger) (*Co
 		name: name, dir: dir, cfg: cfg, logger: logger, opts: opts,
 		queue: make(chan *pending, applyQueue), applied: make(chan struct{}),
 		stop: make(chan struct{}), optimizerDone: make(chan struct{}),
-		nextSegment: max(m.NextSegment, 1), lastCheckpoint: time.Now(),
+		nextSegment: max(m.NextSegment, 1), lastCheckpoint: time.Now(), incarnation: rand.Uint64(),
 	}
 	st, err := loadState(dir, cfg, m, opts.VerifyOnOpen, logger)
 	if err != nil {
@@ -172,6 +174,9 @@ func (c *Collection) Name() string { return c.name }
 
 // Config returns the collection's configuration. Callers must not modify it.
 func (c *Collection) Config() *Config { return c.cfg }
+
+// Incarnation identifies this opening of the collection (random); with Version it keys caches.
+func (c *Collection) Incarnation() uint64 { return c.incarnation }
 
 // Version returns the sequence number of the last applied write; it changes on every write.
 func (c *Collection) Version() uint64 { return c.version.Load() }

@@ -26,6 +26,13 @@ type SearchRequest struct {
 	Vectors        VectorSelect
 	// Exclude drops one point from the results (the point a query-by-id started from).
 	Exclude *pointid.ID
+	// Stats, if set, receives how much work the search did.
+	Stats *SearchStats
+}
+
+// SearchStats describes the work of one search.
+type SearchStats struct {
+	Scored int // vectors whose distance to the query was computed
 }
 
 // metric binds a distance to its flat-search kernel and converts Needle's internal "smaller is
@@ -162,6 +169,14 @@ func (c *Collection) SearchBatch(ctx context.Context, reqs []SearchRequest) ([][
 			if sg.count == 0 || len(sp.data) == 0 {
 				continue
 			}
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			for _, i := range idx {
+				if reqs[i].Stats != nil {
+					reqs[i].Stats.Scored += sp.flat().Slots()
+				}
+			}
 			res := flat.SearchBatch(sp.flat(), jobs[idx[0]].m.kernel, qs, k, sp.has.get, 0)
 			for j, i := range idx {
 				hits[i] = appendHits(hits[i], sg, res[j])
@@ -171,7 +186,9 @@ func (c *Collection) SearchBatch(ctx context.Context, reqs []SearchRequest) ([][
 	tasks := make([]func(), len(singles))
 	for t, i := range singles {
 		j, r := jobs[i], reqs[i]
-		tasks[t] = func() { hits[i] = c.searchOne(r.Using, j.m, j.q, r.Filter, j.k, j.m.threshold(r.ScoreThreshold)) }
+		tasks[t] = func() {
+			hits[i] = c.searchOne(ctx, r.Using, j.m, j.q, r.Filter, j.k, j.m.threshold(r.ScoreThreshold), r.Stats)
+		}
 	}
 	runTasks(ctx, tasks)
 	if err := ctx.Err(); err != nil {
@@ -265,19 +282,26 @@ func runTasks(ctx context.Context, tasks []func()) {
 
 // searchOne runs one exact search over every segment, narrowing by payload indexes and checking
 // the filter only for points good enough to enter the results.
-func (c *Collection) searchOne(using string, m metric, q []float32, f *filter.Filter, k int, maxDist float32) []hit {
+func (c *Collection) searchOne(ctx context.Context, using string, m metric, q []float32, f *filter.Filter, k int, maxDist float32, stats *SearchStats) []hit {
 	var out []hit
 	for _, sg := range c.st.segs {
 		sp := sg.spaces[using]
-		if sg.count == 0 || len(sp.data) == 0 {
+		if sg.count == 0 || len(sp.data) == 0 || ctx.Err() != nil {
 			continue
 		}
 		p := flat.Params{K: k, MaxDist: maxDist, Accept: sp.has.get}
+		scored := sp.flat().Slots()
 		if f != nil {
 			if cand, ok := f.Candidates(sg.indexes, sg.slots()); ok {
 				p.Candidates = cand
+				if n := cand.Count(); n*16 < scored {
+					scored = n // the sparse path visits only the candidates
+				}
 			}
 			p.Accept = func(s uint32) bool { return sp.has.get(s) && f.Match(sg.ids[s], sg.payload(s)) }
+		}
+		if stats != nil {
+			stats.Scored += scored
 		}
 		out = appendHits(out, sg, flat.Search(sp.flat(), m.kernel, q, p))
 	}

@@ -55,6 +55,11 @@ func (s *Server) handleDocs(w http.ResponseWriter, r *http.Request) {
 	w.Write(docsPage)
 }
 
+// handleUsage reports per-caller request counters (callers are key fingerprints, never keys).
+func (s *Server) handleUsage(w http.ResponseWriter, r *http.Request) {
+	writeResult(w, r, map[string]any{"callers": s.usage.Snapshot()})
+}
+
 func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
 	s.writeError(w, r, &api.Error{Status: http.StatusNotFound, Msg: "Not found: no endpoint " + r.Method + " " + r.URL.Path})
 }

@@ -172,6 +172,11 @@ func (s *Server) handleScroll(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	_, done, ok := s.admit(w, r)
+	if !ok {
+		return
+	}
+	defer done()
 	sr, err := req.Request()
 	if err != nil {
 		s.writeError(w, r, err)
@@ -195,6 +200,11 @@ func (s *Server) handleCount(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	_, done, ok := s.admit(w, r)
+	if !ok {
+		return
+	}
+	defer done()
 	writeResult(w, r, map[string]int{"count": c.Count(req.Filter.Get())})
 }
 

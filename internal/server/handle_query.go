@@ -1,6 +1,11 @@
 package server
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 
 	"github.com/needlevdb/needle/internal/api"
@@ -54,7 +59,7 @@ func planQuery(c *collection.Collection, q *api.QueryRequest) (queryPlan, error)
 }
 
 // runQueries answers a list of planned queries, searching together where possible.
-func (s *Server) runQueries(r *http.Request, c *collection.Collection, plans []queryPlan) ([][]api.ScoredPoint, error) {
+func (s *Server) runQueries(ctx context.Context, c *collection.Collection, plans []queryPlan) ([][]api.ScoredPoint, error) {
 	var reqs []collection.SearchRequest
 	var idx []int
 	out := make([][]api.ScoredPoint, len(plans))
@@ -71,74 +76,117 @@ func (s *Server) runQueries(r *http.Request, c *collection.Collection, plans []q
 		out[i] = p.shape.Scored(recs[min(p.skip, len(recs)):])
 	}
 	if len(reqs) > 0 {
-		res, err := c.SearchBatch(r.Context(), reqs)
+		stats := make([]collection.SearchStats, len(reqs))
+		for j := range reqs {
+			reqs[j].Stats = &stats[j]
+		}
+		res, err := c.SearchBatch(ctx, reqs)
 		if err != nil {
 			return nil, err
 		}
 		for j, i := range idx {
 			out[i] = plans[i].shape.Scored(res[j])
+			s.metrics.scored.Observe(float64(stats[j].Scored))
 		}
 	}
 	return out, nil
 }
 
-func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request) {
+// searchEndpoint is the shared skeleton of the search endpoints: read the body, answer from the
+// result cache when the collection has not changed since, else admit the work through the
+// scheduler, run it under the request's deadline and cache the encoded result.
+func (s *Server) searchEndpoint(w http.ResponseWriter, r *http.Request, run func(ctx context.Context, c *collection.Collection, body []byte) (any, error)) {
 	c, ok := s.collection(w, r)
 	if !ok {
 		return
 	}
-	var req api.QueryRequest
-	if err := api.Decode(r.Body, &req, false); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	plan, err := planQuery(c, &req)
+	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	res, err := s.runQueries(r, c, []queryPlan{plan})
+	var key [32]byte
+	if s.cache.Enabled() {
+		h := sha256.New()
+		fmt.Fprintf(h, "%s\x00%d\x00%d\x00%s\x00", c.Name(), c.Incarnation(), c.Version(), r.URL.Path)
+		h.Write(body)
+		h.Sum(key[:0])
+		if cached, ok := s.cache.Get(key); ok {
+			writeResult(w, r, json.RawMessage(cached))
+			return
+		}
+	}
+	ctx, done, ok := s.admit(w, r)
+	if !ok {
+		return
+	}
+	defer done()
+	result, err := run(ctx, c, body)
+	if err != nil {
+		if ctx.Err() != nil {
+			s.deadlineOrOverload(w, r, ctx.Err())
+			return
+		}
+		s.writeError(w, r, err)
+		return
+	}
+	encoded, err := json.Marshal(result)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeResult(w, r, map[string]any{"points": res[0]})
+	if s.cache.Enabled() {
+		s.cache.Put(key, encoded)
+	}
+	writeResult(w, r, json.RawMessage(encoded))
+}
+
+func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request) {
+	s.searchEndpoint(w, r, func(ctx context.Context, c *collection.Collection, body []byte) (any, error) {
+		var req api.QueryRequest
+		if err := api.DecodeBytes(body, &req, false); err != nil {
+			return nil, err
+		}
+		plan, err := planQuery(c, &req)
+		if err != nil {
+			return nil, err
+		}
+		res, err := s.runQueries(ctx, c, []queryPlan{plan})
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"points": res[0]}, nil
+	})
 }
 
 func (s *Server) handleQueryBatch(w http.ResponseWriter, r *http.Request) {
-	c, ok := s.collection(w, r)
-	if !ok {
-		return
-	}
-	var req api.QueryBatchRequest
-	if err := api.Decode(r.Body, &req, false); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if req.Searches == nil {
-		s.writeError(w, r, api.BadRequest("searches is missing"))
-		return
-	}
-	searches := *req.Searches
-	plans := make([]queryPlan, len(searches))
-	for i := range searches {
-		p, err := planQuery(c, &searches[i])
-		if err != nil {
-			s.writeError(w, r, err)
-			return
+	s.searchEndpoint(w, r, func(ctx context.Context, c *collection.Collection, body []byte) (any, error) {
+		var req api.QueryBatchRequest
+		if err := api.DecodeBytes(body, &req, false); err != nil {
+			return nil, err
 		}
-		plans[i] = p
-	}
-	res, err := s.runQueries(r, c, plans)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	out := make([]map[string]any, len(res))
-	for i, pts := range res {
-		out[i] = map[string]any{"points": pts}
-	}
-	writeResult(w, r, out)
+		if req.Searches == nil {
+			return nil, api.BadRequest("searches is missing")
+		}
+		searches := *req.Searches
+		plans := make([]queryPlan, len(searches))
+		for i := range searches {
+			p, err := planQuery(c, &searches[i])
+			if err != nil {
+				return nil, err
+			}
+			plans[i] = p
+		}
+		res, err := s.runQueries(ctx, c, plans)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]map[string]any, len(res))
+		for i, pts := range res {
+			out[i] = map[string]any{"points": pts}
+		}
+		return out, nil
+	})
 }
 
 func planSearch(c *collection.Collection, q *api.SearchRequest) (queryPlan, error) {
@@ -167,56 +215,41 @@ func planSearch(c *collection.Collection, q *api.SearchRequest) (queryPlan, erro
 }
 
 func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
-	c, ok := s.collection(w, r)
-	if !ok {
-		return
-	}
-	var req api.SearchRequest
-	if err := api.Decode(r.Body, &req, false); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	plan, err := planSearch(c, &req)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	res, err := s.runQueries(r, c, []queryPlan{plan})
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeResult(w, r, res[0])
+	s.searchEndpoint(w, r, func(ctx context.Context, c *collection.Collection, body []byte) (any, error) {
+		var req api.SearchRequest
+		if err := api.DecodeBytes(body, &req, false); err != nil {
+			return nil, err
+		}
+		plan, err := planSearch(c, &req)
+		if err != nil {
+			return nil, err
+		}
+		res, err := s.runQueries(ctx, c, []queryPlan{plan})
+		if err != nil {
+			return nil, err
+		}
+		return res[0], nil
+	})
 }
 
 func (s *Server) handleSearchBatch(w http.ResponseWriter, r *http.Request) {
-	c, ok := s.collection(w, r)
-	if !ok {
-		return
-	}
-	var req api.SearchBatchRequest
-	if err := api.Decode(r.Body, &req, false); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if req.Searches == nil {
-		s.writeError(w, r, api.BadRequest("searches is missing"))
-		return
-	}
-	searches := *req.Searches
-	plans := make([]queryPlan, len(searches))
-	for i := range searches {
-		p, err := planSearch(c, &searches[i])
-		if err != nil {
-			s.writeError(w, r, err)
-			return
+	s.searchEndpoint(w, r, func(ctx context.Context, c *collection.Collection, body []byte) (any, error) {
+		var req api.SearchBatchRequest
+		if err := api.DecodeBytes(body, &req, false); err != nil {
+			return nil, err
 		}
-		plans[i] = p
-	}
-	res, err := s.runQueries(r, c, plans)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeResult(w, r, res)
+		if req.Searches == nil {
+			return nil, api.BadRequest("searches is missing")
+		}
+		searches := *req.Searches
+		plans := make([]queryPlan, len(searches))
+		for i := range searches {
+			p, err := planSearch(c, &searches[i])
+			if err != nil {
+				return nil, err
+			}
+			plans[i] = p
+		}
+		return s.runQueries(ctx, c, plans)
+	})
 }

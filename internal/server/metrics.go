@@ -4,17 +4,22 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/needlevdb/needle/internal/admission"
+	"github.com/needlevdb/needle/internal/cache"
 	"github.com/needlevdb/needle/internal/collection"
 )
 
-// metrics are the server's Prometheus series, registered on a private registry.
+// metrics are the server's Prometheus series, registered on a private registry. Updates are
+// atomic adds (after a read-locked label lookup); nothing on the request path waits on I/O.
 type metrics struct {
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	rejected *prometheus.CounterVec
+	scored   prometheus.Histogram
 }
 
-func newMetrics(m *collection.Manager) *metrics {
+func newMetrics(m *collection.Manager, sched *admission.Scheduler, lru *cache.LRU, inFlight func() float64) *metrics {
 	reg := prometheus.NewRegistry()
 	mt := &metrics{
 		registry: reg,
@@ -24,11 +29,33 @@ func newMetrics(m *collection.Manager) *metrics {
 		}, []string{"endpoint", "method", "status"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "needle_http_request_duration_seconds",
-			Help:    "HTTP request latency by endpoint pattern.",
+			Help:    "HTTP request latency by endpoint pattern and collection.",
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
-		}, []string{"endpoint", "method"}),
+		}, []string{"endpoint", "method", "collection"}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "needle_rejected_total",
+			Help: "Requests turned away, by reason: overloaded (search queue full), in_flight (too many requests), per_key (429), unauthorized, forbidden, timeout.",
+		}, []string{"reason"}),
+		scored: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "needle_search_distance_computations",
+			Help:    "Vectors scored per search query.",
+			Buckets: prometheus.ExponentialBuckets(16, 4, 12),
+		}),
 	}
-	reg.MustRegister(mt.requests, mt.latency,
+	gauge := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f)
+	}
+	counter := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, f)
+	}
+	reg.MustRegister(mt.requests, mt.latency, mt.rejected, mt.scored,
+		gauge("needle_search_queue_depth", "Searches waiting for a worker.", func() float64 { return float64(sched.Waiting()) }),
+		gauge("needle_search_running", "Searches running on a worker.", func() float64 { return float64(sched.Running()) }),
+		gauge("needle_search_workers", "Search worker slots.", func() float64 { return float64(sched.Slots()) }),
+		gauge("needle_requests_in_flight", "HTTP requests being handled.", inFlight),
+		counter("needle_cache_hits_total", "Result cache hits.", func() float64 { h, _, _, _ := lru.Stats(); return float64(h) }),
+		counter("needle_cache_misses_total", "Result cache misses.", func() float64 { _, mi, _, _ := lru.Stats(); return float64(mi) }),
+		gauge("needle_cache_bytes", "Bytes held by the result cache.", func() float64 { _, _, _, b := lru.Stats(); return float64(b) }),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&pointsCollector{m: m})
 	return mt

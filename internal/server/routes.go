@@ -1,6 +1,9 @@
 package server
 
-import "net/http"
+import (
+	"net/http"
+	"net/http/pprof"
+)
 
 func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
@@ -12,6 +15,12 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("GET /metrics", s.metricsHandler())
 	mux.HandleFunc("GET /openapi.json", s.handleOpenAPI)
 	mux.HandleFunc("GET /docs", s.handleDocs)
+	mux.HandleFunc("GET /usage", s.handleUsage)
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	// Collections.
 	mux.HandleFunc("GET /collections", s.handleListCollections)
 	mux.HandleFunc("GET /collections/{name}", s.handleGetCollection)

@@ -7,23 +7,38 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
+	"github.com/needlevdb/needle/internal/admission"
+	"github.com/needlevdb/needle/internal/auth"
+	"github.com/needlevdb/needle/internal/cache"
 	"github.com/needlevdb/needle/internal/collection"
 	"github.com/needlevdb/needle/internal/config"
+	"github.com/needlevdb/needle/internal/usage"
 )
 
 // Server is one Needle node: the collections of a data directory behind the REST API.
 type Server struct {
-	cfg      config.Config
-	logger   *slog.Logger
-	manager  *collection.Manager
-	metrics  *metrics
-	http     *http.Server
-	version  string
-	ready    chan struct{}
-	listener net.Listener
+	cfg       config.Config
+	logger    *slog.Logger
+	accessLog *slog.Logger
+	accessOut *asyncWriter
+	manager   *collection.Manager
+	metrics   *metrics
+	sched     *admission.Scheduler
+	cache     *cache.LRU
+	keys      *auth.Keys
+	usage     *usage.Tracker
+	inFlight  atomic.Int64
+	loopback  bool
+	http      *http.Server
+	version   string
+	ready     chan struct{}
+	listener  net.Listener
 }
 
 // New opens the data directory and prepares the HTTP server; it does not listen yet.
@@ -38,8 +53,19 @@ func New(cfg config.Config, version string, logger *slog.Logger) (*Server, error
 	// Loading decodes id maps and indexes through temporary buffers; hand that memory back now
 	// rather than at the next GC cycles, so resident memory reflects what serving needs.
 	debug.FreeOSMemory()
-	s := &Server{cfg: cfg, logger: logger, manager: m, version: version, ready: make(chan struct{})}
-	s.metrics = newMetrics(m)
+	host, _, _ := net.SplitHostPort(cfg.Listen)
+	ip := net.ParseIP(host)
+	s := &Server{
+		cfg: cfg, logger: logger, manager: m, version: version, ready: make(chan struct{}),
+		sched:    admission.New(cfg.SearchWorkers, cfg.SearchQueue),
+		cache:    cache.New(cfg.CacheBytes),
+		keys:     auth.New(cfg.APIKeys, cfg.ReadOnlyAPIKeys),
+		usage:    usage.Open(filepath.Join(cfg.DataDir, "usage.json"), cfg.UsageFlush, logger),
+		loopback: host == "localhost" || ip != nil && ip.IsLoopback(),
+	}
+	s.accessOut = newAsyncWriter(os.Stderr, 4096)
+	s.accessLog = slog.New(slog.NewJSONHandler(s.accessOut, nil)).With("log", "access")
+	s.metrics = newMetrics(m, s.sched, s.cache, func() float64 { return float64(s.inFlight.Load()) })
 	s.http = &http.Server{
 		Handler:           s.instrument(s.routes()),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -73,7 +99,7 @@ func (s *Server) Serve() error {
 }
 
 // Shutdown stops accepting connections, lets in-flight requests finish (up to the configured
-// timeout or ctx), then applies queued writes and closes every collection.
+// timeout or ctx), then applies queued writes, closes every collection and saves usage counters.
 func (s *Server) Shutdown(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.ShutdownTimeout)
 	defer cancel()
@@ -81,8 +107,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if herr != nil {
 		s.logger.Warn("in-flight requests did not finish in time", "err", herr)
 	}
-	if err := s.manager.Close(); err != nil {
-		return fmt.Errorf("close collections: %w", err)
+	if err := s.Close(); err != nil {
+		return err
 	}
 	return herr
 }
@@ -90,5 +116,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // Handler returns the full HTTP handler (for tests that use httptest).
 func (s *Server) Handler() http.Handler { return s.http.Handler }
 
-// Close closes the collections without serving (for tests and failed starts).
-func (s *Server) Close() error { return s.manager.Close() }
+// Close closes the collections, saves usage counters and flushes the access log, without serving
+// (for tests and failed starts).
+func (s *Server) Close() error {
+	err := s.manager.Close()
+	s.usage.Close()
+	s.accessOut.Close()
+	if err != nil {
+		return fmt.Errorf("close collections: %w", err)
+	}
+	return nil
+}

@@ -19,13 +19,18 @@ type harness struct {
 	srv *Server
 	ts  *httptest.Server
 	dir string
+	key string // sent as api-key by do
 }
 
-func newHarness(t testing.TB, dir string) *harness {
+func newHarness(t testing.TB, dir string, tweak ...func(*config.Config)) *harness {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = dir
 	cfg.MaxBodyBytes = 1 << 20
+	cfg.AccessLogSample = 0
+	for _, f := range tweak {
+		f(&cfg)
+	}
 	srv, err := New(cfg, "test", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -46,9 +51,17 @@ func (h *harness) close() {
 
 // do sends a request and decodes the JSON response; it returns the status and the decoded body.
 func (h *harness) do(method, path, body string) (int, map[string]any) {
+	return h.doKey(method, path, body, h.key)
+}
+
+// doKey is do with an explicit API key ("" sends none).
+func (h *harness) doKey(method, path, body, key string) (int, map[string]any) {
 	h.t.Helper()
 	req, _ := http.NewRequest(method, h.ts.URL+path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("api-key", key)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		h.t.Fatal(err)
