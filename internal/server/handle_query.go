@@ -58,8 +58,26 @@ func planQuery(c *collection.Collection, q *api.QueryRequest) (queryPlan, error)
 	return plan, nil
 }
 
-// runQueries answers a list of planned queries, searching together where possible.
+// runQueries answers a list of planned queries, searching together where possible: a lone
+// eligible query joins concurrent ones through the coalescer; otherwise the work takes a
+// scheduler slot itself.
 func (s *Server) runQueries(ctx context.Context, c *collection.Collection, plans []queryPlan) ([][]api.ScoredPoint, error) {
+	if len(plans) == 1 && plans[0].search != nil && eligible(plans[0].search) {
+		var st collection.SearchStats
+		req := *plans[0].search
+		req.Stats = &st
+		recs, err := s.coalescer.search(ctx, c, req)
+		if err != nil {
+			return nil, err
+		}
+		s.metrics.scored.Observe(float64(st.Scored))
+		return [][]api.ScoredPoint{plans[0].shape.Scored(recs)}, nil
+	}
+	release, err := s.sched.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	var reqs []collection.SearchRequest
 	var idx []int
 	out := make([][]api.ScoredPoint, len(plans))
@@ -116,18 +134,17 @@ func (s *Server) searchEndpoint(w http.ResponseWriter, r *http.Request, run func
 			return
 		}
 	}
-	ctx, done, ok := s.admit(w, r)
+	ctx, cancel, ok := s.deadline(w, r)
 	if !ok {
 		return
 	}
-	defer done()
+	defer cancel()
 	result, err := run(ctx, c, body)
 	if err != nil {
 		if ctx.Err() != nil {
-			s.deadlineOrOverload(w, r, ctx.Err())
-			return
+			err = ctx.Err()
 		}
-		s.writeError(w, r, err)
+		s.deadlineOrOverload(w, r, err)
 		return
 	}
 	encoded, err := json.Marshal(result)

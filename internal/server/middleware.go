@@ -193,9 +193,9 @@ func (s *Server) observe(r *http.Request, sw *statusWriter, start time.Time, cal
 	}
 }
 
-// admit runs the admission scheduler for a CPU-bound request and sets its deadline: the `timeout`
-// query parameter (seconds) or the server default. On failure it has answered already.
-func (s *Server) admit(w http.ResponseWriter, r *http.Request) (context.Context, func(), bool) {
+// deadline returns the request's context with its deadline: the `timeout` query parameter
+// (seconds) or the server default. On a bad parameter it has answered already.
+func (s *Server) deadline(w http.ResponseWriter, r *http.Request) (context.Context, context.CancelFunc, bool) {
 	timeout := s.cfg.RequestTimeout
 	if v := r.URL.Query().Get("timeout"); v != "" {
 		secs, err := strconv.Atoi(v)
@@ -206,6 +206,16 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request) (context.Context,
 		timeout = time.Duration(secs) * time.Second
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	return ctx, cancel, true
+}
+
+// admit sets the request's deadline and takes a scheduler slot for CPU-bound work. On failure it
+// has answered already.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request) (context.Context, func(), bool) {
+	ctx, cancel, ok := s.deadline(w, r)
+	if !ok {
+		return nil, nil, false
+	}
 	release, err := s.sched.Acquire(ctx)
 	if err != nil {
 		cancel()

@@ -30,6 +30,7 @@ type Server struct {
 	manager   *collection.Manager
 	metrics   *metrics
 	sched     *admission.Scheduler
+	coalescer *coalescer
 	cache     *cache.LRU
 	keys      *auth.Keys
 	usage     *usage.Tracker
@@ -63,6 +64,7 @@ func New(cfg config.Config, version string, logger *slog.Logger) (*Server, error
 		usage:    usage.Open(filepath.Join(cfg.DataDir, "usage.json"), cfg.UsageFlush, logger),
 		loopback: host == "localhost" || ip != nil && ip.IsLoopback(),
 	}
+	s.coalescer = newCoalescer(s.sched, max(cfg.SearchQueue, 1))
 	s.accessOut = newAsyncWriter(os.Stderr, 4096)
 	s.accessLog = slog.New(slog.NewJSONHandler(s.accessOut, nil)).With("log", "access")
 	s.metrics = newMetrics(m, s.sched, s.cache, func() float64 { return float64(s.inFlight.Load()) })
