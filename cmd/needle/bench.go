@@ -17,9 +17,13 @@ const benchUsage = `Usage:
   needle bench ann ... --index hnsw [--m 16] [--ef-construct 200] [--ef 10,20,40,80,120,200,400]
                    [--build-threads N] [--quantization int8|float32]
   needle bench ann --data PREFIX ...   (PREFIX.base.npy, PREFIX.queries.npy, PREFIX.gt.npy)
+  needle bench http --url URL --collection NAME --vectors F ...   HTTP load (needle bench http -h)
 `
 
 func benchCmd(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "http" {
+		return benchHTTPCmd(args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "ann" {
 		fmt.Fprint(stderr, benchUsage)
 		return 2
