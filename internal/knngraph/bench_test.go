@@ -65,3 +65,32 @@ func BenchmarkExact(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPush streams random candidates into rows as the J side does (bound check, then push)
+// and reports the time per accepted push (rejections included in the cost).
+func BenchmarkPush(b *testing.B) {
+	const rows, k, stream = 256, 200, 20000
+	rng := rand.New(rand.NewPCG(1, 1))
+	u := make([]float32, 1<<20)
+	for i := range u {
+		u[i] = rng.Float32()
+	}
+	pushes := 0
+	b.ResetTimer()
+	for range b.N {
+		h := newHeaps(rows, k, float32(math.Inf(1)))
+		x := 0
+		for c := range stream {
+			for r := range rows {
+				d := u[x&(len(u)-1)]
+				x++
+				if d <= h.bound[r] {
+					h.push(r, d, uint32(c))
+					pushes++
+				}
+			}
+		}
+	}
+	b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(pushes), "ns/push")
+	b.ReportMetric(float64(pushes)/float64(b.N)/rows, "pushes/row")
+}

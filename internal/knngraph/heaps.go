@@ -2,11 +2,13 @@ package knngraph
 
 import (
 	"math"
+	"math/bits"
 	"slices"
 )
 
 // heaps is a set of fixed-capacity bounded heaps, one per row, stored back to back in one slice:
-// row r's heap is keys[r*k : r*k+count[r]], a binary max-heap whose item 0 is the worst kept.
+// row r's heap is keys[r*k : r*k+count[r]], a 4-ary max-heap (children of i: 4i+1 .. 4i+4)
+// whose item 0 is the worst kept.
 // Smaller distance is better and ties go to the smaller slot, the order of package topk. Unlike
 // topk.Heap it lives in storage the job owns: for all N rows the heaps are exactly the N·K·8-byte
 // output (no second copy, no per-row allocation), and a checkpoint can save and restore them
@@ -28,6 +30,10 @@ type heaps struct {
 	bound []float32
 	limit float32 // admission limit (max distance), +Inf for none
 }
+
+// arity is the heap's fan-out: four 8-byte children share a cache line, and the depth for
+// K = 200 drops from 8 to 4 (BenchmarkPush; see BENCHMARKS.md, "knn-graph").
+const arity = 4
 
 func newHeaps(rows, k int, limit float32) *heaps {
 	h := &heaps{k: k, keys: make([]uint64, rows*k), count: make([]int32, rows), bound: make([]float32, rows), limit: limit}
@@ -72,7 +78,7 @@ func (h *heaps) pushKey(r int, x uint64) {
 		// Sift up from the new leaf.
 		i := c
 		for i > 0 {
-			p := (i - 1) / 2
+			p := (i - 1) / arity
 			if row[p] >= x {
 				break
 			}
@@ -89,25 +95,45 @@ func (h *heaps) pushKey(r int, x uint64) {
 	if x >= row[0] {
 		return
 	}
-	// Replace the root: move the hole down along the larger children.
+	// Replace the root: move the hole down along the largest children.
 	i := 0
 	for {
-		l := 2*i + 1
-		if l >= c {
+		c0 := arity*i + 1
+		if c0+arity > c {
+			// A node with fewer than four children: at most one per heap.
+			m, mv := i, x
+			for j := c0; j < c; j++ {
+				if row[j] > mv {
+					m, mv = j, row[j]
+				}
+			}
+			row[i] = mv
+			if m != i {
+				row[m] = x
+			}
 			break
 		}
-		m := l
-		if l+1 < c && row[l+1] > row[l] {
-			m = l + 1
-		}
-		if row[m] <= x {
+		ch := row[c0 : c0+arity : c0+arity]
+		// The largest of four children without data-dependent branches.
+		v01, m01 := maxKey(ch[0], c0, ch[1], c0+1)
+		v23, m23 := maxKey(ch[2], c0+2, ch[3], c0+3)
+		v01, m01 = maxKey(v01, m01, v23, m23)
+		if v01 <= x {
+			row[i] = x
 			break
 		}
-		row[i] = row[m]
-		i = m
+		row[i] = v01
+		i = m01
 	}
-	row[i] = x
 	h.bound[r] = min(h.bound[r], keyDist(row[0]))
+}
+
+// maxKey returns the larger of a and b with its index (b's on a tie), computed with masks: which
+// child is largest is a coin toss, so a branch would mispredict half the time.
+func maxKey(a uint64, ia int, b uint64, ib int) (uint64, int) {
+	_, lt := bits.Sub64(a, b, 0) // 1 if a < b
+	mask := -lt
+	return a ^ (a^b)&mask, ia ^ (ia^ib)&int(mask)
 }
 
 // row returns row r's kept keys (heap order, or sorted after finish).
