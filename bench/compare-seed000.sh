@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Needle against seed 000's architecture (FastAPI, one uvicorn worker, Faiss search in
+# run_in_executor: bench/peers/seed000/server.py), both serving fashion-mnist-784-euclidean
+# over the same Qdrant-shaped REST query, both driven by `needle bench http` (closed loop)
+# at each concurrency, one after the other (never both under load at once). Prints req/s,
+# p50, p99 and the server's RSS side by side.
+#
+#   bench/compare-seed000.sh
+#
+# Environment (defaults):
+#   NEEDLE_DATA   /tmp/needle-data     datasets (bench/setup.sh makes them)
+#   DURATION      20s                  measured load per run
+#   WARMUP        3s                   load before each measurement, not counted
+#   CONCURRENCY   "50 100"             closed-loop workers, one run each
+#   EF            64                   HNSW search list (Needle: params.hnsw_ef; peer: efSearch)
+#   PEER_INDEXES  auto                 "hnsw", "flat", "hnsw flat"; auto: hnsw, plus flat when
+#                                      Needle has no HNSW index (so exact meets exact too)
+#   NEEDLE_PORT   16402, PEER_PORT 16401 (127.0.0.1 only)
+#   OUT           a new /tmp/compare-seed000.XXXXXX   logs, JSON results, Needle's data dir
+#
+# Needle is built from this checkout. Its collection is created over the REST API with
+# hnsw_config m=16, ef_construct=200 and filled with bench/peers/seed000/load_qdrant.py. If
+# the collection info then reports no indexed vectors (no HNSW in this build), Needle is
+# driven with params.exact=true and the output says so. The peer's HNSW index (M=16,
+# efConstruction=200) is cached in $NEEDLE_DATA (building it takes minutes on 2 cores).
+# RSS is VmRSS of the server process from /proc/PID/status after each run; peak is VmHWM.
+# The load generator runs on the same machine and takes CPU from the server under test.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+DATA=${NEEDLE_DATA:-/tmp/needle-data}
+DS=$DATA/fashion-mnist-784-euclidean
+DURATION=${DURATION:-20s}
+WARMUP=${WARMUP:-3s}
+CONCURRENCY=${CONCURRENCY:-50 100}
+EF=${EF:-64}
+PEER_INDEXES=${PEER_INDEXES:-auto}
+NEEDLE_PORT=${NEEDLE_PORT:-16402}
+PEER_PORT=${PEER_PORT:-16401}
+OUT=${OUT:-$(mktemp -d /tmp/compare-seed000.XXXXXX)}
+PY=/usr/bin/python3 # Debian's Python: the apt packages are installed for it
+PACKAGES=(python3-fastapi python3-uvicorn python3-faiss python3-numpy)
+COLL=fm
+
+log() { printf 'compare-seed000: %s\n' "$*" >&2; }
+mkdir -p "$OUT"
+
+# Packages.
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+	sudo=()
+	[[ $(id -u) -eq 0 ]] || sudo=(sudo)
+	log "installing ${missing[*]}"
+	"${sudo[@]}" apt-get update -q
+	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q "${missing[@]}"
+fi
+for s in base queries; do
+	[[ -s $DS.$s.npy ]] || { log "missing $DS.$s.npy: run bench/setup.sh"; exit 1; }
+done
+
+# Servers.
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+}
+trap cleanup EXIT
+stop() { # stop PID: end a server this script started
+	kill "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+wait_http() { # wait_http URL PID SECONDS
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		curl -sf -o /dev/null "$1" && return 0
+		kill -0 "$2" 2>/dev/null || { log "server $2 died; see $OUT"; exit 1; }
+		sleep 0.1
+	done
+	log "$1 not ready after $3 s"
+	exit 1
+}
+rss_mb() { awk -v k="$2:" '$1 == k { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+log "building needle from $root"
+(cd "$root" && go build -o "$OUT/needle" ./cmd/needle)
+BENCH=("$OUT/needle" bench http --collection "$COLL" --vectors "$DS.queries.npy" --k 10
+	--duration "$DURATION" --warmup "$WARMUP" --progress 2s --json)
+
+results=$OUT/results.tsv
+: >"$results"
+measure() { # measure NAME PID URL EXTRA-FLAGS...: one run per concurrency, a row each
+	local name=$1 pid=$2 url=$3 c la
+	shift 3
+	for c in $CONCURRENCY; do
+		la=$(loadavg)
+		log "$name, concurrency $c (load average before: $la)"
+		"${BENCH[@]}" --url "$url" --concurrency "$c" "$@" >"$OUT/$name-c$c.json" 2>"$OUT/$name-c$c.log"
+		printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$c" "$OUT/$name-c$c.json" "$(rss_mb "$pid" VmRSS)" \
+			"$(rss_mb "$pid" VmHWM)" "$la" >>"$results"
+		grep -E 'throughput|latency|errors' "$OUT/$name-c$c.log" >&2 || true
+	done
+}
+
+# Needle.
+"$OUT/needle" serve --listen "127.0.0.1:$NEEDLE_PORT" --data-dir "$OUT/needle-data" --log-level warn \
+	>"$OUT/needle.log" 2>&1 &
+npid=$!
+pids+=("$npid")
+wait_http "http://127.0.0.1:$NEEDLE_PORT/readyz" "$npid" 30
+log "loading $DS.base.npy into Needle"
+load=$("$PY" "$here/peers/seed000/load_qdrant.py" --url "http://127.0.0.1:$NEEDLE_PORT" --collection "$COLL" \
+	--data "$DS.base.npy" --m 16 --ef-construct 200 --recreate --wait-indexed 300 2>"$OUT/load.log")
+echo "$load" >"$OUT/load.json"
+indexed=$("$PY" -c 'import json,sys; d=json.loads(sys.argv[1]); print(int(d["indexed_vectors_count"] >= d["points_count"] > 0))' "$load")
+if [[ $indexed == 1 ]]; then
+	needle_index=hnsw
+	needle_flags=(--hnsw-ef "$EF")
+	note="Needle: HNSW (m 16, ef_construct 200), queried with hnsw_ef $EF"
+else
+	needle_index=exact
+	needle_flags=(--exact)
+	note="Needle: collection info reports 0 indexed vectors, no HNSW in this build: exact search (params.exact=true)"
+fi
+log "$note"
+log "Needle loaded: $load"
+measure "needle-$needle_index" "$npid" "http://127.0.0.1:$NEEDLE_PORT" "${needle_flags[@]}"
+stop "$npid"
+
+# Peer, one index at a time.
+if [[ $PEER_INDEXES == auto ]]; then
+	PEER_INDEXES=hnsw
+	[[ $needle_index == hnsw ]] || PEER_INDEXES="hnsw flat"
+fi
+for idx in $PEER_INDEXES; do
+	log "starting the seed 000 peer ($idx; an uncached HNSW build takes minutes)"
+	"$PY" "$here/peers/seed000/server.py" --data "$DS.base.npy" --index "$idx" --ef-search "$EF" \
+		--index-cache "$DATA/seed000-fashion-mnist-hnsw-m16-efc200.faiss" --collection "$COLL" \
+		--port "$PEER_PORT" >"$OUT/peer-$idx.log" 2>&1 &
+	ppid_=$!
+	pids+=("$ppid_")
+	wait_http "http://127.0.0.1:$PEER_PORT/health" "$ppid_" 900
+	measure "seed000-$idx" "$ppid_" "http://127.0.0.1:$PEER_PORT" --hnsw-ef "$EF"
+	stop "$ppid_"
+done
+
+# Table.
+echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+echo "# needle $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'), fashion-mnist-784-euclidean (60,000 x 784), k 10, closed loop, $DURATION per run after $WARMUP warmup"
+echo "# $note"
+echo "# peer: FastAPI $("$PY" -c 'import fastapi; print(fastapi.__version__)'), uvicorn $("$PY" -c 'import uvicorn; print(uvicorn.__version__)') (1 worker), faiss $("$PY" -c 'import faiss; print(faiss.__version__)'), efSearch $EF for hnsw"
+"$PY" - "$results" <<'EOF'
+import json, sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+hdr = ("server", "conc", "req/s", "p50 ms", "p99 ms", "ok %", "RSS MB", "peak MB", "load avg before")
+fmt = "{:<16} {:>5} {:>9} {:>9} {:>9} {:>7} {:>7} {:>8}   {}"
+print(fmt.format(*hdr))
+for name, c, path, rss, hwm, la in rows:
+    r = json.load(open(path))
+    lat = r["latency_ms"]
+    print(fmt.format(name, c, f'{r["ok_rps"]:.1f}', f'{lat["p50"]:.1f}', f'{lat["p99"]:.1f}',
+                     f'{100 * r["success_rate"]:.1f}', rss, hwm, la))
+EOF
+log "results and logs in $OUT"
