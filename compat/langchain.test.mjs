@@ -255,11 +255,7 @@ describe('LangChain QdrantVectorStore against Needle', () => {
       brute(mirror, q, FILTERS[0].pred), { limit: 6, metric: 'Cosine' });
   });
 
-  // Needle rejects query {nearest, mmr} with 400 "query.mmr is not supported
-  // yet"; LangChain's maxMarginalRelevanceSearch depends on it.
-  it('maxMarginalRelevanceSearch (query {nearest, mmr})', {
-    todo: 'Needle: POST /points/query with {nearest, mmr} returns 400 "query.mmr is not supported yet"',
-  }, async () => {
+  it('maxMarginalRelevanceSearch (query {nearest, mmr})', async () => {
     const q = QUERIES[0];
     const k = 6;
     const fetchK = 25;

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
 
 	"github.com/needlevdb/needle/internal/collection"
@@ -23,19 +22,37 @@ type CreateCollectionRequest struct {
 
 // Config converts the request into a collection configuration.
 func (r *CreateCollectionRequest) Config() (*collection.Config, error) {
-	if !isNull(r.SparseVectors) && string(bytes.TrimSpace(r.SparseVectors)) != "{}" {
-		return nil, BadRequest("sparse_vectors are not supported yet")
-	}
 	if r.ShardNumber != nil && *r.ShardNumber != 1 {
 		return nil, BadRequest("shard_number must be 1 in this version")
 	}
-	if isNull(r.Vectors) {
+	cfg := &collection.Config{Vectors: map[string]collection.VectorParams{}, OnDiskPayload: r.OnDiskPayload == nil || *r.OnDiskPayload}
+	if !isNull(r.SparseVectors) {
+		var sparse map[string]struct {
+			Modifier *string        `json:"modifier"`
+			Index    map[string]any `json:"index"`
+		}
+		if err := json.Unmarshal(r.SparseVectors, &sparse); err != nil {
+			return nil, BadRequest("sparse_vectors must be an object of named sparse vector params: %v", err)
+		}
+		for name, p := range sparse {
+			if cfg.SparseVectors == nil {
+				cfg.SparseVectors = map[string]collection.SparseParams{}
+			}
+			sp := collection.SparseParams{}
+			if p.Modifier != nil && *p.Modifier != "none" {
+				sp.Modifier = *p.Modifier
+			}
+			cfg.SparseVectors[name] = sp
+		}
+	}
+	if isNull(r.Vectors) && len(cfg.SparseVectors) == 0 {
 		return nil, BadRequest("vectors is missing: give {\"size\": N, \"distance\": \"Cosine\"} or named vectors")
 	}
-	cfg := &collection.Config{Vectors: map[string]collection.VectorParams{}, OnDiskPayload: r.OnDiskPayload == nil || *r.OnDiskPayload}
 	var probe map[string]json.RawMessage
-	if err := json.Unmarshal(r.Vectors, &probe); err != nil {
-		return nil, BadRequest("vectors must be an object: %v", err)
+	if !isNull(r.Vectors) {
+		if err := json.Unmarshal(r.Vectors, &probe); err != nil {
+			return nil, BadRequest("vectors must be an object: %v", err)
+		}
 	}
 	if _, single := probe["size"]; single {
 		p, err := vectorParams(r.Vectors, "vectors")
@@ -45,7 +62,7 @@ func (r *CreateCollectionRequest) Config() (*collection.Config, error) {
 		cfg.Vectors[""] = p
 		cfg.Unnamed = true
 	} else {
-		if len(probe) == 0 {
+		if len(probe) == 0 && len(cfg.SparseVectors) == 0 {
 			return nil, BadRequest("vectors: at least one vector must be configured")
 		}
 		for name, raw := range probe {
@@ -129,6 +146,7 @@ func CollectionInfo(c *collection.Collection) map[string]any {
 			"params": map[string]any{
 				"vectors": vectors, "shard_number": 1, "replication_factor": 1,
 				"write_consistency_factor": 1, "on_disk_payload": cfg.OnDiskPayload,
+				"sparse_vectors": sparseInfo(cfg),
 			},
 			"hnsw_config":         hnsw,
 			"optimizer_config":    opt,
@@ -149,4 +167,19 @@ func overlay(dst map[string]any, raw json.RawMessage) {
 			dst[k] = v
 		}
 	}
+}
+
+func sparseInfo(cfg *collection.Config) any {
+	if len(cfg.SparseVectors) == 0 {
+		return nil
+	}
+	out := map[string]any{}
+	for name, p := range cfg.SparseVectors {
+		m := map[string]any{}
+		if p.Modifier != "" {
+			m["modifier"] = p.Modifier
+		}
+		out[name] = m
+	}
+	return out
 }

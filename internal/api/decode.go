@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/needlevdb/needle/internal/collection"
 	"github.com/needlevdb/needle/internal/filter"
 	"github.com/needlevdb/needle/internal/pointid"
 )
@@ -57,46 +58,117 @@ func (v *Vector) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// VectorStruct is a point's vectors: a bare array for the default vector, or an object of named vectors.
-type VectorStruct map[string][]float32
+// Document is Qdrant's inference object: text that a model turns into a vector on the server.
+type Document struct {
+	Text    string         `json:"text"`
+	Model   string         `json:"model"`
+	Options map[string]any `json:"options"`
+}
 
-// UnmarshalJSON accepts [..] or {"name": [..], ...}; sparse, multi and document vectors get a clear error.
+// VectorStruct is a point's vectors as sent: a bare array for the default vector, or an object of
+// named vectors, each dense (an array), sparse ({indices, values}) or a Document ({text, model}).
+type VectorStruct struct {
+	Dense  map[string][]float32
+	Sparse map[string]collection.SparseVector
+	Docs   map[string]Document
+}
+
+// Empty reports whether no vector at all was given.
+func (vs *VectorStruct) Empty() bool {
+	return len(vs.Dense) == 0 && len(vs.Sparse) == 0 && len(vs.Docs) == 0
+}
+
+// UnmarshalJSON accepts every form above; multi-vectors get a clear error.
 func (vs *VectorStruct) UnmarshalJSON(b []byte) error {
+	*vs = VectorStruct{}
 	b = bytes.TrimSpace(b)
-	switch {
-	case len(b) > 0 && b[0] == '[':
-		if bytes.HasPrefix(bytes.TrimSpace(b[1:]), []byte("[")) {
-			return fmt.Errorf("multi-vectors (arrays of arrays) are not supported")
-		}
-		var v Vector
-		if err := v.UnmarshalJSON(b); err != nil {
-			return err
-		}
-		*vs = VectorStruct{"": v}
-		return nil
-	case len(b) > 0 && b[0] == '{':
+	if len(b) > 0 && b[0] == '{' {
 		var raw map[string]json.RawMessage
 		if err := json.Unmarshal(b, &raw); err != nil {
 			return err
 		}
-		if isDocument(raw) {
-			return fmt.Errorf("document (text) vectors are not supported yet: send a dense vector")
+		if isDocument(raw) || isSparse(raw) {
+			return vs.add("", b) // an unnamed document (or sparse vector, refused by the collection)
 		}
-		if isSparse(raw) {
-			return fmt.Errorf("sparse vectors are not supported yet")
-		}
-		out := make(VectorStruct, len(raw))
 		for name, r := range raw {
-			var v Vector
-			if err := v.UnmarshalJSON(r); err != nil {
-				return fmt.Errorf("vector `%s`: %v", name, err)
+			if err := vs.add(name, r); err != nil {
+				return err
 			}
-			out[name] = v
 		}
-		*vs = out
 		return nil
 	}
-	return fmt.Errorf("vector must be an array of numbers or an object of named vectors")
+	return vs.add("", b)
+}
+
+// add decodes one vector value under name.
+func (vs *VectorStruct) add(name string, r json.RawMessage) error {
+	r = bytes.TrimSpace(r)
+	label := "vector"
+	if name != "" {
+		label = fmt.Sprintf("vector `%s`", name)
+	}
+	switch {
+	case len(r) > 0 && r[0] == '[':
+		if bytes.HasPrefix(bytes.TrimSpace(r[1:]), []byte("[")) {
+			return fmt.Errorf("%s: multi-vectors (arrays of arrays) are not supported", label)
+		}
+		var v Vector
+		if err := v.UnmarshalJSON(r); err != nil {
+			if name == "" {
+				return err
+			}
+			return fmt.Errorf("%s: %v", label, err)
+		}
+		if vs.Dense == nil {
+			vs.Dense = map[string][]float32{}
+		}
+		vs.Dense[name] = v
+	case len(r) > 0 && r[0] == '{':
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(r, &obj); err != nil {
+			return fmt.Errorf("%s: %v", label, err)
+		}
+		switch {
+		case isSparse(obj):
+			sv, err := decodeSparse(r)
+			if err != nil {
+				return fmt.Errorf("%s: %v", label, err)
+			}
+			if vs.Sparse == nil {
+				vs.Sparse = map[string]collection.SparseVector{}
+			}
+			vs.Sparse[name] = sv
+		case isDocument(obj):
+			var d Document
+			if err := json.Unmarshal(r, &d); err != nil {
+				return fmt.Errorf("%s: %v", label, err)
+			}
+			if vs.Docs == nil {
+				vs.Docs = map[string]Document{}
+			}
+			vs.Docs[name] = d
+		default:
+			return fmt.Errorf("%s must be an array of numbers, a sparse vector {indices, values} or a document {text, model}", label)
+		}
+	default:
+		return fmt.Errorf("%s must be an array of numbers or an object of named vectors", label)
+	}
+	return nil
+}
+
+// decodeSparse decodes {"indices": [...], "values": [...]}.
+func decodeSparse(r json.RawMessage) (collection.SparseVector, error) {
+	var w struct {
+		Indices []uint32 `json:"indices"`
+		Values  Vector   `json:"values"`
+	}
+	if err := json.Unmarshal(r, &w); err != nil {
+		return collection.SparseVector{}, fmt.Errorf("sparse vector: indices must be unsigned 32-bit integers and values numbers: %v", err)
+	}
+	if len(w.Indices) != len(w.Values) {
+		return collection.SparseVector{}, fmt.Errorf("sparse vector has %d indices but %d values", len(w.Indices), len(w.Values))
+	}
+	return collection.SparseVector{Indices: w.Indices, Values: w.Values}, nil
 }
 
 // RawFilter is a filter as received: the raw JSON (for the write-ahead log) and its parsed form.

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
 )
@@ -26,7 +27,7 @@ func FuzzUpsertRequest(f *testing.F) {
 			}
 			return
 		}
-		op, err := req.Op()
+		op, err := req.Op(context.Background(), nil)
 		if err != nil {
 			return
 		}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 
@@ -13,7 +14,7 @@ import (
 // PointStruct is one point in an upsert list.
 type PointStruct struct {
 	ID      *pointid.ID    `json:"id"`
-	Vector  VectorStruct   `json:"vector"`
+	Vector  *VectorStruct  `json:"vector"`
 	Payload map[string]any `json:"payload"`
 }
 
@@ -32,8 +33,8 @@ type UpsertRequest struct {
 	UpdateFilter json.RawMessage `json:"update_filter"`
 }
 
-// Op converts the request into an upsert operation.
-func (r *UpsertRequest) Op() (*collection.Op, error) {
+// Op converts the request into an upsert operation, embedding any Documents through emb.
+func (r *UpsertRequest) Op(ctx context.Context, emb Embedder) (*collection.Op, error) {
 	if !isNull(r.UpdateMode) && string(bytes.TrimSpace(r.UpdateMode)) != `"upsert"` {
 		return nil, BadRequest("update_mode other than \"upsert\" is not supported yet")
 	}
@@ -44,7 +45,7 @@ func (r *UpsertRequest) Op() (*collection.Op, error) {
 	case r.Points != nil && r.Batch != nil:
 		return nil, BadRequest("give either `points` or `batch`, not both")
 	case r.Points != nil:
-		pts := make([]collection.Point, len(*r.Points))
+		vs := make([]*VectorStruct, len(*r.Points))
 		for i, p := range *r.Points {
 			if p.ID == nil {
 				return nil, BadRequest("points[%d].id is missing", i)
@@ -52,30 +53,37 @@ func (r *UpsertRequest) Op() (*collection.Op, error) {
 			if p.Vector == nil {
 				return nil, BadRequest("points[%d].vector is missing", i)
 			}
-			pts[i] = collection.Point{ID: *p.ID, Vectors: p.Vector, Payload: p.Payload}
+			vs[i] = p.Vector
+		}
+		if err := resolveDocs(ctx, emb, vs); err != nil {
+			return nil, err
+		}
+		pts := make([]collection.Point, len(*r.Points))
+		for i, p := range *r.Points {
+			pts[i] = collection.Point{ID: *p.ID, Vectors: p.Vector.Dense, Sparse: p.Vector.Sparse, Payload: p.Payload}
 		}
 		return &collection.Op{Kind: collection.OpUpsert, Points: pts}, nil
 	case r.Batch != nil:
-		return r.Batch.op()
+		return r.Batch.op(ctx, emb)
 	}
 	return nil, BadRequest("the body must contain `points` or `batch`")
 }
 
-func (b *BatchStruct) op() (*collection.Op, error) {
+func (b *BatchStruct) op(ctx context.Context, emb Embedder) (*collection.Op, error) {
 	n := len(b.IDs)
-	vectors, err := decodeBatchVectors(b.Vectors, n)
+	vs, err := decodeBatchVectors(b.Vectors, n)
 	if err != nil {
 		return nil, err
 	}
 	if b.Payloads != nil && len(b.Payloads) != n {
 		return nil, BadRequest("batch.payloads has %d entries but batch.ids has %d", len(b.Payloads), n)
 	}
+	if err := resolveDocs(ctx, emb, vs); err != nil {
+		return nil, err
+	}
 	pts := make([]collection.Point, n)
 	for i := range pts {
-		pts[i] = collection.Point{ID: b.IDs[i], Vectors: map[string][]float32{}}
-		for name, col := range vectors {
-			pts[i].Vectors[name] = col[i]
-		}
+		pts[i] = collection.Point{ID: b.IDs[i], Vectors: vs[i].Dense, Sparse: vs[i].Sparse}
 		if b.Payloads != nil && len(b.Payloads[i]) > 0 && string(b.Payloads[i]) != "null" {
 			m, err := collection.DecodePayload(b.Payloads[i])
 			if err != nil {
@@ -87,39 +95,56 @@ func (b *BatchStruct) op() (*collection.Op, error) {
 	return &collection.Op{Kind: collection.OpUpsert, Points: pts}, nil
 }
 
-// decodeBatchVectors decodes [[..],..] (default vector) or {"name": [[..],..]}; every column must
-// have n rows.
-func decodeBatchVectors(raw json.RawMessage, n int) (map[string][][]float32, error) {
+// decodeBatchVectors decodes the columnar vectors: an array with one entry per point (the default
+// vector: dense arrays or documents) or an object of named columns; each entry is dense, sparse
+// or a document. Every column must have n entries.
+func decodeBatchVectors(raw json.RawMessage, n int) ([]*VectorStruct, error) {
 	if len(raw) == 0 {
 		return nil, BadRequest("batch.vectors is missing")
 	}
-	var rows []Vector
-	if err := json.Unmarshal(raw, &rows); err == nil {
-		if len(rows) != n {
-			return nil, BadRequest("batch.vectors has %d rows but batch.ids has %d", len(rows), n)
-		}
-		col := make([][]float32, n)
-		for i, r := range rows {
-			col[i] = r
-		}
-		return map[string][][]float32{"": col}, nil
+	out := make([]*VectorStruct, n)
+	for i := range out {
+		out[i] = &VectorStruct{}
 	}
-	var named map[string][]Vector
+	column := func(name string, col json.RawMessage) error {
+		var rows []json.RawMessage
+		if err := json.Unmarshal(col, &rows); err != nil {
+			return BadRequest("batch.vectors%s must be an array with one vector per id: %v", suffix(name), err)
+		}
+		if len(rows) != n {
+			return BadRequest("batch.vectors%s has %d rows but batch.ids has %d", suffix(name), len(rows), n)
+		}
+		for i, r := range rows {
+			if err := out[i].add(name, r); err != nil {
+				return BadRequest("batch.vectors%s[%d]: %v", suffix(name), i, err)
+			}
+		}
+		return nil
+	}
+	raw = json.RawMessage(bytes.TrimSpace(raw))
+	if raw[0] == '[' {
+		if err := column("", raw); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	var named map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &named); err != nil {
 		return nil, BadRequest("batch.vectors must be an array of vectors or an object of named vector arrays: %v", err)
 	}
-	out := make(map[string][][]float32, len(named))
-	for name, rows := range named {
-		if len(rows) != n {
-			return nil, BadRequest("batch.vectors.%s has %d rows but batch.ids has %d", name, len(rows), n)
+	for name, col := range named {
+		if err := column(name, col); err != nil {
+			return nil, err
 		}
-		col := make([][]float32, n)
-		for i, r := range rows {
-			col[i] = r
-		}
-		out[name] = col
 	}
 	return out, nil
+}
+
+func suffix(name string) string {
+	if name == "" {
+		return ""
+	}
+	return "." + name
 }
 
 // PointsSelector is {"points": [ids]} or {"filter": {...}}, used by delete and payload operations.

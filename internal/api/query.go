@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/needlevdb/needle/internal/collection"
 	"github.com/needlevdb/needle/internal/pointid"
 )
 
@@ -17,11 +18,29 @@ type SearchParams struct {
 	IndexedOnly  bool            `json:"indexed_only"`
 }
 
-// Target is what a query searches near: a vector, or the vector of an existing point.
-// Both nil means "no query": points are returned in id order.
+// Target is what a query asks for: nearest to a dense vector, a sparse vector, a document (to be
+// embedded) or an existing point; or a fusion of its prefetches. All nil means "no query": points
+// are returned in id order.
 type Target struct {
 	Vector []float32
+	Sparse *collection.SparseVector
+	Doc    *Document
 	ID     *pointid.ID
+	MMR    *MMR
+	Fusion *Fusion
+}
+
+// MMR is Qdrant's maximal-marginal-relevance re-ranking of a nearest query.
+type MMR struct {
+	Diversity       float32 // 0: relevance only, 1: diversity only (default 0.5)
+	CandidatesLimit int     // how many nearest points to choose from (0: the query's limit)
+}
+
+// Fusion merges the results of a query's prefetches.
+type Fusion struct {
+	Method  string // "rrf" or "dbsf"
+	K       int    // RRF's constant (Qdrant's default 2)
+	Weights []float32
 }
 
 // QueryRequest is the body of POST /points/query and one entry of /points/query/batch.
@@ -39,11 +58,52 @@ type QueryRequest struct {
 	LookupFrom     json.RawMessage `json:"lookup_from"`
 }
 
+// Prefetch is one entry of a query's `prefetch`: a sub-query whose results feed the outer query.
+type Prefetch struct {
+	Prefetch       json.RawMessage `json:"prefetch"`
+	Query          json.RawMessage `json:"query"`
+	Using          *string         `json:"using"`
+	Filter         *RawFilter      `json:"filter"`
+	Params         *SearchParams   `json:"params"`
+	ScoreThreshold *float32        `json:"score_threshold"`
+	Limit          *int            `json:"limit"`
+	LookupFrom     json.RawMessage `json:"lookup_from"`
+}
+
+// ParsePrefetch decodes `prefetch`: one object or an array of them (nil when absent or empty).
+func ParsePrefetch(raw json.RawMessage) ([]Prefetch, error) {
+	raw = bytes.TrimSpace(raw)
+	if isNull(raw) {
+		return nil, nil
+	}
+	var list []Prefetch
+	if raw[0] == '{' {
+		var one Prefetch
+		if err := DecodeBytes(raw, &one, false); err != nil {
+			return nil, err
+		}
+		list = []Prefetch{one}
+	} else if err := DecodeBytes(raw, &list, false); err != nil {
+		return nil, err
+	}
+	for i := range list {
+		if !isNull(list[i].LookupFrom) {
+			return nil, BadRequest("prefetch[%d].lookup_from is not supported yet", i)
+		}
+	}
+	return list, nil
+}
+
+// Target parses a prefetch's query field.
+func (p *Prefetch) Target() (Target, error) {
+	if isNull(p.Query) {
+		return Target{}, nil
+	}
+	return parseVectorInput(p.Query, "prefetch.query")
+}
+
 // Target parses the query field.
 func (r *QueryRequest) Target() (Target, error) {
-	if !isNull(r.Prefetch) && string(bytes.TrimSpace(r.Prefetch)) != "[]" {
-		return Target{}, BadRequest("`prefetch` is not supported yet")
-	}
 	if !isNull(r.LookupFrom) {
 		return Target{}, BadRequest("`lookup_from` is not supported yet")
 	}
@@ -59,7 +119,7 @@ func isNull(b json.RawMessage) bool {
 }
 
 // unsupportedQueries names the Query variants Needle does not implement yet.
-var unsupportedQueries = []string{"recommend", "discover", "context", "order_by", "fusion", "rrf", "formula", "sample", "relevance_feedback"}
+var unsupportedQueries = []string{"recommend", "discover", "context", "order_by", "formula", "sample", "relevance_feedback"}
 
 func parseVectorInput(b json.RawMessage, field string) (Target, error) {
 	nested := strings.HasSuffix(field, ".nearest")
@@ -86,26 +146,81 @@ func parseVectorInput(b json.RawMessage, field string) (Target, error) {
 			return Target{}, BadRequest("%s: %v", field, err)
 		}
 		if n, ok := obj["nearest"]; ok && !nested {
-			if _, mmr := obj["mmr"]; mmr && !isNull(obj["mmr"]) {
-				return Target{}, BadRequest("%s.mmr is not supported yet", field)
-			}
 			if isNull(n) {
 				return Target{}, BadRequest("%s.nearest must not be null", field)
 			}
-			return parseVectorInput(n, field+".nearest")
+			t, err := parseVectorInput(n, field+".nearest")
+			if err != nil {
+				return t, err
+			}
+			if m, ok := obj["mmr"]; ok && !isNull(m) {
+				var w struct {
+					Diversity       *float32 `json:"diversity"`
+					CandidatesLimit *int     `json:"candidates_limit"`
+				}
+				if err := json.Unmarshal(m, &w); err != nil {
+					return t, BadRequest("%s.mmr: %v", field, err)
+				}
+				t.MMR = &MMR{Diversity: 0.5}
+				if w.Diversity != nil {
+					if *w.Diversity < 0 || *w.Diversity > 1 {
+						return t, BadRequest("%s.mmr.diversity must be between 0 and 1", field)
+					}
+					t.MMR.Diversity = *w.Diversity
+				}
+				if w.CandidatesLimit != nil {
+					if *w.CandidatesLimit < 1 {
+						return t, BadRequest("%s.mmr.candidates_limit must be at least 1", field)
+					}
+					t.MMR.CandidatesLimit = *w.CandidatesLimit
+				}
+			}
+			return t, nil
+		}
+		if f, ok := obj["fusion"]; ok {
+			var method string
+			if err := json.Unmarshal(f, &method); err != nil || method != "rrf" && method != "dbsf" {
+				return Target{}, BadRequest("%s.fusion must be \"rrf\" or \"dbsf\"", field)
+			}
+			return Target{Fusion: &Fusion{Method: method, K: 2}}, nil
+		}
+		if r, ok := obj["rrf"]; ok {
+			var w struct {
+				K       *int      `json:"k"`
+				Weights []float32 `json:"weights"`
+			}
+			if err := json.Unmarshal(r, &w); err != nil {
+				return Target{}, BadRequest("%s.rrf: %v", field, err)
+			}
+			fu := &Fusion{Method: "rrf", K: 2, Weights: w.Weights}
+			if w.K != nil {
+				if *w.K < 1 {
+					return Target{}, BadRequest("%s.rrf.k must be at least 1", field)
+				}
+				fu.K = *w.K
+			}
+			return Target{Fusion: fu}, nil
 		}
 		for _, k := range unsupportedQueries {
 			if _, ok := obj[k]; ok {
-				return Target{}, BadRequest("%s: `%s` queries are not supported yet; use `nearest`", field, k)
+				return Target{}, BadRequest("%s: `%s` queries are not supported yet; use `nearest`, `fusion` or `rrf`", field, k)
 			}
 		}
 		if isSparse(obj) {
-			return Target{}, BadRequest("%s: sparse vectors are not supported yet", field)
+			sv, err := decodeSparse(b)
+			if err != nil {
+				return Target{}, BadRequest("%s: %v", field, err)
+			}
+			return Target{Sparse: &sv}, nil
 		}
 		if isDocument(obj) {
-			return Target{}, BadRequest("%s: document (text) queries are not supported yet", field)
+			var d Document
+			if err := json.Unmarshal(b, &d); err != nil {
+				return Target{}, BadRequest("%s: %v", field, err)
+			}
+			return Target{Doc: &d}, nil
 		}
-		return Target{}, BadRequest("%s: unknown query object; expected a vector, a point id or {\"nearest\": ...}", field)
+		return Target{}, BadRequest("%s: unknown query object; expected a vector, a point id, a document or {\"nearest\": ...}", field)
 	default:
 		var id pointid.ID
 		if err := id.UnmarshalJSON(b); err != nil {

@@ -96,24 +96,33 @@ func dropPath(m map[string]any, key string) {
 	m[head] = cp
 }
 
-func (s Shaper) vector(vs map[string][]float32) any {
-	if vs == nil {
+// vector shapes a record's vectors as Qdrant does: a bare array when the collection has only its
+// unnamed dense vector, otherwise an object of named vectors (sparse ones as {indices, values}).
+func (s Shaper) vector(r collection.Record) any {
+	if r.Vectors == nil && r.Sparse == nil {
 		return nil
 	}
-	if s.Unnamed {
-		if v, ok := vs[""]; ok {
+	if s.Unnamed && len(r.Sparse) == 0 {
+		if v, ok := r.Vectors[""]; ok {
 			return v
 		}
 		return nil
 	}
-	return vs
+	out := make(map[string]any, len(r.Vectors)+len(r.Sparse))
+	for name, v := range r.Vectors {
+		out[name] = v
+	}
+	for name, sv := range r.Sparse {
+		out[name] = map[string]any{"indices": sv.Indices, "values": sv.Values}
+	}
+	return out
 }
 
 // Scored converts search results.
 func (s Shaper) Scored(recs []collection.Record) []ScoredPoint {
 	out := make([]ScoredPoint, len(recs))
 	for i, r := range recs {
-		out[i] = ScoredPoint{ID: r.ID, Version: r.Version, Score: r.Score, Payload: s.payload(r.Payload), Vector: s.vector(r.Vectors)}
+		out[i] = ScoredPoint{ID: r.ID, Version: r.Version, Score: r.Score, Payload: s.payload(r.Payload), Vector: s.vector(r)}
 	}
 	return out
 }
@@ -122,7 +131,7 @@ func (s Shaper) Scored(recs []collection.Record) []ScoredPoint {
 func (s Shaper) Records(recs []collection.Record) []RecordWire {
 	out := make([]RecordWire, len(recs))
 	for i, r := range recs {
-		out[i] = RecordWire{ID: r.ID, Payload: s.payload(r.Payload), Vector: s.vector(r.Vectors), OrderValue: r.OrderValue}
+		out[i] = RecordWire{ID: r.ID, Payload: s.payload(r.Payload), Vector: s.vector(r), OrderValue: r.OrderValue}
 	}
 	return out
 }

@@ -228,6 +228,9 @@ func (c *Collection) freeze() ([]*frozenSegment, []indexDef, uint64, error) {
 		for name, sp := range sg.spaces {
 			f.has[name] = slices.Clone(sp.has)
 		}
+		for name, ss := range sg.sparse {
+			f.has["\x00sparse:"+name] = slices.Clone(ss.has)
+		}
 		frozen = append(frozen, f)
 	}
 	st.mutable.mutable = false
@@ -313,6 +316,15 @@ func (c *Collection) writeGroup(g []*frozenSegment, defs []indexDef) (*builtSegm
 				return nil
 			}
 			return s.f.sg.spaces[name].vector(s.slot)
+		},
+		SparseNames: c.cfg.SparseNames(),
+		Sparse: func(name string, i int) ([]uint32, []float32) {
+			s := srcs[i]
+			if !s.f.has["\x00sparse:"+name].get(s.slot) {
+				return nil, nil
+			}
+			v := s.f.sg.sparse[name].vector(s.slot)
+			return v.Indices, v.Values
 		},
 	}
 	dir := segmentDir(c.dir, b.id)

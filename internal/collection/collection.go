@@ -318,7 +318,10 @@ func (c *Collection) validate(op *Op) error {
 			if err := c.cfg.checkVectors(p.Vectors); err != nil {
 				return fmt.Errorf("point %s: %w", p.ID, err)
 			}
-			if len(p.Vectors) == 0 {
+			if err := c.cfg.checkSparse(p.Sparse); err != nil {
+				return fmt.Errorf("point %s: %w", p.ID, err)
+			}
+			if len(p.Vectors) == 0 && len(p.Sparse) == 0 {
 				return invalidf("point %s: no vector given", p.ID)
 			}
 		}

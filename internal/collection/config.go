@@ -44,6 +44,7 @@ const MaxDimension = 65536
 // the single-vector form, which decides the wire shape of vectors in responses.
 type Config struct {
 	Vectors       map[string]VectorParams `json:"vectors"`
+	SparseVectors map[string]SparseParams `json:"sparse_vectors,omitempty"`
 	Unnamed       bool                    `json:"unnamed"`
 	OnDiskPayload bool                    `json:"on_disk_payload"`
 	// Extra holds accepted-but-inert creation settings (hnsw_config, optimizers_config, ...) so
@@ -53,8 +54,16 @@ type Config struct {
 
 // Validate checks a configuration before a collection is created.
 func (c *Config) Validate() error {
-	if len(c.Vectors) == 0 {
-		return fmt.Errorf("vectors: at least one vector must be configured")
+	if len(c.Vectors) == 0 && len(c.SparseVectors) == 0 {
+		return fmt.Errorf("vectors: at least one dense or sparse vector must be configured")
+	}
+	for name, p := range c.SparseVectors {
+		if _, dup := c.Vectors[name]; dup {
+			return fmt.Errorf("sparse_vectors.%s: the name is already a dense vector", name)
+		}
+		if p.Modifier != "" && p.Modifier != "idf" && p.Modifier != "none" {
+			return fmt.Errorf("sparse_vectors.%s.modifier: must be idf or none, got %q", name, p.Modifier)
+		}
 	}
 	if c.Unnamed && (len(c.Vectors) != 1 || !hasKey(c.Vectors, "")) {
 		return fmt.Errorf("BUG: unnamed config must have exactly the vector \"\"")
@@ -74,6 +83,9 @@ func (c *Config) Validate() error {
 	}
 	return nil
 }
+
+// SparseNames returns the configured sparse vector names, sorted.
+func (c *Config) SparseNames() []string { return sortedKeys(c.SparseVectors) }
 
 // VectorNames returns the configured vector names, sorted.
 func (c *Config) VectorNames() []string {

@@ -11,10 +11,11 @@ import (
 	"github.com/needlevdb/needle/internal/pointid"
 )
 
-// Point is one point as written: its id, one vector per configured name, and a JSON payload.
+// Point is one point as written: its id, its dense and sparse vectors by name, and a JSON payload.
 type Point struct {
 	ID      pointid.ID
 	Vectors map[string][]float32
+	Sparse  map[string]SparseVector
 	Payload map[string]any
 }
 
@@ -79,6 +80,16 @@ func (op *Op) encode() ([]byte, error) {
 			if err := e.json(p.Payload); err != nil {
 				return nil, err
 			}
+			e.u16(uint16(len(p.Sparse)))
+			for _, name := range sortedKeys(p.Sparse) {
+				sv := p.Sparse[name]
+				e.str(name)
+				e.u32(uint32(len(sv.Indices)))
+				for i, t := range sv.Indices {
+					e.u32(t)
+					e.u32(math.Float32bits(sv.Values[i]))
+				}
+			}
 		}
 	case OpDelete, OpClearPayload:
 		e.selector(op.Select)
@@ -111,6 +122,9 @@ func (op *Op) sizeHint() int {
 		n += 32
 		for _, v := range op.Points[i].Vectors {
 			n += 8 + 4*len(v)
+		}
+		for _, v := range op.Points[i].Sparse {
+			n += 8 + 8*len(v.Indices)
 		}
 	}
 	return n
@@ -145,6 +159,23 @@ func decodeOp(b []byte) (*Op, error) {
 				p.Vectors[name] = v
 			}
 			p.Payload = d.payload()
+			ns := int(d.u16())
+			for j := 0; j < ns && d.err == nil; j++ {
+				name := d.str()
+				nnz := int(d.u32())
+				if nnz > len(d.buf)/8 {
+					return nil, errCodec
+				}
+				sv := SparseVector{Indices: make([]uint32, nnz), Values: make([]float32, nnz)}
+				for k := 0; k < nnz; k++ {
+					sv.Indices[k] = d.u32()
+					sv.Values[k] = math.Float32frombits(d.u32())
+				}
+				if p.Sparse == nil {
+					p.Sparse = map[string]SparseVector{}
+				}
+				p.Sparse[name] = sv
+			}
 		}
 	case OpDelete, OpClearPayload:
 		op.Select = d.selector()

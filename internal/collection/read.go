@@ -25,6 +25,7 @@ type Record struct {
 	Score      float32
 	Payload    map[string]any
 	Vectors    map[string][]float32
+	Sparse     map[string]SparseVector
 	OrderValue *float64
 }
 
@@ -48,6 +49,14 @@ func (c *Collection) record(l loc, withPayload bool, vs VectorSelect) Record {
 				r.Vectors[name] = slices.Clone(sp.vector(slot))
 			}
 		}
+		for name, ss := range sg.sparse {
+			if (vs.All || slices.Contains(vs.Names, name)) && ss.has.get(slot) {
+				if r.Sparse == nil {
+					r.Sparse = map[string]SparseVector{}
+				}
+				r.Sparse[name] = ss.vector(slot)
+			}
+		}
 	}
 	return r
 }
@@ -55,7 +64,8 @@ func (c *Collection) record(l loc, withPayload bool, vs VectorSelect) Record {
 // CheckVectorNames reports an error naming the first requested vector that is not configured.
 func (c *Collection) CheckVectorNames(vs VectorSelect) error {
 	for _, n := range vs.Names {
-		if _, ok := c.cfg.Vectors[n]; !ok {
+		_, sparse := c.cfg.SparseVectors[n]
+		if _, ok := c.cfg.Vectors[n]; !ok && !sparse {
 			return invalidf("Wrong input: Not existing vector name error: %s", n)
 		}
 	}
@@ -244,6 +254,24 @@ func (c *Collection) Info() Info {
 		info.PayloadSchema[field] = IndexInfo{Schema: def.schema, Points: n}
 	}
 	return info
+}
+
+// SparseOf returns a point's sparse vector, for query-by-id on a sparse vector name.
+func (c *Collection) SparseOf(id pointid.ID, using string) (SparseVector, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.st == nil {
+		return SparseVector{}, ErrClosed
+	}
+	l, ok := c.st.lookup(id)
+	if !ok {
+		return SparseVector{}, notFoundf("no point with id %s found", id)
+	}
+	ss, ok := l.seg.sparse[using]
+	if !ok || !ss.has.get(l.slot) {
+		return SparseVector{}, invalidf("point %s has no sparse vector `%s`", id, using)
+	}
+	return ss.vector(l.slot), nil
 }
 
 // VectorOf returns a copy of a point's vector, for query-by-id.

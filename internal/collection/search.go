@@ -14,9 +14,10 @@ import (
 	"github.com/needlevdb/needle/internal/topk"
 )
 
-// SearchRequest is one nearest-neighbour query.
+// SearchRequest is one nearest-neighbour query: by a dense Vector, or by a Sparse one.
 type SearchRequest struct {
 	Vector         []float32
+	Sparse         *SparseVector
 	Using          string
 	Filter         *filter.Filter
 	Limit          int
@@ -28,6 +29,8 @@ type SearchRequest struct {
 	Exclude *pointid.ID
 	// Stats, if set, receives how much work the search did.
 	Stats *SearchStats
+	// Only, if set, restricts the search to these points (re-scoring a prefetch's candidates).
+	Only []pointid.ID
 }
 
 // SearchStats describes the work of one search.
@@ -90,10 +93,21 @@ func (c *Collection) prepare(req *SearchRequest) (metric, []float32, error) {
 	if req.Offset < 0 {
 		return metric{}, nil, invalidf("offset must not be negative")
 	}
-	if err := c.cfg.CheckQueryVector(req.Using, req.Vector); err != nil {
+	if err := c.CheckVectorNames(req.Vectors); err != nil {
 		return metric{}, nil, err
 	}
-	if err := c.CheckVectorNames(req.Vectors); err != nil {
+	if req.Sparse != nil {
+		if _, ok := c.cfg.SparseVectors[req.Using]; !ok {
+			return metric{}, nil, invalidf("`using` must name a sparse vector for a sparse query; `%s` is not one (sparse vectors: %v)", req.Using, c.cfg.SparseNames())
+		}
+		q := SparseVector{Indices: slices.Clone(req.Sparse.Indices), Values: slices.Clone(req.Sparse.Values)}
+		if err := q.normalize(); err != nil {
+			return metric{}, nil, invalidf("sparse query %v", err)
+		}
+		req.Sparse = &q
+		return metricOf(Dot), nil, nil
+	}
+	if err := c.cfg.CheckQueryVector(req.Using, req.Vector); err != nil {
 		return metric{}, nil, err
 	}
 	d := c.cfg.Vectors[req.Using].Distance
@@ -151,7 +165,7 @@ func (c *Collection) SearchBatch(ctx context.Context, reqs []SearchRequest) ([][
 	groups := map[string][]int{}
 	var singles []int
 	for i, r := range reqs {
-		if r.Filter == nil && r.ScoreThreshold == nil && len(reqs) > 1 {
+		if r.Filter == nil && r.ScoreThreshold == nil && r.Sparse == nil && r.Only == nil && len(reqs) > 1 {
 			groups[r.Using] = append(groups[r.Using], i)
 		} else {
 			singles = append(singles, i)
@@ -186,8 +200,13 @@ func (c *Collection) SearchBatch(ctx context.Context, reqs []SearchRequest) ([][
 	tasks := make([]func(), len(singles))
 	for t, i := range singles {
 		j, r := jobs[i], reqs[i]
+		only := c.onlyBitmaps(r.Only)
 		tasks[t] = func() {
-			hits[i] = c.searchOne(ctx, r.Using, j.m, j.q, r.Filter, j.k, j.m.threshold(r.ScoreThreshold), r.Stats)
+			if r.Sparse != nil {
+				hits[i] = c.searchSparse(ctx, r.Using, *r.Sparse, r.Filter, only, j.k, j.m.threshold(r.ScoreThreshold), r.Stats)
+				return
+			}
+			hits[i] = c.searchOne(ctx, r.Using, j.m, j.q, r.Filter, only, j.k, j.m.threshold(r.ScoreThreshold), r.Stats)
 		}
 	}
 	runTasks(ctx, tasks)
@@ -282,7 +301,7 @@ func runTasks(ctx context.Context, tasks []func()) {
 
 // searchOne runs one exact search over every segment, narrowing by payload indexes and checking
 // the filter only for points good enough to enter the results.
-func (c *Collection) searchOne(ctx context.Context, using string, m metric, q []float32, f *filter.Filter, k int, maxDist float32, stats *SearchStats) []hit {
+func (c *Collection) searchOne(ctx context.Context, using string, m metric, q []float32, f *filter.Filter, only map[*segmentData]filter.Bitmap, k int, maxDist float32, stats *SearchStats) []hit {
 	var out []hit
 	for _, sg := range c.st.segs {
 		sp := sg.spaces[using]
@@ -291,8 +310,15 @@ func (c *Collection) searchOne(ctx context.Context, using string, m metric, q []
 		}
 		p := flat.Params{K: k, MaxDist: maxDist, Accept: sp.has.get}
 		scored := sp.flat().Slots()
+		if only != nil {
+			allowed := only[sg]
+			if allowed == nil {
+				continue
+			}
+			p.Candidates, scored = allowed, allowed.Count()
+		}
 		if f != nil {
-			if cand, ok := f.Candidates(sg.indexes, sg.slots()); ok {
+			if cand, ok := f.Candidates(sg.indexes, sg.slots()); ok && only == nil {
 				p.Candidates = cand
 				if n := cand.Count(); n*16 < scored {
 					scored = n // the sparse path visits only the candidates
@@ -304,6 +330,96 @@ func (c *Collection) searchOne(ctx context.Context, using string, m metric, q []
 			stats.Scored += scored
 		}
 		out = appendHits(out, sg, flat.Search(sp.flat(), m.kernel, q, p))
+	}
+	return out
+}
+
+// searchSparse scores the points sharing terms with q through each segment's inverted index
+// (dot product over shared indices, each query term weighted by its IDF when the space's modifier
+// is idf, computed over live points at query time), keeping the k best that pass f.
+func (c *Collection) searchSparse(ctx context.Context, using string, q SparseVector, f *filter.Filter, only map[*segmentData]filter.Bitmap, k int, maxDist float32, stats *SearchStats) []hit {
+	weights := slices.Clone(q.Values)
+	if c.cfg.SparseVectors[using].Modifier == "idf" {
+		n := 0
+		for _, sg := range c.st.segs {
+			n += sg.sparse[using].has.count()
+		}
+		for i, t := range q.Indices {
+			df := 0
+			for _, sg := range c.st.segs {
+				ss := sg.sparse[using]
+				for _, p := range ss.post[t] {
+					if ss.has.get(p.slot) {
+						df++
+					}
+				}
+			}
+			weights[i] *= idf(n, df)
+		}
+	}
+	var out []hit
+	for _, sg := range c.st.segs {
+		ss := sg.sparse[using]
+		if sg.count == 0 || ctx.Err() != nil {
+			continue
+		}
+		acc := map[uint32]float32{}
+		for i, t := range q.Indices {
+			for _, p := range ss.post[t] {
+				if ss.has.get(p.slot) {
+					acc[p.slot] += weights[i] * p.val
+				}
+			}
+		}
+		if stats != nil {
+			stats.Scored += len(acc)
+		}
+		var cand filter.Bitmap
+		if f != nil {
+			if b, ok := f.Candidates(sg.indexes, sg.slots()); ok {
+				cand = b
+			}
+		}
+		h := topk.New(k)
+		allowed := only[sg]
+		if only != nil && allowed == nil {
+			continue
+		}
+		for slot, score := range acc {
+			if allowed != nil && !allowed.Get(slot) {
+				continue
+			}
+			d := -score
+			if d > maxDist || h.Full() && d > h.Bound() {
+				continue
+			}
+			if f != nil && (cand != nil && !cand.Get(slot) || !f.Match(sg.ids[slot], sg.payload(slot))) {
+				continue
+			}
+			h.Push(d, slot)
+		}
+		out = appendHits(out, sg, h.Sorted())
+	}
+	return out
+}
+
+// onlyBitmaps turns a list of point ids into per-segment bitmaps of their slots (nil: no restriction).
+func (c *Collection) onlyBitmaps(ids []pointid.ID) map[*segmentData]filter.Bitmap {
+	if ids == nil {
+		return nil
+	}
+	out := map[*segmentData]filter.Bitmap{}
+	for _, id := range ids {
+		l, ok := c.st.lookup(id)
+		if !ok {
+			continue
+		}
+		b := out[l.seg]
+		if b == nil {
+			b = filter.NewBitmap(l.seg.slots())
+			out[l.seg] = b
+		}
+		b.Set(l.slot)
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package collection
 
 import (
+	mbits "math/bits"
 	"slices"
 	"sync/atomic"
 
@@ -21,6 +22,14 @@ func (b *bits) set(i uint32) {
 	}
 	(*b)[i>>6] |= 1 << (i & 63)
 }
+func (b bits) count() int {
+	n := 0
+	for _, w := range b {
+		n += mbits.OnesCount64(w)
+	}
+	return n
+}
+
 func (b bits) clear(i uint32) {
 	if int(i>>6) < len(b) {
 		b[i>>6] &^= 1 << (i & 63)
@@ -80,6 +89,7 @@ type segmentData struct {
 	live     bits
 	free     []uint32 // mutable only: slots to reuse
 	spaces   map[string]*space
+	sparse   map[string]*sparseSpace
 	indexes  *filter.Indexes
 	count    int // live points
 
@@ -90,9 +100,12 @@ type segmentData struct {
 }
 
 func newMutable(cfg *Config) *segmentData {
-	sg := &segmentData{mutable: true, spaces: map[string]*space{}, indexes: &filter.Indexes{}}
+	sg := &segmentData{mutable: true, spaces: map[string]*space{}, sparse: map[string]*sparseSpace{}, indexes: &filter.Indexes{}}
 	for name, p := range cfg.Vectors {
 		sg.spaces[name] = &space{params: p, dim: p.Size}
+	}
+	for name, p := range cfg.SparseVectors {
+		sg.sparse[name] = newSparseSpace(p)
 	}
 	return sg
 }
@@ -142,17 +155,24 @@ func (sg *segmentData) insert(p *Point, seq uint64) uint32 {
 	}
 	sg.live.set(slot)
 	sg.count++
-	sg.setVectors(slot, p.Vectors)
+	sg.setVectors(slot, p)
 	sg.indexes.Add(slot, p.Payload)
 	return slot
 }
 
-func (sg *segmentData) setVectors(slot uint32, vs map[string][]float32) {
+func (sg *segmentData) setVectors(slot uint32, p *Point) {
 	for name, sp := range sg.spaces {
-		if v, ok := vs[name]; ok {
+		if v, ok := p.Vectors[name]; ok {
 			sp.put(slot, v)
 		} else {
 			sp.has.clear(slot)
+		}
+	}
+	for name, ss := range sg.sparse {
+		if v, ok := p.Sparse[name]; ok {
+			ss.put(slot, v)
+		} else {
+			ss.remove(slot)
 		}
 	}
 }
@@ -160,7 +180,7 @@ func (sg *segmentData) setVectors(slot uint32, vs map[string][]float32) {
 // replace overwrites a live point of the mutable segment in place.
 func (sg *segmentData) replace(slot uint32, p *Point, seq uint64) {
 	sg.indexes.Remove(slot, sg.payloads[slot])
-	sg.setVectors(slot, p.Vectors)
+	sg.setVectors(slot, p)
 	sg.payloads[slot] = p.Payload
 	sg.versions[slot] = seq
 	sg.indexes.Add(slot, p.Payload)
@@ -175,6 +195,13 @@ func (sg *segmentData) kill(slot uint32) {
 	for _, sp := range sg.spaces {
 		sp.has.clear(slot)
 	}
+	for _, ss := range sg.sparse {
+		if sg.mutable {
+			ss.remove(slot)
+		} else {
+			ss.has.clear(slot)
+		}
+	}
 	sg.count--
 	sg.kills++
 	if sg.mutable {
@@ -182,6 +209,20 @@ func (sg *segmentData) kill(slot uint32) {
 		sg.payloads[slot] = nil
 		sg.free = append(sg.free, slot)
 	}
+}
+
+// sparseOf returns a slot's sparse vectors (shared: sparse vectors are never modified in place).
+func (sg *segmentData) sparseOf(slot uint32) map[string]SparseVector {
+	if len(sg.sparse) == 0 {
+		return nil
+	}
+	out := make(map[string]SparseVector, len(sg.sparse))
+	for name, ss := range sg.sparse {
+		if ss.has.get(slot) {
+			out[name] = ss.vector(slot)
+		}
+	}
+	return out
 }
 
 // vectorsOf returns copies of a slot's vectors.
@@ -227,6 +268,26 @@ func openSealed(cfg *Config, id uint64, f *segment.Segment, deleted bits) *segme
 			}
 		}
 		sg.spaces[name] = sp
+	}
+	sg.sparse = map[string]*sparseSpace{}
+	for name, p := range cfg.SparseVectors {
+		ss := newSparseSpace(p)
+		ss.vecs = make([]SparseVector, n)
+		for s := 0; s < n; s++ {
+			idx, val := f.Sparse(name, uint32(s))
+			if idx == nil {
+				continue
+			}
+			v := SparseVector{Indices: idx, Values: val}
+			ss.vecs[s] = v
+			for i, t := range idx {
+				ss.post[t] = append(ss.post[t], posting{uint32(s), val[i]})
+			}
+			if sg.live.get(uint32(s)) {
+				ss.has.set(uint32(s))
+			}
+		}
+		sg.sparse[name] = ss
 	}
 	return sg
 }

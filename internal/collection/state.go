@@ -108,7 +108,7 @@ func (st *state) setPayload(l loc, m map[string]any, seq uint64) {
 		sg.indexes.Add(l.slot, m)
 		return
 	}
-	p := Point{ID: l.seg.ids[l.slot], Vectors: l.seg.vectorsOf(l.slot), Payload: m}
+	p := Point{ID: l.seg.ids[l.slot], Vectors: l.seg.vectorsOf(l.slot), Sparse: l.seg.sparseOf(l.slot), Payload: m}
 	l.seg.kill(l.slot)
 	st.byID[p.ID] = loc{st.mutable, st.mutable.insert(&p, seq)}
 	st.sorted = nil
@@ -190,6 +190,9 @@ func (st *state) apply(op *Op, seq uint64) error {
 	case OpUpsert:
 		for i := range op.Points {
 			if err := st.cfg.checkVectors(op.Points[i].Vectors); err != nil {
+				return err
+			}
+			if err := st.cfg.checkSparse(op.Points[i].Sparse); err != nil {
 				return err
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"unsafe"
@@ -46,7 +47,15 @@ type Meta struct {
 	Format  int                   `json:"format"`
 	Count   int                   `json:"count"`
 	Vectors map[string]VectorMeta `json:"vectors"`
+	Sparse  map[string]SparseMeta `json:"sparse,omitempty"`
 	Files   map[string]FileMeta   `json:"files"`
+}
+
+// SparseMeta describes one sparse vector column: an offset table (u64 per slot, plus one) into a
+// file of (u32 index, f32 value) pairs. An empty range means the slot has no such vector.
+type SparseMeta struct {
+	IdxFile  string `json:"idx_file"`
+	DataFile string `json:"data_file"`
 }
 
 // VectorMeta describes one vector column.
@@ -71,6 +80,9 @@ type Source struct {
 	Payload func(i int) []byte // JSON object or nil
 	Dims    map[string]int
 	Vector  func(name string, i int) []float32 // nil when point i has no such vector
+	// SparseNames lists the sparse vector names; Sparse returns point i's vector (nil: none).
+	SparseNames []string
+	Sparse      func(name string, i int) (indices []uint32, values []float32)
 }
 
 // Segment is an opened sealed segment.
@@ -81,6 +93,8 @@ type Segment struct {
 	Versions []uint64
 	vectors  map[string][]float32
 	has      map[string][]uint64
+	sparseIx map[string][]byte
+	sparseDt map[string][]byte
 	payIdx   []byte
 	payDat   []byte
 	maps     [][]byte
@@ -98,6 +112,27 @@ func (s *Segment) Has(name string, slot uint32) bool {
 		return known
 	}
 	return int(slot>>6) < len(h) && h[slot>>6]&(1<<(slot&63)) != 0
+}
+
+// Sparse returns slot's sparse vector of a name (nil if none). The slices are copies.
+func (s *Segment) Sparse(name string, slot uint32) ([]uint32, []float32) {
+	ix, ok := s.sparseIx[name]
+	if !ok {
+		return nil, nil
+	}
+	lo := binary.LittleEndian.Uint64(ix[8*slot:])
+	hi := binary.LittleEndian.Uint64(ix[8*slot+8:])
+	if lo == hi {
+		return nil, nil
+	}
+	data := s.sparseDt[name][lo:hi]
+	n := len(data) / 8
+	idx, val := make([]uint32, n), make([]float32, n)
+	for i := 0; i < n; i++ {
+		idx[i] = binary.LittleEndian.Uint32(data[8*i:])
+		val[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[8*i+4:]))
+	}
+	return idx, val
 }
 
 // PayloadJSON returns slot's payload as JSON (nil if none). It aliases the memory map.
@@ -236,6 +271,44 @@ func writeFiles(dir string, src *Source) (Meta, error) {
 		meta.Vectors[name] = vm
 		col++
 	}
+	for i, name := range src.SparseNames {
+		if meta.Sparse == nil {
+			meta.Sparse = map[string]SparseMeta{}
+		}
+		sm := SparseMeta{IdxFile: fmt.Sprintf("sparse-%d.idx", i), DataFile: fmt.Sprintf("sparse-%d.dat", i)}
+		offs := make([]uint64, 0, n+1)
+		if err := put(sm.DataFile, func(w io.Writer) error {
+			var off uint64
+			var b [8]byte
+			for j := 0; j < n; j++ {
+				offs = append(offs, off)
+				idx, val := src.Sparse(name, j)
+				for k := range idx {
+					binary.LittleEndian.PutUint32(b[:4], idx[k])
+					binary.LittleEndian.PutUint32(b[4:], math.Float32bits(val[k]))
+					if _, err := w.Write(b[:]); err != nil {
+						return err
+					}
+				}
+				off += uint64(8 * len(idx))
+			}
+			offs = append(offs, off)
+			return nil
+		}); err != nil {
+			return meta, err
+		}
+		if err := put(sm.IdxFile, func(w io.Writer) error {
+			b := make([]byte, 8*len(offs))
+			for k, o := range offs {
+				binary.LittleEndian.PutUint64(b[8*k:], o)
+			}
+			_, err := w.Write(b)
+			return err
+		}); err != nil {
+			return meta, err
+		}
+		meta.Sparse[name] = sm
+	}
 	raw, err := jsonfile.Marshal(meta)
 	if err != nil {
 		return meta, err
@@ -339,7 +412,8 @@ func Open(dir string, verify bool) (*Segment, error) {
 			return nil, err
 		}
 	}
-	s := &Segment{Dir: dir, Meta: meta, vectors: map[string][]float32{}, has: map[string][]uint64{}}
+	s := &Segment{Dir: dir, Meta: meta, vectors: map[string][]float32{}, has: map[string][]uint64{},
+		sparseIx: map[string][]byte{}, sparseDt: map[string][]byte{}}
 	ok := false
 	defer func() {
 		if !ok {
@@ -403,6 +477,26 @@ func Open(dir string, verify bool) (*Segment, error) {
 			}
 			s.has[name] = bytesAsU64(hb)
 		}
+	}
+	for name, sm := range meta.Sparse {
+		ix, err := s.mapFile(sm.IdxFile, int64(n+1)*8)
+		if err != nil {
+			return nil, err
+		}
+		end := binary.LittleEndian.Uint64(ix[8*n:])
+		dt, err := s.mapFile(sm.DataFile, int64(end))
+		if err != nil {
+			return nil, err
+		}
+		prev := uint64(0)
+		for i := 0; i <= n; i++ {
+			o := binary.LittleEndian.Uint64(ix[8*i:])
+			if o < prev || o > end || o%8 != 0 {
+				return nil, &CorruptionError{File: filepath.Join(dir, sm.IdxFile), Offset: int64(8 * i), Reason: "sparse offsets out of order"}
+			}
+			prev = o
+		}
+		s.sparseIx[name], s.sparseDt[name] = ix, dt
 	}
 	ok = true
 	return s, nil

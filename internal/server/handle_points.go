@@ -18,7 +18,7 @@ func (s *Server) handleUpsert(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	op, err := req.Op()
+	op, err := req.Op(r.Context(), s.embedder)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

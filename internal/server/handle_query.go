@@ -10,17 +10,23 @@ import (
 
 	"github.com/needlevdb/needle/internal/api"
 	"github.com/needlevdb/needle/internal/collection"
+	"github.com/needlevdb/needle/internal/pointid"
 )
 
-// queryPlan is one parsed query: either a search or (no query vector) an id-ordered listing.
+// queryPlan is one parsed query: a plain search, an id-ordered listing (no query), or a hybrid
+// tree of prefetches with fusion or re-ranking.
 type queryPlan struct {
 	search *collection.SearchRequest
 	scroll *collection.ScrollRequest
+	tree   *stage
 	shape  api.Shaper
-	skip   int // points to drop from the front of a listing (the query's offset)
+	skip   int // points to drop from the front (the query's offset) for listings and trees
+	// payload and vectors to fetch for a tree's results
+	withPayload bool
+	vectors     collection.VectorSelect
 }
 
-func planQuery(c *collection.Collection, q *api.QueryRequest) (queryPlan, error) {
+func (s *Server) planQuery(ctx context.Context, c *collection.Collection, q *api.QueryRequest) (queryPlan, error) {
 	target, err := q.Target()
 	if err != nil {
 		return queryPlan{}, err
@@ -33,29 +39,77 @@ func planQuery(c *collection.Collection, q *api.QueryRequest) (queryPlan, error)
 	if err != nil {
 		return queryPlan{}, err
 	}
-	plan := queryPlan{shape: shaper(c, q.WithPayload)}
-	if target.Vector == nil && target.ID == nil {
+	prefetch, err := api.ParsePrefetch(q.Prefetch)
+	if err != nil {
+		return queryPlan{}, err
+	}
+	plan := queryPlan{shape: shaper(c, q.WithPayload), withPayload: q.WithPayload.Or(false), vectors: vectorSelect(q.WithVector)}
+	if len(prefetch) > 0 || target.Fusion != nil || target.MMR != nil {
+		top := api.Prefetch{Query: q.Query, Using: q.Using, Filter: q.Filter, ScoreThreshold: q.ScoreThreshold, Limit: &limit}
+		*top.Limit = limit + offset
+		st, err := s.buildStage(ctx, c, top, nil, 0)
+		if err != nil {
+			return queryPlan{}, err
+		}
+		for _, p := range prefetch {
+			child, err := s.buildStage(ctx, c, p, st.req.Filter, 1)
+			if err != nil {
+				return queryPlan{}, err
+			}
+			st.prefetch = append(st.prefetch, child)
+		}
+		if st.fusion != nil && len(st.prefetch) == 0 {
+			return queryPlan{}, api.BadRequest("a fusion query needs prefetches to fuse")
+		}
+		plan.tree, plan.skip = st, offset
+		return plan, nil
+	}
+	if target.Vector == nil && target.ID == nil && target.Sparse == nil && target.Doc == nil {
 		plan.scroll = &collection.ScrollRequest{Filter: q.Filter.Get(), Limit: limit + offset,
 			WithPayload: q.WithPayload.Or(false), Vectors: vectorSelect(q.WithVector)}
 		plan.skip = offset
 		return plan, nil
 	}
-	using := ""
-	if q.Using != nil {
-		using = *q.Using
-	}
-	vec := target.Vector
-	if target.ID != nil {
-		if vec, err = c.VectorOf(*target.ID, using); err != nil {
-			return queryPlan{}, err
-		}
-	}
 	plan.search = &collection.SearchRequest{
-		Vector: vec, Using: using, Filter: q.Filter.Get(), Limit: limit, Offset: offset,
-		ScoreThreshold: q.ScoreThreshold, WithPayload: q.WithPayload.Or(false),
-		Vectors: vectorSelect(q.WithVector), Exclude: target.ID,
+		Using: using(q.Using), Filter: q.Filter.Get(), Limit: limit, Offset: offset,
+		ScoreThreshold: q.ScoreThreshold, WithPayload: q.WithPayload.Or(false), Vectors: vectorSelect(q.WithVector),
+	}
+	if err := s.resolve(ctx, c, target, plan.search.Using, plan.search); err != nil {
+		return queryPlan{}, err
 	}
 	return plan, nil
+}
+
+// runTree executes a hybrid query tree and fetches payloads and vectors of its results.
+func (s *Server) runTree(ctx context.Context, c *collection.Collection, p queryPlan) ([]collection.Record, error) {
+	recs, err := s.execStage(ctx, c, p.tree)
+	if err != nil {
+		return nil, err
+	}
+	recs = recs[min(p.skip, len(recs)):]
+	ids := make([]pointid.ID, len(recs))
+	for i, r := range recs {
+		ids[i] = r.ID
+	}
+	full, err := c.Get(ids, p.withPayload, p.vectors)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[pointid.ID]collection.Record, len(full))
+	for _, r := range full {
+		byID[r.ID] = r
+	}
+	out := make([]collection.Record, 0, len(recs))
+	for _, r := range recs {
+		if f, ok := byID[r.ID]; ok { // a point deleted meanwhile is dropped
+			f.Score = r.Score
+			if !p.withPayload {
+				f.Payload = nil
+			}
+			out = append(out, f)
+		}
+	}
+	return out, nil
 }
 
 // runQueries answers a list of planned queries, searching together where possible: a lone
@@ -82,6 +136,14 @@ func (s *Server) runQueries(ctx context.Context, c *collection.Collection, plans
 	var idx []int
 	out := make([][]api.ScoredPoint, len(plans))
 	for i, p := range plans {
+		if p.tree != nil {
+			recs, err := s.runTree(ctx, c, p)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = p.shape.Scored(recs)
+			continue
+		}
 		if p.search != nil {
 			reqs = append(reqs, *p.search)
 			idx = append(idx, i)
@@ -164,7 +226,7 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request) {
 		if err := api.DecodeBytes(body, &req, false); err != nil {
 			return nil, err
 		}
-		plan, err := planQuery(c, &req)
+		plan, err := s.planQuery(ctx, c, &req)
 		if err != nil {
 			return nil, err
 		}
@@ -188,7 +250,7 @@ func (s *Server) handleQueryBatch(w http.ResponseWriter, r *http.Request) {
 		searches := *req.Searches
 		plans := make([]queryPlan, len(searches))
 		for i := range searches {
-			p, err := planQuery(c, &searches[i])
+			p, err := s.planQuery(ctx, c, &searches[i])
 			if err != nil {
 				return nil, err
 			}

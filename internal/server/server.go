@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/needlevdb/needle/internal/admission"
+	"github.com/needlevdb/needle/internal/api"
 	"github.com/needlevdb/needle/internal/auth"
 	"github.com/needlevdb/needle/internal/cache"
 	"github.com/needlevdb/needle/internal/collection"
@@ -31,6 +32,7 @@ type Server struct {
 	metrics   *metrics
 	sched     *admission.Scheduler
 	coalescer *coalescer
+	embedder  api.Embedder
 	cache     *cache.LRU
 	keys      *auth.Keys
 	usage     *usage.Tracker
@@ -65,6 +67,7 @@ func New(cfg config.Config, version string, logger *slog.Logger) (*Server, error
 		loopback: host == "localhost" || ip != nil && ip.IsLoopback(),
 	}
 	s.coalescer = newCoalescer(s.sched, max(cfg.SearchQueue, 1))
+	s.embedder = embedder{}
 	s.accessOut = newAsyncWriter(os.Stderr, 4096)
 	s.accessLog = slog.New(slog.NewJSONHandler(s.accessOut, nil)).With("log", "access")
 	s.metrics = newMetrics(m, s.sched, s.cache, func() float64 { return float64(s.inFlight.Load()) })
