@@ -301,3 +301,39 @@ func (w *WithVector) selection() collection.VectorSelect {
 	}
 	return collection.VectorSelect{All: w.All, Names: w.Names}
 }
+
+// UpdateVectorsRequest is the body of PUT /points/vectors.
+type UpdateVectorsRequest struct {
+	Points []struct {
+		ID     *pointid.ID   `json:"id"`
+		Vector *VectorStruct `json:"vector"`
+	} `json:"points"`
+}
+
+// Op converts the request, embedding documents through emb.
+func (r *UpdateVectorsRequest) Op(ctx context.Context, emb Embedder) (*collection.Op, error) {
+	if len(r.Points) == 0 {
+		return nil, BadRequest("points is missing or empty")
+	}
+	vs := make([]*VectorStruct, len(r.Points))
+	for i, p := range r.Points {
+		if p.ID == nil || p.Vector == nil {
+			return nil, BadRequest("points[%d] needs an id and a vector", i)
+		}
+		vs[i] = p.Vector
+	}
+	if err := resolveDocs(ctx, emb, vs); err != nil {
+		return nil, err
+	}
+	op := &collection.Op{Kind: collection.OpUpdateVectors, Points: make([]collection.Point, len(r.Points))}
+	for i, p := range r.Points {
+		op.Points[i] = collection.Point{ID: *p.ID, Vectors: p.Vector.Dense, Sparse: p.Vector.Sparse}
+	}
+	return op, nil
+}
+
+// DeleteVectorsRequest is the body of POST /points/vectors/delete.
+type DeleteVectorsRequest struct {
+	PointsSelector
+	Vector []string `json:"vector"`
+}

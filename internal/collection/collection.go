@@ -347,6 +347,34 @@ func (c *Collection) validate(op *Op) error {
 			return invalidf("field_schema: %v", err)
 		}
 		op.schemaOK = schema
+	case OpUpdateVectors:
+		if len(op.Points) == 0 {
+			return invalidf("no points to update")
+		}
+		c.mu.RLock()
+		defer c.mu.RUnlock()
+		if c.st == nil {
+			return ErrClosed
+		}
+		for i := range op.Points {
+			p := &op.Points[i]
+			if err := c.cfg.checkVectors(p.Vectors); err != nil {
+				return fmt.Errorf("point %s: %w", p.ID, err)
+			}
+			if err := c.cfg.checkSparse(p.Sparse); err != nil {
+				return fmt.Errorf("point %s: %w", p.ID, err)
+			}
+			if _, ok := c.st.lookup(p.ID); !ok {
+				return notFoundf("no point with id %s found", p.ID)
+			}
+		}
+	case OpDeleteVectors:
+		for _, n := range op.Keys {
+			_, sparse := c.cfg.SparseVectors[n]
+			if _, dense := c.cfg.Vectors[n]; !dense && !sparse {
+				return invalidf("Wrong input: Not existing vector name error: %s", n)
+			}
+		}
 	case OpDelete, OpDeleteIndex:
 	default:
 		return fmt.Errorf("BUG: validate of unknown op kind %d", op.Kind)

@@ -32,6 +32,8 @@ const (
 	OpClearPayload
 	OpCreateIndex
 	OpDeleteIndex
+	OpUpdateVectors // set the given vectors of existing points, keeping their other vectors
+	OpDeleteVectors // remove the named vectors (Keys) from the selected points
 )
 
 // Selector picks the points an operation applies to: explicit ids, or a filter resolved when the
@@ -63,7 +65,7 @@ func (op *Op) encode() ([]byte, error) {
 	e := encoder{buf: make([]byte, 0, op.sizeHint())}
 	e.u8(uint8(op.Kind))
 	switch op.Kind {
-	case OpUpsert:
+	case OpUpsert, OpUpdateVectors:
 		e.u32(uint32(len(op.Points)))
 		for i := range op.Points {
 			p := &op.Points[i]
@@ -99,7 +101,7 @@ func (op *Op) encode() ([]byte, error) {
 			return nil, err
 		}
 		e.str(op.Key)
-	case OpDeletePayload:
+	case OpDeletePayload, OpDeleteVectors:
 		e.selector(op.Select)
 		e.u32(uint32(len(op.Keys)))
 		for _, k := range op.Keys {
@@ -135,7 +137,7 @@ func decodeOp(b []byte) (*Op, error) {
 	d := decoder{buf: b}
 	op := &Op{Kind: OpKind(d.u8())}
 	switch op.Kind {
-	case OpUpsert:
+	case OpUpsert, OpUpdateVectors:
 		n := d.u32()
 		if int(n) > len(b) {
 			return nil, errCodec
@@ -183,7 +185,7 @@ func decodeOp(b []byte) (*Op, error) {
 		op.Select = d.selector()
 		op.Payload = d.payload()
 		op.Key = d.str()
-	case OpDeletePayload:
+	case OpDeletePayload, OpDeleteVectors:
 		op.Select = d.selector()
 		n := int(d.u32())
 		if n > len(b) {

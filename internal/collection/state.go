@@ -221,6 +221,37 @@ func (st *state) apply(op *Op, seq uint64) error {
 		}
 	case OpCreateIndex:
 		st.createIndex(indexDef{Field: op.Field, Schema: op.Schema, schema: op.schemaOK})
+	case OpUpdateVectors:
+		for i := range op.Points {
+			if err := st.cfg.checkVectors(op.Points[i].Vectors); err != nil {
+				return err
+			}
+			if err := st.cfg.checkSparse(op.Points[i].Sparse); err != nil {
+				return err
+			}
+		}
+		for i := range op.Points {
+			p := &op.Points[i]
+			if l, ok := st.byID[p.ID]; ok {
+				st.rewriteVectors(l, func(dense map[string][]float32, sparse map[string]SparseVector) {
+					for n, v := range p.Vectors {
+						dense[n] = v
+					}
+					for n, v := range p.Sparse {
+						sparse[n] = v
+					}
+				}, seq)
+			}
+		}
+	case OpDeleteVectors:
+		for _, l := range st.resolve(op.Select) {
+			st.rewriteVectors(l, func(dense map[string][]float32, sparse map[string]SparseVector) {
+				for _, n := range op.Keys {
+					delete(dense, n)
+					delete(sparse, n)
+				}
+			}, seq)
+		}
 	case OpDeleteIndex:
 		delete(st.indexes, op.Field)
 		for _, sg := range st.segs {
@@ -248,4 +279,16 @@ func (st *state) close() {
 			sg.file.Close()
 		}
 	}
+}
+
+// rewriteVectors replaces a point's vectors with edit's changes, keeping its payload: in place in
+// the mutable segment, by moving the point there otherwise.
+func (st *state) rewriteVectors(l loc, edit func(map[string][]float32, map[string]SparseVector), seq uint64) {
+	dense, sparse := l.seg.vectorsOf(l.slot), l.seg.sparseOf(l.slot)
+	if sparse == nil {
+		sparse = map[string]SparseVector{}
+	}
+	edit(dense, sparse)
+	p := Point{ID: l.seg.ids[l.slot], Vectors: dense, Sparse: sparse, Payload: l.seg.payload(l.slot)}
+	st.upsert(&p, seq)
 }

@@ -218,3 +218,43 @@ func vectorSelect(w *api.WithVector) collection.VectorSelect {
 func shaper(c *collection.Collection, wp *api.WithPayload) api.Shaper {
 	return api.Shaper{Unnamed: c.Config().Unnamed, Payload: wp}
 }
+
+func (s *Server) handleUpdateVectors(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.collection(w, r)
+	if !ok {
+		return
+	}
+	var req api.UpdateVectorsRequest
+	if err := api.Decode(r.Body, &req, false); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	op, err := req.Op(r.Context(), s.embedder)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.submit(w, r, c, op)
+}
+
+func (s *Server) handleDeleteVectors(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.collection(w, r)
+	if !ok {
+		return
+	}
+	var req api.DeleteVectorsRequest
+	if err := api.Decode(r.Body, &req, false); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	sel, err := req.Selector()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if len(req.Vector) == 0 {
+		s.writeError(w, r, api.BadRequest("vector (the names to delete) is missing or empty"))
+		return
+	}
+	s.submit(w, r, c, &collection.Op{Kind: collection.OpDeleteVectors, Select: sel, Keys: req.Vector})
+}

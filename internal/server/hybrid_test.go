@@ -264,3 +264,26 @@ func TestMMR(t *testing.T) {
 		t.Fatalf("plain %v, mmr %v: mmr should pick the distinct point second", plain, div)
 	}
 }
+
+func TestUpdateAndDeleteVectors(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	h.ok("PUT", "/collections/u", `{"vectors":{"size":2,"distance":"Dot"},"sparse_vectors":{"bm25":{"modifier":"idf"}}}`)
+	h.ok("PUT", "/collections/u/points?wait=true", `{"points":[{"id":1,"vector":[1,0],"payload":{"k":"v"}},{"id":2,"vector":[0,1]}]}`)
+	c, _ := h.srv.manager.Get("u")
+	c.Checkpoint() // point 1 is sealed: the update must move it and keep its dense vector and payload
+	h.ok("PUT", "/collections/u/points/vectors?wait=true", `{"points":[{"id":1,"vector":{"bm25":{"text":"red apples","model":"qdrant/bm25"}}}]}`)
+	got := h.ok("POST", "/collections/u/points", `{"ids":[1],"with_vector":true}`).([]any)[0].(map[string]any)
+	v := got["vector"].(map[string]any)
+	if fmt.Sprint(v[""]) != "[1 0]" || v["bm25"] == nil || fmt.Sprint(got["payload"]) != "map[k:v]" {
+		t.Fatalf("after update: %v", got)
+	}
+	res := h.ok("POST", "/collections/u/points/query", `{"query":{"text":"apple","model":"qdrant/bm25"},"using":"bm25"}`).(map[string]any)["points"].([]any)
+	if fmt.Sprint(ids2(res)) != "[1]" {
+		t.Fatalf("bm25 query after update: %v", ids2(res))
+	}
+	h.fails("PUT", "/collections/u/points/vectors", `{"points":[{"id":9,"vector":[1,1]}]}`, 404, "9")
+	h.ok("POST", "/collections/u/points/vectors/delete?wait=true", `{"points":[1],"vector":["bm25"]}`)
+	if res := h.ok("POST", "/collections/u/points/query", `{"query":{"text":"apple","model":"qdrant/bm25"},"using":"bm25"}`).(map[string]any)["points"].([]any); len(res) != 0 {
+		t.Fatalf("bm25 vector not deleted: %v", ids2(res))
+	}
+}

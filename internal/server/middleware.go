@@ -61,7 +61,7 @@ func isWrite(r *http.Request) bool {
 		return false
 	case http.MethodPost:
 		p := r.URL.Path
-		for _, suffix := range []string{"/points/delete", "/points/payload", "/points/payload/delete", "/points/payload/clear", "/snapshots", "/snapshots/upload"} {
+		for _, suffix := range []string{"/points/delete", "/points/payload", "/points/payload/delete", "/points/payload/clear", "/points/vectors/delete", "/snapshots", "/snapshots/upload"} {
 			if strings.HasSuffix(p, suffix) {
 				return true
 			}

@@ -42,6 +42,8 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("POST /collections/{name}/points", s.handleGetPoints)
 	mux.HandleFunc("GET /collections/{name}/points/{id}", s.handleGetPoint)
 	mux.HandleFunc("POST /collections/{name}/points/delete", s.handleDeletePoints)
+	mux.HandleFunc("PUT /collections/{name}/points/vectors", s.handleUpdateVectors)
+	mux.HandleFunc("POST /collections/{name}/points/vectors/delete", s.handleDeleteVectors)
 	mux.HandleFunc("POST /collections/{name}/points/payload", s.handleSetPayload)
 	mux.HandleFunc("PUT /collections/{name}/points/payload", s.handleOverwritePayload)
 	mux.HandleFunc("POST /collections/{name}/points/payload/delete", s.handleDeletePayload)
