@@ -74,7 +74,7 @@ func knnGraphCmd(args []string, stdout, stderr io.Writer) int {
 	var cfg knngraph.Config
 	var minScore, maxDist floatFlag
 	quiet := fs.Bool("quiet", false, "no progress output")
-	fs.Var(inputsFlag{&cfg.Inputs}, "input", "input matrix `PATH[:WEIGHT]` (.npy float32/float64, .fvecs); repeat for several modalities (weight 1 if omitted)")
+	fs.Var(inputsFlag{&cfg.Inputs}, "input", "an input matrix and its weight, `PATH[:WEIGHT]` (.npy float32/float64 or .fvecs; weight 1 if omitted); repeat for each modality")
 	fs.IntVar(&cfg.K, "k", knngraph.DefaultK, "neighbours per row")
 	metric := fs.String("metric", "cosine", "per-input similarity: cosine, ip (dot product) or l2 (squared distance, ascending)")
 	fs.StringVar(&cfg.Out, "out", "", "output path (.npz, or .tsv/.txt or - for TSV on stdout)")
