@@ -7,6 +7,7 @@
 package usage
 
 import (
+	"errors"
 	"log/slog"
 	"os"
 	"sort"
@@ -64,7 +65,7 @@ func Open(path string, interval time.Duration, logger *slog.Logger) *Tracker {
 			c.BytesIn.Store(s.BytesIn)
 			c.BytesOut.Store(s.BytesOut)
 		}
-	} else if !os.IsNotExist(err) && logger != nil {
+	} else if !errors.Is(err, os.ErrNotExist) && logger != nil {
 		logger.Warn("usage counters not loaded; starting from zero", "file", path, "err", err)
 	}
 	go t.loop(interval)
