@@ -2,9 +2,11 @@
 // product, squared Euclidean (L2) and Manhattan (L1) distance between two
 // vectors, batch forms that score one query against many vectors stored
 // back to back, four-query batch forms that read the base once per four
-// queries (for batched exact search), and Norm/Normalize. Cosine
-// similarity is Dot on vectors normalised with Normalize; there is no
-// separate cosine kernel.
+// queries, scan kernels that hand back only the vectors beating a bound
+// (L2SqBatchBelow, DotBatchAbove, and PanelScan, a register-blocked
+// matrix-multiply micro-kernel for panels of many queries; see scan.go),
+// and Norm/Normalize. Cosine similarity is Dot on vectors normalised with
+// Normalize; there is no separate cosine kernel.
 //
 // # Concurrency
 //
@@ -26,7 +28,9 @@
 // with the purego build tag, the pure-Go kernels of dist_generic.go are
 // used; they are also the reference the tests compare the assembly with.
 // Batch forms loop over the base vectors inside the assembly, so one call
-// costs one Go-to-assembly transition however many vectors it scores.
+// costs one Go-to-assembly transition however many vectors it scores. The
+// scan kernels are a third generated file, scan_amd64.s (-set scan), beside
+// the gather set of gather_amd64.s (-set gather).
 //
 // Results of different implementations agree within float32 rounding, not
 // bit for bit: they sum in different orders.

@@ -14,7 +14,8 @@
 //
 // With -set gather it generates the graph-search kernels of gather.go
 // instead (gather_amd64.s), a separate file so the two sets can change
-// independently.
+// independently; with -set scan the exact-search kernels of scan.go
+// (scan_amd64.s).
 package main
 
 import (
@@ -23,7 +24,7 @@ import (
 	. "github.com/mmcloughlin/avo/build"
 )
 
-var set = flag.String("set", "float", "kernel set to generate: float (dist_amd64.s) or gather (gather_amd64.s)")
+var set = flag.String("set", "float", "kernel set to generate: float (dist_amd64.s), gather (gather_amd64.s) or scan (scan_amd64.s)")
 
 func main() {
 	flag.Parse()
@@ -32,6 +33,12 @@ func main() {
 	if *set == "gather" {
 		declareTailMask("gathertailmask")
 		genGatherSet()
+		Generate()
+		return
+	}
+	if *set == "scan" {
+		declareTailMask("scantailmask")
+		genScanSet()
 		Generate()
 		return
 	}

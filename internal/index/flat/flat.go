@@ -128,8 +128,13 @@ func Search(v Vectors, m Metric, q []float32, p Params) []topk.Item {
 // scored against it (BenchmarkSearchBatch chose it).
 const tileBytes = 256 << 10
 
-// SearchBatch answers many unfiltered queries, reading each tile of the base once per four
-// queries, on up to workers goroutines (0 means GOMAXPROCS). Accept works as in Params.
+// minPanelQueries is the smallest batch answered with the panel kernel (see batch.go).
+const minPanelQueries = 4
+
+// SearchBatch answers many unfiltered queries on up to workers goroutines (0 means GOMAXPROCS).
+// Accept works as in Params. InnerProduct and L2 batches of at least minPanelQueries use the
+// panel kernel (batch.go), smaller ones read each tile of the base once per four queries, and L1
+// runs Search per query.
 func SearchBatch(v Vectors, m Metric, qs [][]float32, k int, accept func(uint32) bool, workers int) [][]topk.Item {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -142,6 +147,9 @@ func SearchBatch(v Vectors, m Metric, qs [][]float32, k int, accept func(uint32)
 			}
 		})
 		return out
+	}
+	if len(qs) >= minPanelQueries && v.Slots() > 0 {
+		return searchPanels(v, m, qs, k, accept, workers)
 	}
 	quads := (len(qs) + 3) / 4
 	parallel(quads, workers, func(lo, hi int) {

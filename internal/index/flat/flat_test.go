@@ -2,6 +2,7 @@ package flat
 
 import (
 	"fmt"
+	"math"
 	"math/rand"
 	"sort"
 	"testing"
@@ -109,6 +110,89 @@ func TestSearchBatchMatchesSearch(t *testing.T) {
 			res := SearchBatch(v, m, qs, 10, func(s uint32) bool { return s != 5 }, 2)
 			for i, q := range qs {
 				sameSlots(t, fmt.Sprintf("nq=%d m=%d q=%d", nq, m, i), res[i], reference(v, m, q, 10, func(s uint32) bool { return s != 5 }))
+			}
+		}
+	}
+}
+
+// nearSlots is sameSlots for float32 kernels against the float64 reference
+// when k is large enough for near-ties: at every rank the distances must
+// agree within float32 rounding, and a slot that differs from the
+// reference's must be a near-tie (its reference distance equal to the
+// reference's at that rank within that tolerance).
+func nearSlots(t *testing.T, label string, v Vectors, m Metric, q []float32, got, want []topk.Item) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d results, want %d", label, len(got), len(want))
+	}
+	one := func(s uint32) float64 {
+		return float64(reference(Vectors{Dim: v.Dim, Data: v.Row(s)}, m, q, 1, nil)[0].Dist)
+	}
+	for i := range got {
+		tol := 1e-5 * (1 + math.Abs(float64(want[i].Dist)))
+		if math.Abs(float64(got[i].Dist-want[i].Dist)) > tol {
+			t.Fatalf("%s: rank %d distance %v, want %v", label, i, got[i].Dist, want[i].Dist)
+		}
+		if got[i].Slot != want[i].Slot && math.Abs(one(got[i].Slot)-float64(want[i].Dist)) > tol {
+			t.Fatalf("%s: rank %d slot %d (%.5f), want %d (%.5f)", label, i, got[i].Slot, got[i].Dist, want[i].Slot, want[i].Dist)
+		}
+	}
+}
+
+// TestSearchBatchPanelShapes covers the panel path's edges: dimensions
+// around the kernels' unrolling, bases around their blocks of 12 and 4,
+// panels partly filled, k larger than the base, and more workers than
+// panels (the base is then split among workers).
+func TestSearchBatchPanelShapes(t *testing.T) {
+	rng := rand.New(rand.NewSource(4))
+	for _, dim := range []int{1, 3, 16, 33, 128} {
+		for _, n := range []int{1, 11, 12, 13, 97, 700} {
+			v := randomVectors(rng, n, dim)
+			for _, nq := range []int{4, 31, 33, 70} {
+				qs := make([][]float32, nq)
+				for i := range qs {
+					qs[i] = randomVectors(rng, 1, dim).Data
+				}
+				for _, m := range []Metric{InnerProduct, L2} {
+					for _, k := range []int{1, 10, 150} {
+						for _, workers := range []int{1, 3} {
+							res := SearchBatch(v, m, qs, k, nil, workers)
+							for i, q := range qs {
+								label := fmt.Sprintf("dim=%d n=%d nq=%d m=%d k=%d workers=%d q=%d", dim, n, nq, m, k, workers, i)
+								nearSlots(t, label, v, m, q, res[i], reference(v, m, q, k, nil))
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestSearchBatchNearTies checks that the batched L2 search, which ranks by
+// |x|² - 2 q·x before rescoring, returns Search's results and distances
+// where that expansion is least accurate: vectors with a large common offset,
+// so that norms are about 10⁴ times the distances between neighbours.
+func TestSearchBatchNearTies(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	const n, dim, nq, k = 5000, 64, 40, 10
+	v := randomVectors(rng, n, dim)
+	for i := range v.Data {
+		v.Data[i] += 100
+	}
+	qs := make([][]float32, nq)
+	for i := range qs {
+		qs[i] = v.Row(uint32(rng.Intn(n)))
+		qs[i] = append([]float32(nil), qs[i]...)
+		qs[i][0] += 0.5
+	}
+	res := SearchBatch(v, L2, qs, k, nil, 2)
+	for i, q := range qs {
+		want := Search(v, L2, q, Params{K: k, MaxDist: NoLimit})
+		sameSlots(t, fmt.Sprintf("q=%d", i), res[i], want)
+		for r := range want {
+			if d, w := res[i][r].Dist, want[r].Dist; math.Abs(float64(d-w)) > 1e-5*float64(w)+1e-6 {
+				t.Fatalf("q=%d rank %d: distance %v, Search gives %v", i, r, d, w)
 			}
 		}
 	}
