@@ -121,18 +121,23 @@ func Run(cfg Config, env Env) (Result, error) {
 		}
 		// The graph: up to 2M links on level 0 and ~M/(M-1) more above, 4 bytes each, plus
 		// per-node bookkeeping; int8 traversal adds one byte per dimension.
-		plan.working += int64(n) * int64(8*cfg.M+32)
+		plan.working += int64(n) * int64(8*cfg.M+32+2*threads) // + each searcher's visited marks
 		if cfg.Quantization == "int8" {
 			plan.working += int64(n) * int64(totalDim)
 		}
 	}
 	res.PlannedMemory = plan.total()
+	// The Go heap's soft limit: the given limit, or the plan with some slack, so that garbage
+	// (approximate mode allocates every search's answer) is collected before RSS grows past
+	// the plan instead of at twice the live heap.
+	softLimit := plan.total() + 64<<20
 	if cfg.MemoryLimit > 0 {
 		if plan.total() > cfg.MemoryLimit {
 			return res, &MemoryError{Limit: cfg.MemoryLimit, Need: plan.total(), Plan: plan.String()}
 		}
-		defer debug.SetMemoryLimit(debug.SetMemoryLimit(cfg.MemoryLimit))
+		softLimit = cfg.MemoryLimit
 	}
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(softLimit))
 
 	// 2. Checkpoint: refuse to overwrite one by accident; check a resumable one's shape early.
 	var resumeHdr *ckptHeader
