@@ -4,8 +4,13 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"runtime"
+	"strconv"
 	"testing"
+
+	"github.com/needlevdb/needle/internal/bench"
+	"github.com/needlevdb/needle/internal/distance"
 )
 
 // clustered returns n unit vectors of dim floats around n/100 random centres (like the shared
@@ -93,4 +98,40 @@ func BenchmarkPush(b *testing.B) {
 	}
 	b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(pushes), "ns/push")
 	b.ReportMetric(float64(pushes)/float64(b.N)/rows, "pushes/row")
+}
+
+// BenchmarkExactFile profiles the steps of a real dataset: KNNGRAPH_BENCH_FILE names a .npy or
+// .fvecs matrix (cosine, k = 200; KNNGRAPH_BENCH_ROWS and KNNGRAPH_BENCH_STEPS limit the work).
+// Skipped without the variable.
+func BenchmarkExactFile(b *testing.B) {
+	path := os.Getenv("KNNGRAPH_BENCH_FILE")
+	if path == "" {
+		b.Skip("set KNNGRAPH_BENCH_FILE to a .npy/.fvecs matrix")
+	}
+	m, err := bench.ReadMatrix(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := m.Rows
+	if v, err := strconv.Atoi(os.Getenv("KNNGRAPH_BENCH_ROWS")); err == nil {
+		n = min(n, v)
+	}
+	data := m.Data[:n*m.Cols]
+	for r := range n {
+		distance.Normalize(data[r*m.Cols : (r+1)*m.Cols])
+	}
+	mods := []*modality{{dim: m.Cols, weight: 1, data: data}}
+	block := blockRows(m.Cols, n)
+	for range b.N {
+		e := newExact(mods, Cosine, 200, block, false, float32(math.Inf(1)), runtime.GOMAXPROCS(0))
+		steps := e.nb
+		if v, err := strconv.Atoi(os.Getenv("KNNGRAPH_BENCH_STEPS")); err == nil {
+			steps = min(steps, v)
+		}
+		for i := range steps {
+			e.step(i, func() {})
+		}
+		pairs := float64(e.tilesUpTo(steps)) * float64(block*block)
+		b.ReportMetric(pairs*2*float64(m.Cols)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	}
 }
