@@ -73,19 +73,21 @@ func TestKillAndResume(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := buildNeedle(t, dir)
-	const n, d = 16000, 160
+	const n, d = 10000, 128
 	x := writeMatrix(t, dir, "x.npy", n, d, clustered(n, d, 5))
 	args := func(out string, extra ...string) []string {
-		return append([]string{"knn-graph", "--input", x, "--k", "64", "--exclude-self", "--threads", "2", "--out", out}, extra...)
+		return append([]string{"knn-graph", "--input", x, "--k", "50", "--exclude-self", "--out", out}, extra...)
 	}
 	ref := filepath.Join(dir, "ref.npz")
-	if out, err := exec.Command(bin, args(ref, "--checkpoint-interval", "0")...).CombinedOutput(); err != nil {
+	if out, err := exec.Command(bin, args(ref, "--checkpoint-interval", "0", "--threads", "2")...).CombinedOutput(); err != nil {
 		t.Fatalf("uninterrupted run: %v\n%s", err, out)
 	}
 
+	// The interrupted run uses one thread (slower, so the kill lands mid-run; the output must not
+	// depend on the thread count anyway), the resumed one two.
 	out := filepath.Join(dir, "g.npz")
 	var stderr bytes.Buffer
-	cmd := exec.Command(bin, args(out, "--checkpoint-interval", "1ms")...)
+	cmd := exec.Command(bin, args(out, "--checkpoint-interval", "1ms", "--threads", "1")...)
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -119,7 +121,7 @@ func TestKillAndResume(t *testing.T) {
 		t.Fatal("output exists although the run was killed")
 	}
 
-	res, err := exec.Command(bin, args(out, "--resume")...).CombinedOutput()
+	res, err := exec.Command(bin, args(out, "--resume", "--threads", "2")...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("resume: %v\n%s", err, res)
 	}
