@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/needlevdb/needle/internal/fsx"
 	"github.com/needlevdb/needle/internal/jsonfile"
 	"golang.org/x/sys/unix"
 )
@@ -167,7 +168,7 @@ func (m *Manager) Create(name string, cfg *Config) error {
 		os.RemoveAll(tmp)
 		return fmt.Errorf("%w: publish collection directory: %v", ErrUnavailable, err)
 	}
-	if err := syncDir(m.dir); err != nil {
+	if err := fsx.SyncDir(m.dir); err != nil {
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	c, err := m.load(name)
@@ -199,7 +200,7 @@ func (m *Manager) Delete(name string) (bool, error) {
 	if err := os.Rename(filepath.Join(m.dir, name), gone); err != nil {
 		return true, fmt.Errorf("%w: remove collection directory: %v", ErrUnavailable, err)
 	}
-	if err := syncDir(m.dir); err != nil {
+	if err := fsx.SyncDir(m.dir); err != nil {
 		return true, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	if err := os.RemoveAll(gone); err != nil {
@@ -238,32 +239,4 @@ func lockDataDir(dataDir string) (*os.File, error) {
 		return nil, fmt.Errorf("data directory %s is in use by another needle process (flock LOCK: %v)", dataDir, err)
 	}
 	return f, nil
-}
-
-func writeFileSync(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("sync %s: %w", path, err)
-	}
-	return f.Close()
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open dir %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync dir %s: %w", dir, err)
-	}
-	return nil
 }

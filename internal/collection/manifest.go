@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/needlevdb/needle/internal/fsx"
 	"github.com/needlevdb/needle/internal/jsonfile"
 	"github.com/needlevdb/needle/internal/segment"
 )
@@ -68,7 +69,7 @@ func writeDeleted(path string, dead bits) (uint32, error) {
 	for i, w := range dead {
 		binary.LittleEndian.PutUint64(b[8*i:], w)
 	}
-	if err := writeFileSync(path, b); err != nil {
+	if err := fsx.WriteFileSync(path, b); err != nil {
 		return 0, err
 	}
 	return crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli)), nil

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/needlevdb/needle/internal/fsx"
 	"github.com/needlevdb/needle/internal/jsonfile"
 	"github.com/needlevdb/needle/internal/segment"
 	"github.com/needlevdb/needle/internal/snapshot"
@@ -93,13 +94,13 @@ func (m *Manager) CreateSnapshot(name string) (SnapshotInfo, error) {
 	}
 	tmp.Close()
 	sum := hex.EncodeToString(h.Sum(nil))
-	if err := writeFileSync(filepath.Join(dir, file+".sha256"), []byte(sum)); err != nil {
+	if err := fsx.WriteFileSync(filepath.Join(dir, file+".sha256"), []byte(sum)); err != nil {
 		return SnapshotInfo{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	if err := os.Rename(tmp.Name(), filepath.Join(dir, file)); err != nil {
 		return SnapshotInfo{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := fsx.SyncDir(dir); err != nil {
 		return SnapshotInfo{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	return m.snapshotInfo(name, file)
@@ -232,7 +233,7 @@ func (m *Manager) Restore(name string, r io.Reader, check func() error) error {
 	if err := os.Rename(tmp, final); err != nil {
 		return fmt.Errorf("%w: publish restored collection: %v", ErrUnavailable, err)
 	}
-	if err := syncDir(m.dir); err != nil {
+	if err := fsx.SyncDir(m.dir); err != nil {
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	c, err := m.load(name)

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/needlevdb/needle/internal/fsx"
 	"github.com/needlevdb/needle/internal/jsonfile"
 	"github.com/needlevdb/needle/internal/pointid"
 )
@@ -157,7 +158,7 @@ func Write(dir string, src *Source) (Meta, error) {
 		os.RemoveAll(tmp)
 		return Meta{}, err
 	}
-	if err := syncDir(tmp); err != nil {
+	if err := fsx.SyncDir(tmp); err != nil {
 		os.RemoveAll(tmp)
 		return Meta{}, err
 	}
@@ -165,7 +166,7 @@ func Write(dir string, src *Source) (Meta, error) {
 		os.RemoveAll(tmp)
 		return Meta{}, fmt.Errorf("publish segment: %w", err)
 	}
-	return meta, syncDir(parent)
+	return meta, fsx.SyncDir(parent)
 }
 
 func writeFiles(dir string, src *Source) (Meta, error) {
@@ -653,16 +654,4 @@ func sortedNames(m map[string]int) []string {
 		}
 	}
 	return out
-}
-
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open dir %s: %w", dir, err)
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("sync dir %s: %w", dir, err)
-	}
-	return nil
 }

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/needlevdb/needle/internal/fsx"
 )
 
 // Dir is a Log stored as a directory of files, each named by the sequence number of its first
@@ -185,7 +187,7 @@ func (d *Dir) create(first uint64) error {
 		os.Remove(path)
 		return err
 	}
-	if err := syncDir(d.dir); err != nil {
+	if err := fsx.SyncDir(d.dir); err != nil {
 		f.Close()
 		return err
 	}
@@ -299,7 +301,7 @@ func (d *Dir) TruncateBefore(seq uint64) error {
 		}
 	}
 	d.files = append([]*logFile(nil), d.files[keep:]...)
-	return syncDir(d.dir)
+	return fsx.SyncDir(d.dir)
 }
 
 // Replay implements Log.
@@ -369,16 +371,4 @@ func (d *Dir) closeFiles() error {
 		}
 	}
 	return first
-}
-
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open dir %s: %w", dir, err)
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("sync dir %s: %w", dir, err)
-	}
-	return nil
 }
