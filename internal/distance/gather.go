@@ -61,6 +61,11 @@ func DotU8Gather(q []int8, codes []uint8, stride int, ids []uint32, out []int32)
 	dotU8Gather(q, codes, stride, ids, out[:len(ids)])
 }
 
+// Prefetch asks the CPU to bring the cache lines of words into L1 without
+// waiting for them (a no-op without assembly). A graph search calls it on
+// the neighbour list it will read next.
+func Prefetch(words []uint32) { prefetch(words) }
+
 // checkGather panics unless every row ids[i] (of stride elements, the
 // first n read) lies within an array of size elements.
 func checkGather(n, stride, size int, ids []uint32, nout int) {

@@ -1183,3 +1183,22 @@ sum34:
 end:
 	VZEROUPPER
 	RET
+
+// func prefetchWords(p []uint32)
+// Requires: MMX+
+TEXT ·prefetchWords(SB), NOSPLIT, $0-24
+	MOVQ  p_base+0(FP), AX
+	MOVQ  p_len+8(FP), CX
+	TESTQ CX, CX
+	JZ    end
+	LEAQ  -1(AX)(CX*4), CX
+	ANDQ  $-64, AX
+
+line:
+	PREFETCHT0 (AX)
+	ADDQ       $0x40, AX
+	CMPQ       AX, CX
+	JBE        line
+
+end:
+	RET

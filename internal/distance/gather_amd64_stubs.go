@@ -59,3 +59,8 @@ func dotU8VNNI(q []int8, c []uint8) int32
 //
 //go:noescape
 func dotU8GatherVNNI(q []int8, codes []uint8, stride int, ids []uint32, out []int32)
+
+// prefetchWords prefetches every cache line of p into L1.
+//
+//go:noescape
+func prefetchWords(p []uint32)

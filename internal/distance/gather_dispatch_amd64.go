@@ -107,3 +107,5 @@ func dotU8Gather(q []int8, codes []uint8, stride int, ids []uint32, out []int32)
 	}
 	dotU8GatherGeneric(q, codes, stride, ids, out)
 }
+
+func prefetch(words []uint32) { prefetchWords(words) }

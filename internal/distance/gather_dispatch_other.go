@@ -18,3 +18,5 @@ func l2SqU8Gather(q []int16, codes []uint8, stride int, ids []uint32, out []int3
 func dotU8Gather(q []int8, codes []uint8, stride int, ids []uint32, out []int32) {
 	dotU8GatherGeneric(q, codes, stride, ids, out)
 }
+
+func prefetch(words []uint32) {}

@@ -31,6 +31,30 @@ func genGatherSet() {
 		genCode(k, false)
 		genCode(k, true)
 	}
+	genPrefetch()
+}
+
+// genPrefetch emits func prefetchWords(p []uint32): a PREFETCHT0 of every
+// cache line p touches, for a graph search to request the neighbour list it
+// will read next while it scores the current one.
+func genPrefetch() {
+	TEXT("prefetchWords", NOSPLIT, "func(p []uint32)")
+	Pragma("noescape")
+	Doc("prefetchWords prefetches every cache line of p into L1.")
+	p := Load(Param("p").Base(), GP64()).(reg.GPVirtual)
+	n := Load(Param("p").Len(), GP64()).(reg.GPVirtual)
+	TESTQ(n, n)
+	JZ(LabelRef("end"))
+	end := GP64()
+	LEAQ(Mem{Base: p, Index: n, Scale: 4, Disp: -1}, end)
+	ANDQ(I32(-64), p)
+	Label("line")
+	PREFETCHT0(Mem{Base: p})
+	ADDQ(U8(64), p)
+	CMPQ(p, end)
+	JBE(LabelRef("line"))
+	Label("end")
+	RET()
 }
 
 // prefetchRow emits prefetches of every cache line of the n bytes at p.

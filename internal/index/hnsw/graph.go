@@ -5,15 +5,21 @@ import (
 	"sync/atomic"
 )
 
-// Neighbour lists. A list is a run of words: the count, then up to
-// capacity ids. Level-0 lists live in links0 at a fixed stride of 2M+1
-// words per slot; the lists of levels 1..L of a node of level L live back
-// to back (M+1 words each) in the upper arena. Lists are read and written
-// with atomic word operations (see the package documentation).
+// Neighbour lists. A list is a fixed run of capacity words holding its
+// ids packed at the front and none after them (no count word: for M = 16 a
+// level-0 list is 32 words, two aligned cache lines). Level-0 lists live in
+// links0 at a stride of 2M words per slot; the lists of levels 1..L of a
+// node of level L live back to back (M words each) in the upper arena.
+// Lists are read and written with atomic word operations (see the package
+// documentation): a reader racing with a rewrite may see a mix of old and
+// new ids, every one of them a valid node.
+
+// none marks an unused entry of a list.
+const none = ^uint32(0)
 
 // list0 returns slot s's level-0 list. The caller holds grow for reading.
 func (x *Index) list0(s uint32) []uint32 {
-	w := x.m0 + 1
+	w := x.m0
 	o := int(s) * w
 	return x.links0[o : o+w : o+w]
 }
@@ -36,30 +42,46 @@ func (x *Index) capacity(l int) int {
 
 // readList copies the ids of a list into buf[:0] and returns it.
 func readList(row []uint32, buf []uint32) []uint32 {
-	n := min(int(atomic.LoadUint32(&row[0])), len(row)-1)
 	buf = buf[:0]
-	for i := 1; i <= n; i++ {
-		buf = append(buf, atomic.LoadUint32(&row[i]))
+	for i := range row {
+		id := atomic.LoadUint32(&row[i])
+		if id == none {
+			break
+		}
+		buf = append(buf, id)
 	}
 	return buf
 }
 
-// writeList replaces a list's ids: entries first, then the count, so a
-// concurrent reader that sees the new count sees the new entries. The
-// caller holds the node's lock.
-func writeList(row []uint32, ids []uint32) {
-	for i, id := range ids {
-		atomic.StoreUint32(&row[1+i], id)
+// listLen returns the number of ids in a list. The caller holds the node's
+// lock (so the list does not change).
+func listLen(row []uint32) int {
+	for i := range row {
+		if atomic.LoadUint32(&row[i]) == none {
+			return i
+		}
 	}
-	atomic.StoreUint32(&row[0], uint32(len(ids)))
+	return len(row)
 }
 
-// appendList adds one id to a list with room for it. The caller holds the
-// node's lock.
-func appendList(row []uint32, id uint32) {
-	n := atomic.LoadUint32(&row[0])
-	atomic.StoreUint32(&row[1+n], id)
-	atomic.StoreUint32(&row[0], n+1)
+// writeList replaces a list's ids. The caller holds the node's lock.
+func writeList(row []uint32, ids []uint32) {
+	for i, id := range ids {
+		atomic.StoreUint32(&row[i], id)
+	}
+	for i := len(ids); i < len(row); i++ {
+		if atomic.LoadUint32(&row[i]) == none {
+			break
+		}
+		atomic.StoreUint32(&row[i], none)
+	}
+}
+
+// fillNone sets every word of s to none (fresh lists).
+func fillNone(s []uint32) {
+	for i := range s {
+		s[i] = none
+	}
 }
 
 // arena holds the upper-level lists in fixed-size chunks that never move,
@@ -69,7 +91,7 @@ type arena struct {
 	mu       sync.Mutex
 	dir      atomic.Pointer[[]*[chunkWords]uint32]
 	used     int // words used in the last chunk
-	rowWords int // M+1
+	rowWords int // M
 }
 
 // chunkShift sizes a chunk (64 KiB) so that a small index wastes little
@@ -86,7 +108,7 @@ func (a *arena) init(rowWords int) {
 	a.used = chunkWords
 }
 
-// alloc reserves zeroed lists for levels 1..levels and returns the offset.
+// alloc reserves empty lists for levels 1..levels and returns the offset.
 func (a *arena) alloc(levels int) uint32 {
 	words := levels * a.rowWords
 	a.mu.Lock()
@@ -95,7 +117,9 @@ func (a *arena) alloc(levels int) uint32 {
 	if a.used+words > chunkWords {
 		next := make([]*[chunkWords]uint32, len(dir)+1)
 		copy(next, dir)
-		next[len(dir)] = new([chunkWords]uint32)
+		c := new([chunkWords]uint32)
+		fillNone(c[:])
+		next[len(dir)] = c
 		a.dir.Store(&next)
 		dir = next
 		a.used = 0

@@ -84,7 +84,7 @@ type Index struct {
 	vecs   []float32
 	nslots int // capacity of the arrays below, in slots
 
-	links0   []uint32 // per slot (m0+1) words: count, then ids; read and written atomically
+	links0   []uint32 // per slot m0 words: its level-0 list; read and written atomically
 	levels   []uint8  // per slot: level+1, 0 = not inserted; under the node's lock
 	upperOff []uint32 // per slot: word offset of its upper lists in upper, +1 (0 = none)
 	upper    arena
@@ -138,7 +138,7 @@ func New(cfg Config, vecs Vectors) (*Index, error) {
 		levelMult: 1 / math.Log(float64(cfg.M)),
 		vecs:      vecs.Data,
 	}
-	x.upper.init(cfg.M + 1)
+	x.upper.init(cfg.M)
 	if cfg.Quantization == Int8 {
 		x.codeStride = codeStride(cfg.Dim)
 	}
@@ -201,7 +201,9 @@ func (x *Index) resize(n int) {
 	if n <= x.nslots {
 		return
 	}
-	x.links0 = growSlice(x.links0, n*(x.m0+1))
+	old := len(x.links0)
+	x.links0 = growSlice(x.links0, n*x.m0)
+	fillNone(x.links0[old:])
 	x.levels = growSlice(x.levels, n)
 	x.upperOff = growSlice(x.upperOff, n)
 	// A fresh slice: no lock is held while grow is held for writing.

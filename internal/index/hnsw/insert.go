@@ -145,21 +145,60 @@ func (x *Index) link(s *searcher, slot uint32, level int, ep uint32, epLevel int
 	ep, epd = x.greedy(s, ep, epd, epLevel, level)
 	for l := min(level, epLevel); l >= 0; l-- {
 		x.searchLayer(s, ep, epd, x.cfg.EfConstruct, l, admitAll)
-		keys := append(s.keys[:0], s.res...)
+		keys := s.keys[:0]
+		for _, k := range s.res {
+			// A concurrent insert may have linked slot already, so the
+			// search can meet it: never link a node to itself.
+			if keySlot(k) != slot {
+				keys = append(keys, k)
+			}
+		}
 		slices.Sort(keys)
 		s.keys = keys
+		if len(keys) == 0 {
+			continue
+		}
 		ep, epd = keySlot(keys[0]), keyDist(keys[0])
 		// s.linked, not s.sel: addLink reuses s.sel.
 		nb := x.heuristic(keys, x.m, s.linked[:0])
 		s.linked = nb
-		lk := &x.locks[slot]
-		lk.Lock()
-		writeList(x.list(slot, l), nb)
-		lk.Unlock()
+		x.setList(s, slot, l, nb)
 		for _, n := range nb {
 			x.addLink(s, n, slot, l)
 		}
 	}
+}
+
+// setList writes slot's own list on level l. Concurrent inserts that
+// reached slot through its upper levels may already have added themselves
+// to it: those links are kept (pruned with the heuristic if the list
+// overflows), or they would have no way back to them.
+func (x *Index) setList(s *searcher, slot uint32, l int, nb []uint32) {
+	lk := &x.locks[slot]
+	lk.Lock()
+	defer lk.Unlock()
+	row := x.list(slot, l)
+	old := readList(row, s.nb)
+	if len(old) == 0 {
+		writeList(row, nb)
+		return
+	}
+	ids := append(old, nb...)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	if len(ids) <= x.capacity(l) {
+		writeList(row, ids)
+		return
+	}
+	df := s.df[:len(ids)]
+	x.pairDists(slot, ids, df)
+	keys := s.keys[:0]
+	for i, id := range ids {
+		keys = append(keys, key(df[i], id))
+	}
+	slices.Sort(keys)
+	s.keys = keys
+	writeList(row, x.heuristic(keys, x.capacity(l), s.sel[:0]))
 }
 
 // addLink adds the edge from n to slot on level l, pruning n's list with
@@ -170,8 +209,8 @@ func (x *Index) addLink(s *searcher, n, slot uint32, l int) {
 	defer lk.Unlock()
 	row := x.list(n, l)
 	c := x.capacity(l)
-	if int(atomic.LoadUint32(&row[0])) < c {
-		appendList(row, slot)
+	if n := listLen(row); n < c {
+		atomic.StoreUint32(&row[n], slot)
 		return
 	}
 	ids := readList(row, s.nb)

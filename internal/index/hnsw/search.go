@@ -281,11 +281,18 @@ func (x *Index) searchLayer(s *searcher, ep uint32, epd float32, ef, level int, 
 		if c > bound && (len(s.res) >= ef || !a.active) {
 			break
 		}
+		if len(s.cand) > 0 {
+			// The list most likely expanded next: fetch it while this
+			// one's neighbours are scored.
+			distance.Prefetch(x.list(keySlot(s.cand[0]), level))
+		}
 		row := x.list(keySlot(c), level)
-		n := min(int(atomic.LoadUint32(&row[0])), len(row)-1)
 		ids := s.ids[:0]
-		for i := 1; i <= n; i++ {
+		for i := range row {
 			id := atomic.LoadUint32(&row[i])
+			if id == none {
+				break
+			}
 			if vis[id] != tag {
 				vis[id] = tag
 				ids = append(ids, id)

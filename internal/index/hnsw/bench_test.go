@@ -1,0 +1,152 @@
+package hnsw
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"os"
+	"regexp"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/needlevdb/needle/internal/filter"
+	"github.com/needlevdb/needle/internal/index/flat"
+)
+
+// Benchmarks run on a synthetic clustered set (50,000 x 128) unless
+// HNSW_BENCH_DATA names a dataset prefix (PREFIX.base.npy,
+// PREFIX.queries.npy), e.g. /tmp/needle-data/clustered-200k-128; the
+// built index is cached across benchmarks of one run.
+//
+//	HNSW_BENCH_DATA=/tmp/needle-data/fashion-mnist-784-euclidean \
+//	  go test -run XXX -bench Search -cpuprofile cpu.out ./internal/index/hnsw
+
+type benchSet struct {
+	base, queries Vectors
+	idx           map[Quantization]*Index
+}
+
+var (
+	benchOnce sync.Once
+	benchData *benchSet
+)
+
+func loadBench(b *testing.B) *benchSet {
+	benchOnce.Do(func() {
+		s := &benchSet{idx: map[Quantization]*Index{}}
+		if p := os.Getenv("HNSW_BENCH_DATA"); p != "" {
+			var err error
+			if s.base, err = readNpy(p + ".base.npy"); err != nil {
+				b.Fatal(err)
+			}
+			if s.queries, err = readNpy(p + ".queries.npy"); err != nil {
+				b.Fatal(err)
+			}
+		} else {
+			s.base, s.queries = split(clustered(51_000, 128, 9), 50_000)
+		}
+		benchData = s
+	})
+	return benchData
+}
+
+func (s *benchSet) index(b *testing.B, q Quantization) *Index {
+	if x := s.idx[q]; x != nil {
+		return x
+	}
+	b.StopTimer()
+	x := build(b, s.base, Config{Metric: flat.L2, M: 16, EfConstruct: 200, Quantization: q}, 0)
+	s.idx[q] = x
+	b.StartTimer()
+	return x
+}
+
+var quantNames = map[Quantization]string{Float32: "float32", Int8: "int8"}
+
+// BenchmarkSearch is one single-threaded query per op.
+func BenchmarkSearch(b *testing.B) {
+	s := loadBench(b)
+	for _, q := range []Quantization{Int8, Float32} {
+		for _, ef := range []int{10, 40, 100} {
+			b.Run(fmt.Sprintf("%s/ef=%d", quantNames[q], ef), func(b *testing.B) {
+				x := s.index(b, q)
+				nq := s.queries.Slots()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					x.Search(s.queries.Row(uint32(i%nq)), 10, ef, nil)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkFilteredSearch compares the filtered traversal with exact
+// search over the allowed slots at several selectivities; it chose
+// exactCostRatio (the traversal is forced with AllowedCount = live, the
+// exact search with Exact).
+func BenchmarkFilteredSearch(b *testing.B) {
+	s := loadBench(b)
+	x := s.index(b, Int8)
+	n := s.base.Slots()
+	for _, pct := range []int{50, 10, 3, 1} {
+		allowed := filter.NewBitmap(n)
+		for i := 0; i < n; i++ {
+			if int(splitmix64(uint64(i))%100) < pct {
+				allowed.Set(uint32(i))
+			}
+		}
+		for _, mode := range []string{"graph", "exact"} {
+			b.Run(fmt.Sprintf("allowed=%d%%/%s", pct, mode), func(b *testing.B) {
+				p := SearchParams{K: 10, Ef: 40, Allowed: allowed, AllowedCount: n, Exact: mode == "exact"}
+				nq := s.queries.Slots()
+				for i := 0; i < b.N; i++ {
+					x.SearchWith(s.queries.Row(uint32(i%nq)), p)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkBuild builds the whole index per op on all cores.
+func BenchmarkBuild(b *testing.B) {
+	s := loadBench(b)
+	for _, q := range []Quantization{Int8, Float32} {
+		b.Run(quantNames[q], func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				build(b, s.base, Config{Metric: flat.L2, M: 16, EfConstruct: 200, Quantization: q}, 0)
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*s.base.Slots()), "µs/insert")
+		})
+	}
+}
+
+// readNpy reads a 2-D little-endian float32 .npy file (package bench has
+// the full reader, but it imports this package).
+func readNpy(path string) (Vectors, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Vectors{}, err
+	}
+	if len(b) < 10 || !bytes.HasPrefix(b, []byte("\x93NUMPY")) {
+		return Vectors{}, fmt.Errorf("%s: not a .npy file", path)
+	}
+	hl, off := int(binary.LittleEndian.Uint16(b[8:])), 10
+	if b[6] >= 2 {
+		hl, off = int(binary.LittleEndian.Uint32(b[8:])), 12
+	}
+	h := string(b[off : off+hl])
+	m := regexp.MustCompile(`\((\d+), (\d+)\)`).FindStringSubmatch(h)
+	if m == nil || !bytes.Contains([]byte(h), []byte("<f4")) {
+		return Vectors{}, fmt.Errorf("%s: want a 2-D float32 array, header %q", path, h)
+	}
+	rows, _ := strconv.Atoi(m[1])
+	cols, _ := strconv.Atoi(m[2])
+	raw := b[off+hl:]
+	data := make([]float32, rows*cols)
+	for i := range data {
+		data[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+	}
+	return Vectors{Dim: cols, Data: data}, nil
+}
