@@ -42,14 +42,7 @@ func (s Shaper) payload(p map[string]any) map[string]any {
 		return out
 	}
 	if len(s.Payload.Exclude) > 0 {
-		out := make(map[string]any, len(p))
-		for k, v := range p {
-			out[k] = v
-		}
-		for _, k := range s.Payload.Exclude {
-			dropPath(out, k)
-		}
-		return out
+		return collection.DeletePayloadKeys(p, s.Payload.Exclude)
 	}
 	return p
 }
@@ -75,25 +68,6 @@ func copyPath(dst, src map[string]any, key string) {
 		dst[head] = sub
 	}
 	copyPath(sub, inner, rest)
-}
-
-// dropPath removes a dotted key path from m, copying nested objects it changes.
-func dropPath(m map[string]any, key string) {
-	head, rest, nested := strings.Cut(key, ".")
-	if !nested {
-		delete(m, head)
-		return
-	}
-	inner, ok := m[head].(map[string]any)
-	if !ok {
-		return
-	}
-	cp := make(map[string]any, len(inner))
-	for k, v := range inner {
-		cp[k] = v
-	}
-	dropPath(cp, rest)
-	m[head] = cp
 }
 
 // vector shapes a record's vectors as Qdrant does: a bare array when the collection has only its

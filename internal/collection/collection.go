@@ -315,11 +315,8 @@ func (c *Collection) validate(op *Op) error {
 		}
 		for i := range op.Points {
 			p := &op.Points[i]
-			if err := c.cfg.checkVectors(p.Vectors); err != nil {
-				return fmt.Errorf("point %s: %w", p.ID, err)
-			}
-			if err := c.cfg.checkSparse(p.Sparse); err != nil {
-				return fmt.Errorf("point %s: %w", p.ID, err)
+			if err := c.cfg.checkPoint(p); err != nil {
+				return err
 			}
 			if len(p.Vectors) == 0 && len(p.Sparse) == 0 {
 				return invalidf("point %s: no vector given", p.ID)
@@ -358,11 +355,8 @@ func (c *Collection) validate(op *Op) error {
 		}
 		for i := range op.Points {
 			p := &op.Points[i]
-			if err := c.cfg.checkVectors(p.Vectors); err != nil {
-				return fmt.Errorf("point %s: %w", p.ID, err)
-			}
-			if err := c.cfg.checkSparse(p.Sparse); err != nil {
-				return fmt.Errorf("point %s: %w", p.ID, err)
+			if err := c.cfg.checkPoint(p); err != nil {
+				return err
 			}
 			if _, ok := c.st.lookup(p.ID); !ok {
 				return notFoundf("no point with id %s found", p.ID)

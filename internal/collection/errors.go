@@ -49,6 +49,17 @@ func (c *Config) checkVectors(vs map[string][]float32) error {
 	return nil
 }
 
+// checkPoint validates all vectors of one point (and sorts its sparse vectors).
+func (c *Config) checkPoint(p *Point) error {
+	if err := c.checkVectors(p.Vectors); err != nil {
+		return fmt.Errorf("point %s: %w", p.ID, err)
+	}
+	if err := c.checkSparse(p.Sparse); err != nil {
+		return fmt.Errorf("point %s: %w", p.ID, err)
+	}
+	return nil
+}
+
 // CheckQueryVector validates a query vector for the named vector space.
 func (c *Config) CheckQueryVector(using string, v []float32) error {
 	p, ok := c.Vectors[using]

@@ -54,8 +54,9 @@ func mergePayload(base, upd map[string]any, key string) map[string]any {
 	return out
 }
 
-// deletePayloadKeys returns a copy of base without the given keys (dotted paths reach into objects).
-func deletePayloadKeys(base map[string]any, keys []string) map[string]any {
+// DeletePayloadKeys returns a copy of base without the given keys (dotted paths reach into
+// objects, which are copied, never modified).
+func DeletePayloadKeys(base map[string]any, keys []string) map[string]any {
 	out := make(map[string]any, len(base))
 	for k, v := range base {
 		out[k] = v

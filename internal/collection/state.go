@@ -189,10 +189,7 @@ func (st *state) apply(op *Op, seq uint64) error {
 	switch op.Kind {
 	case OpUpsert:
 		for i := range op.Points {
-			if err := st.cfg.checkVectors(op.Points[i].Vectors); err != nil {
-				return err
-			}
-			if err := st.cfg.checkSparse(op.Points[i].Sparse); err != nil {
+			if err := st.cfg.checkPoint(&op.Points[i]); err != nil {
 				return err
 			}
 		}
@@ -213,7 +210,7 @@ func (st *state) apply(op *Op, seq uint64) error {
 		}
 	case OpDeletePayload:
 		for _, l := range st.resolve(op.Select) {
-			st.setPayload(l, deletePayloadKeys(l.seg.payload(l.slot), op.Keys), seq)
+			st.setPayload(l, DeletePayloadKeys(l.seg.payload(l.slot), op.Keys), seq)
 		}
 	case OpClearPayload:
 		for _, l := range st.resolve(op.Select) {
@@ -223,10 +220,7 @@ func (st *state) apply(op *Op, seq uint64) error {
 		st.createIndex(indexDef{Field: op.Field, Schema: op.Schema, schema: op.schemaOK})
 	case OpUpdateVectors:
 		for i := range op.Points {
-			if err := st.cfg.checkVectors(op.Points[i].Vectors); err != nil {
-				return err
-			}
-			if err := st.cfg.checkSparse(op.Points[i].Sparse); err != nil {
+			if err := st.cfg.checkPoint(&op.Points[i]); err != nil {
 				return err
 			}
 		}

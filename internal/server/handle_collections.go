@@ -83,24 +83,6 @@ func (s *Server) handleCollectionExists(w http.ResponseWriter, r *http.Request) 
 	writeResult(w, r, map[string]bool{"exists": s.manager.Exists(r.PathValue("name"))})
 }
 
-func (s *Server) handleCreateIndex(w http.ResponseWriter, r *http.Request) {
-	c, ok := s.collection(w, r)
-	if !ok {
-		return
-	}
-	var req api.CreateIndexRequest
-	if err := api.Decode(r.Body, &req, false); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	op, err := req.Op()
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.submit(w, r, c, op)
-}
-
 func (s *Server) handleDeleteIndex(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.collection(w, r)
 	if !ok {

@@ -8,116 +8,6 @@ import (
 	"github.com/needlevdb/needle/internal/pointid"
 )
 
-func (s *Server) handleUpsert(w http.ResponseWriter, r *http.Request) {
-	c, ok := s.collection(w, r)
-	if !ok {
-		return
-	}
-	var req api.UpsertRequest
-	if err := api.Decode(r.Body, &req, false); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	op, err := req.Op(r.Context(), s.embedder)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.submit(w, r, c, op)
-}
-
-func (s *Server) handleDeletePoints(w http.ResponseWriter, r *http.Request) {
-	c, ok := s.collection(w, r)
-	if !ok {
-		return
-	}
-	var req api.PointsSelector
-	if err := api.Decode(r.Body, &req, false); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	sel, err := req.Selector()
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.submit(w, r, c, &collection.Op{Kind: collection.OpDelete, Select: sel})
-}
-
-func (s *Server) payloadWrite(w http.ResponseWriter, r *http.Request, kind collection.OpKind) {
-	c, ok := s.collection(w, r)
-	if !ok {
-		return
-	}
-	var req api.SetPayloadRequest
-	if err := api.Decode(r.Body, &req, false); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	sel, err := req.Selector()
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if req.Payload == nil {
-		s.writeError(w, r, api.BadRequest("payload is missing"))
-		return
-	}
-	if kind == collection.OpOverwritePayload && req.Key != "" {
-		s.writeError(w, r, api.BadRequest("key is not supported when overwriting a payload"))
-		return
-	}
-	s.submit(w, r, c, &collection.Op{Kind: kind, Select: sel, Payload: req.Payload, Key: req.Key})
-}
-
-func (s *Server) handleSetPayload(w http.ResponseWriter, r *http.Request) {
-	s.payloadWrite(w, r, collection.OpSetPayload)
-}
-
-func (s *Server) handleOverwritePayload(w http.ResponseWriter, r *http.Request) {
-	s.payloadWrite(w, r, collection.OpOverwritePayload)
-}
-
-func (s *Server) handleDeletePayload(w http.ResponseWriter, r *http.Request) {
-	c, ok := s.collection(w, r)
-	if !ok {
-		return
-	}
-	var req api.DeletePayloadRequest
-	if err := api.Decode(r.Body, &req, false); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	sel, err := req.Selector()
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if len(req.Keys) == 0 {
-		s.writeError(w, r, api.BadRequest("keys is missing or empty"))
-		return
-	}
-	s.submit(w, r, c, &collection.Op{Kind: collection.OpDeletePayload, Select: sel, Keys: req.Keys})
-}
-
-func (s *Server) handleClearPayload(w http.ResponseWriter, r *http.Request) {
-	c, ok := s.collection(w, r)
-	if !ok {
-		return
-	}
-	var req api.PointsSelector
-	if err := api.Decode(r.Body, &req, false); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	sel, err := req.Selector()
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.submit(w, r, c, &collection.Op{Kind: collection.OpClearPayload, Select: sel})
-}
-
 func (s *Server) handleGetPoints(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.collection(w, r)
 	if !ok {
@@ -219,42 +109,85 @@ func shaper(c *collection.Collection, wp *api.WithPayload) api.Shaper {
 	return api.Shaper{Unnamed: c.Config().Unnamed, Payload: wp}
 }
 
-func (s *Server) handleUpdateVectors(w http.ResponseWriter, r *http.Request) {
-	c, ok := s.collection(w, r)
-	if !ok {
-		return
+// writeOp is the shape of every write endpoint with a body: decode it into T, turn it into a
+// collection operation, submit it with the request's `wait`.
+func writeOp[T any](s *Server, build func(r *http.Request, req *T) (*collection.Op, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, ok := s.collection(w, r)
+		if !ok {
+			return
+		}
+		var req T
+		if err := api.Decode(r.Body, &req, false); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		op, err := build(r, &req)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.submit(w, r, c, op)
 	}
-	var req api.UpdateVectorsRequest
-	if err := api.Decode(r.Body, &req, false); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	op, err := req.Op(r.Context(), s.embedder)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.submit(w, r, c, op)
 }
 
-func (s *Server) handleDeleteVectors(w http.ResponseWriter, r *http.Request) {
-	c, ok := s.collection(w, r)
-	if !ok {
-		return
+func (s *Server) upsertOp(r *http.Request, req *api.UpsertRequest) (*collection.Op, error) {
+	return req.Op(r.Context(), s.embedder)
+}
+
+func (s *Server) updateVectorsOp(r *http.Request, req *api.UpdateVectorsRequest) (*collection.Op, error) {
+	return req.Op(r.Context(), s.embedder)
+}
+
+func deletePointsOp(_ *http.Request, req *api.PointsSelector) (*collection.Op, error) {
+	sel, err := req.Selector()
+	return &collection.Op{Kind: collection.OpDelete, Select: sel}, err
+}
+
+func clearPayloadOp(_ *http.Request, req *api.PointsSelector) (*collection.Op, error) {
+	sel, err := req.Selector()
+	return &collection.Op{Kind: collection.OpClearPayload, Select: sel}, err
+}
+
+// payloadOp builds set (POST) and overwrite (PUT) payload operations.
+func payloadOp(kind collection.OpKind) func(*http.Request, *api.SetPayloadRequest) (*collection.Op, error) {
+	return func(_ *http.Request, req *api.SetPayloadRequest) (*collection.Op, error) {
+		sel, err := req.Selector()
+		if err != nil {
+			return nil, err
+		}
+		if req.Payload == nil {
+			return nil, api.BadRequest("payload is missing")
+		}
+		if kind == collection.OpOverwritePayload && req.Key != "" {
+			return nil, api.BadRequest("key is not supported when overwriting a payload")
+		}
+		return &collection.Op{Kind: kind, Select: sel, Payload: req.Payload, Key: req.Key}, nil
 	}
-	var req api.DeleteVectorsRequest
-	if err := api.Decode(r.Body, &req, false); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+}
+
+func deletePayloadOp(_ *http.Request, req *api.DeletePayloadRequest) (*collection.Op, error) {
 	sel, err := req.Selector()
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, err
+	}
+	if len(req.Keys) == 0 {
+		return nil, api.BadRequest("keys is missing or empty")
+	}
+	return &collection.Op{Kind: collection.OpDeletePayload, Select: sel, Keys: req.Keys}, nil
+}
+
+func deleteVectorsOp(_ *http.Request, req *api.DeleteVectorsRequest) (*collection.Op, error) {
+	sel, err := req.Selector()
+	if err != nil {
+		return nil, err
 	}
 	if len(req.Vector) == 0 {
-		s.writeError(w, r, api.BadRequest("vector (the names to delete) is missing or empty"))
-		return
+		return nil, api.BadRequest("vector (the names to delete) is missing or empty")
 	}
-	s.submit(w, r, c, &collection.Op{Kind: collection.OpDeleteVectors, Select: sel, Keys: req.Vector})
+	return &collection.Op{Kind: collection.OpDeleteVectors, Select: sel, Keys: req.Vector}, nil
+}
+
+func createIndexOp(_ *http.Request, req *api.CreateIndexRequest) (*collection.Op, error) {
+	return req.Op()
 }

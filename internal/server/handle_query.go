@@ -247,14 +247,9 @@ func (s *Server) handleQueryBatch(w http.ResponseWriter, r *http.Request) {
 		if req.Searches == nil {
 			return nil, api.BadRequest("searches is missing")
 		}
-		searches := *req.Searches
-		plans := make([]queryPlan, len(searches))
-		for i := range searches {
-			p, err := s.planQuery(ctx, c, &searches[i])
-			if err != nil {
-				return nil, err
-			}
-			plans[i] = p
+		plans, err := planAll(*req.Searches, func(q *api.QueryRequest) (queryPlan, error) { return s.planQuery(ctx, c, q) })
+		if err != nil {
+			return nil, err
 		}
 		res, err := s.runQueries(ctx, c, plans)
 		if err != nil {
@@ -320,15 +315,23 @@ func (s *Server) handleSearchBatch(w http.ResponseWriter, r *http.Request) {
 		if req.Searches == nil {
 			return nil, api.BadRequest("searches is missing")
 		}
-		searches := *req.Searches
-		plans := make([]queryPlan, len(searches))
-		for i := range searches {
-			p, err := planSearch(c, &searches[i])
-			if err != nil {
-				return nil, err
-			}
-			plans[i] = p
+		plans, err := planAll(*req.Searches, func(q *api.SearchRequest) (queryPlan, error) { return planSearch(c, q) })
+		if err != nil {
+			return nil, err
 		}
 		return s.runQueries(ctx, c, plans)
 	})
+}
+
+// planAll plans every request of a batch; one invalid request fails the batch.
+func planAll[T any](reqs []T, plan func(*T) (queryPlan, error)) ([]queryPlan, error) {
+	plans := make([]queryPlan, len(reqs))
+	for i := range reqs {
+		p, err := plan(&reqs[i])
+		if err != nil {
+			return nil, err
+		}
+		plans[i] = p
+	}
+	return plans, nil
 }

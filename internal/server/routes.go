@@ -3,6 +3,8 @@ package server
 import (
 	"net/http"
 	"net/http/pprof"
+
+	"github.com/needlevdb/needle/internal/collection"
 )
 
 func (s *Server) routes() *http.ServeMux {
@@ -28,7 +30,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("PATCH /collections/{name}", s.handleUpdateCollection)
 	mux.HandleFunc("DELETE /collections/{name}", s.handleDeleteCollection)
 	mux.HandleFunc("GET /collections/{name}/exists", s.handleCollectionExists)
-	mux.HandleFunc("PUT /collections/{name}/index", s.handleCreateIndex)
+	mux.HandleFunc("PUT /collections/{name}/index", writeOp(s, createIndexOp))
 	mux.HandleFunc("DELETE /collections/{name}/index/{field}", s.handleDeleteIndex)
 	// Snapshots.
 	mux.HandleFunc("POST /collections/{name}/snapshots", s.handleCreateSnapshot)
@@ -38,16 +40,16 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("PUT /collections/{name}/snapshots/recover", s.handleRecoverSnapshot)
 	mux.HandleFunc("POST /collections/{name}/snapshots/upload", s.handleUploadSnapshot)
 	// Points.
-	mux.HandleFunc("PUT /collections/{name}/points", s.handleUpsert)
+	mux.HandleFunc("PUT /collections/{name}/points", writeOp(s, s.upsertOp))
 	mux.HandleFunc("POST /collections/{name}/points", s.handleGetPoints)
 	mux.HandleFunc("GET /collections/{name}/points/{id}", s.handleGetPoint)
-	mux.HandleFunc("POST /collections/{name}/points/delete", s.handleDeletePoints)
-	mux.HandleFunc("PUT /collections/{name}/points/vectors", s.handleUpdateVectors)
-	mux.HandleFunc("POST /collections/{name}/points/vectors/delete", s.handleDeleteVectors)
-	mux.HandleFunc("POST /collections/{name}/points/payload", s.handleSetPayload)
-	mux.HandleFunc("PUT /collections/{name}/points/payload", s.handleOverwritePayload)
-	mux.HandleFunc("POST /collections/{name}/points/payload/delete", s.handleDeletePayload)
-	mux.HandleFunc("POST /collections/{name}/points/payload/clear", s.handleClearPayload)
+	mux.HandleFunc("POST /collections/{name}/points/delete", writeOp(s, deletePointsOp))
+	mux.HandleFunc("PUT /collections/{name}/points/vectors", writeOp(s, s.updateVectorsOp))
+	mux.HandleFunc("POST /collections/{name}/points/vectors/delete", writeOp(s, deleteVectorsOp))
+	mux.HandleFunc("POST /collections/{name}/points/payload", writeOp(s, payloadOp(collection.OpSetPayload)))
+	mux.HandleFunc("PUT /collections/{name}/points/payload", writeOp(s, payloadOp(collection.OpOverwritePayload)))
+	mux.HandleFunc("POST /collections/{name}/points/payload/delete", writeOp(s, deletePayloadOp))
+	mux.HandleFunc("POST /collections/{name}/points/payload/clear", writeOp(s, clearPayloadOp))
 	mux.HandleFunc("POST /collections/{name}/points/scroll", s.handleScroll)
 	mux.HandleFunc("POST /collections/{name}/points/count", s.handleCount)
 	// Search.
