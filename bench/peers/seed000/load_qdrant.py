@@ -9,7 +9,7 @@ Point i gets id i and the vector of row i, no payload. The collection is created
 Batches are sent with wait=true over one keep-alive connection. At the end the script
 prints the collection info's points_count and indexed_vectors_count (a server without an
 approximate index reports 0 indexed vectors), waiting up to --wait-indexed seconds for
-the index to cover every point. Standard library and numpy only (Debian python3-numpy).
+the index to cover every point (but only --no-index-grace seconds while nothing is indexed). Standard library and numpy only (Debian python3-numpy).
 """
 import argparse
 import http.client
@@ -44,6 +44,8 @@ def main():
     ap.add_argument("--limit", type=int, default=0, help="upload only the first N rows")
     ap.add_argument("--recreate", action="store_true", help="delete the collection first if it exists")
     ap.add_argument("--wait-indexed", type=float, default=0, help="seconds to wait for indexed_vectors_count == points_count")
+    ap.add_argument("--no-index-grace", type=float, default=45,
+                    help="stop waiting if nothing at all is indexed after this many seconds (Needle seals a segment after 30 s)")
     a = ap.parse_args()
 
     x = np.load(a.data, mmap_mode="r")
@@ -67,12 +69,14 @@ def main():
         if (lo // a.batch) % 20 == 0:
             print(f"load_qdrant: {lo + len(rows)}/{n} points", file=sys.stderr, flush=True)
     up = time.time() - t0
-    deadline = time.time() + a.wait_indexed
+    start = time.time()
     while True:
         _, info = request(conn, "GET", coll)
         r = info["result"]
         pc, ic = r.get("points_count"), r.get("indexed_vectors_count") or 0
-        if ic >= n or time.time() >= deadline:
+        waited = time.time() - start
+        # A server without an approximate index never indexes anything: stop after the grace period.
+        if ic >= n or waited >= a.wait_indexed or (ic == 0 and waited >= a.no_index_grace):
             break
         time.sleep(1)
     print(json.dumps({"points_count": pc, "indexed_vectors_count": ic, "dim": d, "upload_s": round(up, 1),
