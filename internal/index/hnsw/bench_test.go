@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/needlevdb/needle/internal/filter"
 	"github.com/needlevdb/needle/internal/index/flat"
@@ -33,16 +35,16 @@ var (
 	benchData *benchSet
 )
 
-func loadBench(b *testing.B) *benchSet {
+func loadBench(b testing.TB) *benchSet {
 	benchOnce.Do(func() {
 		s := &benchSet{idx: map[Quantization]*Index{}}
 		if p := os.Getenv("HNSW_BENCH_DATA"); p != "" {
 			var err error
 			if s.base, err = readNpy(p + ".base.npy"); err != nil {
-				b.Fatal(err)
+				panic(err)
 			}
 			if s.queries, err = readNpy(p + ".queries.npy"); err != nil {
-				b.Fatal(err)
+				panic(err)
 			}
 		} else {
 			s.base, s.queries = split(clustered(51_000, 128, 9), 50_000)
@@ -52,15 +54,79 @@ func loadBench(b *testing.B) *benchSet {
 	return benchData
 }
 
-func (s *benchSet) index(b *testing.B, q Quantization) *Index {
+func (s *benchSet) index(b testing.TB, q Quantization) *Index {
 	if x := s.idx[q]; x != nil {
 		return x
 	}
-	b.StopTimer()
+	if bb, ok := b.(*testing.B); ok {
+		bb.StopTimer()
+		defer bb.StartTimer()
+	}
+	// HNSW_BENCH_CACHE=DIR keeps built indexes between runs (for A/B
+	// comparisons of search changes that do not touch the build).
+	cache := ""
+	if dir, data := os.Getenv("HNSW_BENCH_CACHE"), os.Getenv("HNSW_BENCH_DATA"); dir != "" && data != "" {
+		cache = filepath.Join(dir, filepath.Base(data)+"."+quantNames[q]+".hnsw")
+		if f, err := os.ReadFile(cache); err == nil {
+			if x, err := Load(f, s.base); err == nil {
+				s.idx[q] = x
+				return x
+			}
+		}
+	}
 	x := build(b, s.base, Config{Metric: flat.L2, M: 16, EfConstruct: 200, Quantization: q}, 0)
 	s.idx[q] = x
-	b.StartTimer()
+	if cache != "" {
+		var buf bytes.Buffer
+		if _, err := x.WriteTo(&buf); err == nil {
+			_ = os.WriteFile(cache, buf.Bytes(), 0o644)
+		}
+	}
 	return x
+}
+
+// TestCurve prints recall@10 and single-thread QPS per ef on the dataset
+// of HNSW_BENCH_DATA (which must have PREFIX.gt.npy), like needle bench
+// ann, with HNSW_BENCH_QUANT (int8 or float32, default int8).
+func TestCurve(t *testing.T) {
+	prefix := os.Getenv("HNSW_BENCH_DATA")
+	if prefix == "" {
+		t.Skip("set HNSW_BENCH_DATA=PREFIX")
+	}
+	s := loadBench(nil)
+	q := Int8
+	if os.Getenv("HNSW_BENCH_QUANT") == "float32" {
+		q = Float32
+	}
+	x := s.index(t, q)
+	gt, err := readNpy(prefix + ".gt.npy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nq := s.queries.Slots()
+	for _, ef := range []int{10, 20, 40, 80} {
+		hits := 0
+		best := time.Duration(1 << 62)
+		for rep := 0; rep < 3; rep++ {
+			t0 := time.Now()
+			for i := 0; i < nq; i++ {
+				res := x.Search(s.queries.Row(uint32(i)), 10, ef, nil)
+				if rep == 0 {
+					want := map[uint32]bool{}
+					for _, g := range gt.Row(uint32(i))[:10] {
+						want[math.Float32bits(g)] = true
+					}
+					for _, it := range res {
+						if want[it.Slot] {
+							hits++
+						}
+					}
+				}
+			}
+			best = min(best, time.Since(t0))
+		}
+		t.Logf("ef=%d recall=%.4f qps=%.0f", ef, float64(hits)/float64(10*nq), float64(nq)/best.Seconds())
+	}
 }
 
 var quantNames = map[Quantization]string{Float32: "float32", Int8: "int8"}
@@ -123,7 +189,8 @@ func BenchmarkBuild(b *testing.B) {
 }
 
 // readNpy reads a 2-D little-endian float32 .npy file (package bench has
-// the full reader, but it imports this package).
+// the full reader, but it imports this package). An int32 file is read
+// bit for bit (math.Float32bits recovers the ints).
 func readNpy(path string) (Vectors, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -138,7 +205,7 @@ func readNpy(path string) (Vectors, error) {
 	}
 	h := string(b[off : off+hl])
 	m := regexp.MustCompile(`\((\d+), (\d+)\)`).FindStringSubmatch(h)
-	if m == nil || !bytes.Contains([]byte(h), []byte("<f4")) {
+	if m == nil || !bytes.Contains([]byte(h), []byte("<f4")) && !bytes.Contains([]byte(h), []byte("<i4")) {
 		return Vectors{}, fmt.Errorf("%s: want a 2-D float32 array, header %q", path, h)
 	}
 	rows, _ := strconv.Atoi(m[1])
