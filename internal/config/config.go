@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/needlevdb/needle/internal/embed"
 )
 
 // Config is the server's configuration.
@@ -42,6 +44,9 @@ type Config struct {
 	UsageFlush       time.Duration `yaml:"usage_flush"`
 	LogLevel         string        `yaml:"log_level"`
 	LogFormat        string        `yaml:"log_format"`
+	// Embedding configures the models that embed Documents ({"text", "model"}); YAML only (the
+	// key embedding_providers), see internal/embed.Provider.
+	Embedding []embed.Provider `yaml:"embedding_providers"`
 }
 
 // Default returns the built-in defaults.
@@ -182,6 +187,9 @@ func (c *Config) Validate() error {
 		if !ch.ok {
 			return errors.New(ch.msg)
 		}
+	}
+	if err := embed.ValidateProviders(c.Embedding); err != nil {
+		return fmt.Errorf("embedding_providers: %w", err)
 	}
 	return nil
 }

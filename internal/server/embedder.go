@@ -8,33 +8,54 @@ import (
 	"github.com/needlevdb/needle/internal/api"
 	"github.com/needlevdb/needle/internal/bm25"
 	"github.com/needlevdb/needle/internal/collection"
+	"github.com/needlevdb/needle/internal/embed"
 )
 
 // BM25Model is the model name of server-side BM25 documents (case-insensitive), as in Qdrant.
 const BM25Model = "qdrant/bm25"
 
 // embedder turns Documents into vectors: "qdrant/bm25" on the server itself, other models through
-// the configured embedding providers (none yet: an unknown model is a clear 400).
-type embedder struct{}
+// the configured embedding providers (internal/embed), one batched call per model.
+type embedder struct {
+	providers *embed.Embedder // nil when none is configured
+}
 
 // Embed implements api.Embedder.
-func (embedder) Embed(ctx context.Context, docs []api.Document, query bool) ([]api.Embedded, error) {
+func (e embedder) Embed(ctx context.Context, docs []api.Document, query bool) ([]api.Embedded, error) {
 	out := make([]api.Embedded, len(docs))
+	byModel := map[string][]int{}
 	for i, d := range docs {
-		if !strings.EqualFold(d.Model, BM25Model) {
-			return nil, api.BadRequest("unknown model %q: this server embeds documents with %q; other models need an embedding provider", d.Model, BM25Model)
+		if strings.EqualFold(d.Model, BM25Model) {
+			o, err := bm25Options(d.Options)
+			if err != nil {
+				return nil, err
+			}
+			var sv collection.SparseVector
+			if query {
+				sv.Indices, sv.Values = bm25.Query(d.Text)
+			} else {
+				sv.Indices, sv.Values = bm25.Document(d.Text, o)
+			}
+			out[i].Sparse = &sv
+			continue
 		}
-		o, err := bm25Options(d.Options)
+		byModel[d.Model] = append(byModel[d.Model], i)
+	}
+	for model, idx := range byModel {
+		if e.providers == nil {
+			return nil, api.BadRequest("unknown model %q: this server embeds documents with %q; configure embedding_providers for other models", model, BM25Model)
+		}
+		texts := make([]string, len(idx))
+		for j, i := range idx {
+			texts[j] = docs[i].Text
+		}
+		vecs, err := e.providers.Embed(ctx, model, texts)
 		if err != nil {
-			return nil, err
+			return nil, &api.Error{Status: embed.HTTPStatus(err), Msg: fmt.Sprintf("embedding with %q: %v", model, err)}
 		}
-		var sv collection.SparseVector
-		if query {
-			sv.Indices, sv.Values = bm25.Query(d.Text)
-		} else {
-			sv.Indices, sv.Values = bm25.Document(d.Text, o)
+		for j, i := range idx {
+			out[i].Dense = vecs[j]
 		}
-		out[i].Sparse = &sv
 	}
 	return out, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/needlevdb/needle/internal/cache"
 	"github.com/needlevdb/needle/internal/collection"
 	"github.com/needlevdb/needle/internal/config"
+	"github.com/needlevdb/needle/internal/embed"
 	"github.com/needlevdb/needle/internal/usage"
 )
 
@@ -33,6 +34,7 @@ type Server struct {
 	sched     *admission.Scheduler
 	coalescer *coalescer
 	embedder  api.Embedder
+	providers *embed.Embedder
 	cache     *cache.LRU
 	keys      *auth.Keys
 	usage     *usage.Tracker
@@ -67,10 +69,21 @@ func New(cfg config.Config, version string, logger *slog.Logger) (*Server, error
 		loopback: host == "localhost" || ip != nil && ip.IsLoopback(),
 	}
 	s.coalescer = newCoalescer(s.sched, max(cfg.SearchQueue, 1))
-	s.embedder = embedder{}
+	var providers *embed.Embedder
+	if len(cfg.Embedding) > 0 {
+		if providers, err = embed.New(cfg.Embedding, embed.Options{Logger: logger}); err != nil {
+			m.Close()
+			return nil, fmt.Errorf("embedding providers: %w", err)
+		}
+	}
+	s.embedder = embedder{providers: providers}
 	s.accessOut = newAsyncWriter(os.Stderr, 4096)
 	s.accessLog = slog.New(slog.NewJSONHandler(s.accessOut, nil)).With("log", "access")
 	s.metrics = newMetrics(m, s.sched, s.cache, func() float64 { return float64(s.inFlight.Load()) })
+	if providers != nil {
+		s.metrics.registry.MustRegister(providers.Collectors()...)
+		s.providers = providers
+	}
 	s.http = &http.Server{
 		Handler:           s.instrument(s.routes()),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -126,6 +139,9 @@ func (s *Server) Handler() http.Handler { return s.http.Handler }
 func (s *Server) Close() error {
 	err := s.manager.Close()
 	s.usage.Close()
+	if s.providers != nil {
+		s.providers.Close()
+	}
 	s.accessOut.Close()
 	if err != nil {
 		return fmt.Errorf("close collections: %w", err)
