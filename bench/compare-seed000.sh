@@ -15,6 +15,9 @@
 #   EF            64                   HNSW search list (Needle: params.hnsw_ef; peer: efSearch)
 #   PEER_INDEXES  auto                 "hnsw", "flat", "hnsw flat"; auto: hnsw, plus flat when
 #                                      Needle has no HNSW index (so exact meets exact too)
+#   NEEDLE_FLAGS  --cache-bytes 0      extra `needle serve` flags; the result cache is off because
+#                                      the runs cycle through the same 10,000 queries, which would
+#                                      measure cache hits (the peer has no cache)
 #   NEEDLE_PORT   16402, PEER_PORT 16401 (127.0.0.1 only)
 #   OUT           a new /tmp/compare-seed000.XXXXXX   logs, JSON results, Needle's data dir
 #
@@ -36,6 +39,7 @@ WARMUP=${WARMUP:-3s}
 CONCURRENCY=${CONCURRENCY:-50 100}
 EF=${EF:-64}
 PEER_INDEXES=${PEER_INDEXES:-auto}
+NEEDLE_FLAGS=${NEEDLE_FLAGS---cache-bytes 0}
 NEEDLE_PORT=${NEEDLE_PORT:-16402}
 PEER_PORT=${PEER_PORT:-16401}
 OUT=${OUT:-$(mktemp -d /tmp/compare-seed000.XXXXXX)}
@@ -108,7 +112,8 @@ measure() { # measure NAME PID URL EXTRA-FLAGS...: one run per concurrency, a ro
 }
 
 # Needle.
-"$OUT/needle" serve --listen "127.0.0.1:$NEEDLE_PORT" --data-dir "$OUT/needle-data" --log-level warn \
+# shellcheck disable=SC2086 # NEEDLE_FLAGS is split into flags on purpose
+"$OUT/needle" serve --listen "127.0.0.1:$NEEDLE_PORT" --data-dir "$OUT/needle-data" --log-level warn $NEEDLE_FLAGS \
 	>"$OUT/needle.log" 2>&1 &
 npid=$!
 pids+=("$npid")
@@ -152,7 +157,7 @@ done
 # Table.
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
 echo "# needle $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'), fashion-mnist-784-euclidean (60,000 x 784), k 10, closed loop, $DURATION per run after $WARMUP warmup"
-echo "# $note"
+echo "# $note; needle serve flags: ${NEEDLE_FLAGS:-none}"
 echo "# peer: FastAPI $("$PY" -c 'import fastapi; print(fastapi.__version__)'), uvicorn $("$PY" -c 'import uvicorn; print(uvicorn.__version__)') (1 worker), faiss $("$PY" -c 'import faiss; print(faiss.__version__)'), efSearch $EF for hnsw"
 "$PY" - "$results" <<'EOF'
 import json, sys
