@@ -74,6 +74,18 @@ func (r *CreateCollectionRequest) Config() (*collection.Config, error) {
 		}
 	}
 	extra := map[string]json.RawMessage{}
+	if !isNull(r.HnswConfig) {
+		if err := json.Unmarshal(r.HnswConfig, &cfg.Hnsw); err != nil {
+			return nil, BadRequest("hnsw_config: %v", err)
+		}
+	}
+	if !isNull(r.QuantizationConfig) {
+		q, err := quantization(r.QuantizationConfig)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Quantization = q
+	}
 	for k, v := range map[string]json.RawMessage{"hnsw_config": r.HnswConfig, "optimizers_config": r.OptimizersConfig, "wal_config": r.WalConfig, "quantization_config": r.QuantizationConfig} {
 		if !isNull(v) {
 			extra[k] = v
@@ -90,11 +102,12 @@ func (r *CreateCollectionRequest) Config() (*collection.Config, error) {
 
 func vectorParams(raw json.RawMessage, field string) (collection.VectorParams, error) {
 	var p struct {
-		Size     *int            `json:"size"`
-		Distance string          `json:"distance"`
-		OnDisk   *bool           `json:"on_disk"`
-		Datatype string          `json:"datatype"`
-		Multi    json.RawMessage `json:"multivector_config"`
+		Size     *int                   `json:"size"`
+		Distance string                 `json:"distance"`
+		OnDisk   *bool                  `json:"on_disk"`
+		Datatype string                 `json:"datatype"`
+		Multi    json.RawMessage        `json:"multivector_config"`
+		Hnsw     *collection.HnswConfig `json:"hnsw_config"`
 	}
 	if err := json.Unmarshal(raw, &p); err != nil {
 		return collection.VectorParams{}, BadRequest("%s: %v", field, err)
@@ -108,12 +121,32 @@ func vectorParams(raw json.RawMessage, field string) (collection.VectorParams, e
 	if !isNull(p.Multi) {
 		return collection.VectorParams{}, BadRequest("%s.multivector_config is not supported", field)
 	}
-	return collection.VectorParams{Size: *p.Size, Distance: collection.Distance(p.Distance), OnDisk: p.OnDisk}, nil
+	return collection.VectorParams{Size: *p.Size, Distance: collection.Distance(p.Distance), OnDisk: p.OnDisk, Hnsw: p.Hnsw}, nil
+}
+
+// quantization decodes quantization_config; scalar int8 is supported, product and binary not yet.
+func quantization(raw json.RawMessage) (*collection.QuantizationConfig, error) {
+	var w struct {
+		Scalar  *collection.ScalarQuantization `json:"scalar"`
+		Product json.RawMessage                `json:"product"`
+		Binary  json.RawMessage                `json:"binary"`
+	}
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return nil, BadRequest("quantization_config: %v", err)
+	}
+	if !isNull(w.Product) || !isNull(w.Binary) {
+		return nil, BadRequest("quantization_config: only scalar (int8) quantization is supported yet")
+	}
+	if w.Scalar == nil {
+		return nil, BadRequest("quantization_config: give {\"scalar\": {\"type\": \"int8\"}}")
+	}
+	return &collection.QuantizationConfig{Scalar: w.Scalar}, nil
 }
 
 // CollectionInfo builds the info response of a collection in Qdrant's shape.
 func CollectionInfo(c *collection.Collection) map[string]any {
-	cfg := c.Config()
+	snap := c.ConfigSnapshot()
+	cfg := &snap
 	info := c.Info()
 	var vectors any
 	if cfg.Unnamed {
@@ -123,6 +156,9 @@ func CollectionInfo(c *collection.Collection) map[string]any {
 	}
 	hnsw := map[string]any{"m": 16, "ef_construct": 100, "full_scan_threshold": 10000, "max_indexing_threads": 0, "on_disk": false}
 	overlay(hnsw, cfg.Extra["hnsw_config"])
+	if h, err := json.Marshal(cfg.Hnsw); err == nil {
+		overlay(hnsw, h)
+	}
 	opt := map[string]any{"deleted_threshold": 0.2, "vacuum_min_vector_number": 1000, "default_segment_number": 0,
 		"max_segment_size": nil, "memmap_threshold": nil, "indexing_threshold": 20000, "flush_interval_sec": 5, "max_optimization_threads": nil}
 	overlay(opt, cfg.Extra["optimizers_config"])

@@ -18,6 +18,17 @@ type SearchParams struct {
 	IndexedOnly  bool            `json:"indexed_only"`
 }
 
+// Apply copies exact and hnsw_ef into a search request (a nil SearchParams changes nothing).
+func (p *SearchParams) Apply(req *collection.SearchRequest) {
+	if p == nil {
+		return
+	}
+	req.Exact = p.Exact
+	if p.HnswEf != nil {
+		req.Ef = *p.HnswEf
+	}
+}
+
 // Target is what a query asks for: nearest to a dense vector, a sparse vector, a document (to be
 // embedded) or an existing point; or a fusion of its prefetches. All nil means "no query": points
 // are returned in id order.

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/needlevdb/needle/internal/index/flat"
+	"github.com/needlevdb/needle/internal/index/hnsw"
 	"github.com/needlevdb/needle/internal/segment"
 	"github.com/needlevdb/needle/internal/wal"
 )
@@ -71,6 +73,26 @@ func verifySegment(dir string, ms manifestSegment) error {
 		}
 		if _, err := readDeleted(filepath.Join(sdir, ms.Deleted), meta.Count, ms.DeletedCRC); err != nil {
 			return err
+		}
+	}
+	if len(ms.Graphs) > 0 {
+		f, err := segment.Open(sdir, false)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		for name, file := range ms.Graphs {
+			vm, ok := f.Meta.Vectors[name]
+			if !ok {
+				return fmt.Errorf("graph %s for unknown vector %q", file, name)
+			}
+			data, err := os.ReadFile(filepath.Join(sdir, file))
+			if err != nil {
+				return fmt.Errorf("read graph: %w", err)
+			}
+			if _, err := hnsw.Load(data, flat.Vectors{Dim: vm.Dim, Data: f.Vectors(name)}); err != nil {
+				return fmt.Errorf("graph %s: %w", filepath.Join(sdir, file), err)
+			}
 		}
 	}
 	return nil

@@ -157,7 +157,7 @@ func (c *Collection) checkpointLocked() error {
 	oldDeleted := map[*segmentData]string{}
 	newDeleted := map[*segmentData]manifestSegment{}
 	for _, f := range keep {
-		ms := manifestSegment{ID: f.sg.id, Deleted: f.sg.deleted, DeletedCRC: f.sg.deletedCRC}
+		ms := manifestSegment{ID: f.sg.id, Deleted: f.sg.deleted, DeletedCRC: f.sg.deletedCRC, Graphs: f.sg.graphFiles}
 		if f.kills != f.sg.persistedKills {
 			name := fmt.Sprintf("deleted-%d.bits", seq)
 			dead := make(bits, (len(f.sg.ids)+63)/64)
@@ -178,7 +178,7 @@ func (c *Collection) checkpointLocked() error {
 		m.Segments = append(m.Segments, ms)
 	}
 	for _, b := range built {
-		m.Segments = append(m.Segments, manifestSegment{ID: b.id})
+		m.Segments = append(m.Segments, manifestSegment{ID: b.id, Graphs: b.seg.graphFiles})
 	}
 	m.Indexes = defs
 	if err := writeManifest(c.dir, m); err != nil {
@@ -340,6 +340,11 @@ func (c *Collection) writeGroup(g []*frozenSegment, defs []indexDef) (*builtSegm
 		return nil, fmt.Errorf("%w: reopen written segment: %v", ErrUnavailable, err)
 	}
 	b.seg = openSealed(c.cfg, b.id, f, nil)
+	if b.seg.graphFiles, err = c.buildGraphs(b.seg, dir); err != nil {
+		f.Close()
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
 	for _, d := range defs {
 		ix := filter.NewIndex(d.Field, d.schema)
 		b.seg.buildIndex(ix)

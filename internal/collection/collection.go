@@ -144,7 +144,12 @@ func loadState(dir string, cfg *Config, m *manifest, verify bool, logger *slog.L
 			}
 		}
 		sg := openSealed(cfg, ms.ID, f, dead)
-		sg.deleted, sg.deletedCRC = ms.Deleted, ms.DeletedCRC
+		sg.deleted, sg.deletedCRC, sg.graphFiles = ms.Deleted, ms.DeletedCRC, ms.Graphs
+		if err := loadGraphs(sg, sdir, ms.Graphs); err != nil {
+			f.Close()
+			st.close()
+			return nil, err
+		}
 		st.segs = append(st.segs, sg)
 		for s, id := range sg.ids {
 			if sg.live.get(uint32(s)) {

@@ -31,9 +31,23 @@ func (d Distance) HigherIsBetter() bool { return d == Cosine || d == Dot }
 
 // VectorParams configures one vector space of a collection.
 type VectorParams struct {
-	Size     int      `json:"size"`
-	Distance Distance `json:"distance"`
-	OnDisk   *bool    `json:"on_disk,omitempty"`
+	Size     int         `json:"size"`
+	Distance Distance    `json:"distance"`
+	OnDisk   *bool       `json:"on_disk,omitempty"`
+	Hnsw     *HnswConfig `json:"hnsw_config,omitempty"`
+}
+
+// QuantizationConfig is Qdrant's quantization_config; Scalar int8 makes HNSW graphs traverse
+// int8 codes (exact float32 distances rescore the final candidates).
+type QuantizationConfig struct {
+	Scalar *ScalarQuantization `json:"scalar,omitempty"`
+}
+
+// ScalarQuantization is Qdrant's scalar quantization settings.
+type ScalarQuantization struct {
+	Type      string   `json:"type"`
+	Quantile  *float64 `json:"quantile,omitempty"`
+	AlwaysRAM *bool    `json:"always_ram,omitempty"`
 }
 
 // MaxDimension bounds a vector's size; larger sizes are refused at collection creation.
@@ -47,6 +61,8 @@ type Config struct {
 	SparseVectors map[string]SparseParams `json:"sparse_vectors,omitempty"`
 	Unnamed       bool                    `json:"unnamed"`
 	OnDiskPayload bool                    `json:"on_disk_payload"`
+	Hnsw          HnswConfig              `json:"hnsw"`
+	Quantization  *QuantizationConfig     `json:"quantization,omitempty"`
 	// Extra holds accepted-but-inert creation settings (hnsw_config, optimizers_config, ...) so
 	// collection info can echo them back.
 	Extra map[string]json.RawMessage `json:"extra,omitempty"`
@@ -80,6 +96,15 @@ func (c *Config) Validate() error {
 		if !p.Distance.Valid() {
 			return fmt.Errorf("%s.distance: must be one of Cosine, Euclid, Dot, Manhattan, got %q", label, p.Distance)
 		}
+		if err := validateHnsw(label+".hnsw_config", p.Hnsw); err != nil {
+			return err
+		}
+	}
+	if err := validateHnsw("hnsw_config", &c.Hnsw); err != nil {
+		return err
+	}
+	if q := c.Quantization; q != nil && q.Scalar != nil && q.Scalar.Type != "int8" {
+		return fmt.Errorf("quantization_config.scalar.type must be int8, got %q", q.Scalar.Type)
 	}
 	return nil
 }

@@ -28,9 +28,10 @@ type manifest struct {
 }
 
 type manifestSegment struct {
-	ID         uint64 `json:"id"`
-	Deleted    string `json:"deleted,omitempty"` // deletion bitmap file inside the segment directory
-	DeletedCRC uint32 `json:"deleted_crc32c,omitempty"`
+	ID         uint64            `json:"id"`
+	Deleted    string            `json:"deleted,omitempty"` // deletion bitmap file inside the segment directory
+	DeletedCRC uint32            `json:"deleted_crc32c,omitempty"`
+	Graphs     map[string]string `json:"graphs,omitempty"` // HNSW graph file per vector name
 }
 
 const (

@@ -244,6 +244,11 @@ func (c *Collection) Info() Info {
 		return Info{PayloadSchema: map[string]IndexInfo{}}
 	}
 	info := Info{Points: c.st.count, Segments: len(c.st.segs), PayloadSchema: map[string]IndexInfo{}}
+	for _, sg := range c.st.segs {
+		for name := range sg.graphs {
+			info.IndexedPoints += sg.spaces[name].has.count()
+		}
+	}
 	for field, def := range c.st.indexes {
 		n := 0
 		for _, sg := range c.st.segs {

@@ -10,6 +10,7 @@ import (
 	"github.com/needlevdb/needle/internal/distance"
 	"github.com/needlevdb/needle/internal/filter"
 	"github.com/needlevdb/needle/internal/index/flat"
+	"github.com/needlevdb/needle/internal/index/hnsw"
 	"github.com/needlevdb/needle/internal/pointid"
 	"github.com/needlevdb/needle/internal/topk"
 )
@@ -31,6 +32,11 @@ type SearchRequest struct {
 	Stats *SearchStats
 	// Only, if set, restricts the search to these points (re-scoring a prefetch's candidates).
 	Only []pointid.ID
+	// Exact scans every vector even where an HNSW graph exists (Qdrant's params.exact).
+	Exact bool
+	// Ef is the HNSW candidate-list size (Qdrant's params.hnsw_ef); 0 means the vector's
+	// ef_construct, and never less than Limit+Offset.
+	Ef int
 }
 
 // SearchStats describes the work of one search.
@@ -191,6 +197,16 @@ func (c *Collection) SearchBatch(ctx context.Context, reqs []SearchRequest) ([][
 					reqs[i].Stats.Scored += sp.flat().Slots()
 				}
 			}
+			if g := sg.graphs[using]; g != nil {
+				for _, i := range idx {
+					if reqs[i].Exact {
+						hits[i] = appendHits(hits[i], sg, flat.Search(sp.flat(), jobs[i].m.kernel, jobs[i].q, flat.Params{K: jobs[i].k, MaxDist: flat.NoLimit, Accept: sp.has.get}))
+						continue
+					}
+					hits[i] = appendHits(hits[i], sg, g.SearchWith(jobs[i].q, hnsw.SearchParams{K: jobs[i].k, Ef: c.ef(&reqs[i], jobs[i].k), Accept: sp.has.get}))
+				}
+				continue
+			}
 			res := flat.SearchBatch(sp.flat(), jobs[idx[0]].m.kernel, qs, k, sp.has.get, 0)
 			for j, i := range idx {
 				hits[i] = appendHits(hits[i], sg, res[j])
@@ -206,7 +222,7 @@ func (c *Collection) SearchBatch(ctx context.Context, reqs []SearchRequest) ([][
 				hits[i] = c.searchSparse(ctx, r.Using, *r.Sparse, r.Filter, only, j.k, j.m.threshold(r.ScoreThreshold), r.Stats)
 				return
 			}
-			hits[i] = c.searchOne(ctx, r.Using, j.m, j.q, r.Filter, only, j.k, j.m.threshold(r.ScoreThreshold), r.Stats)
+			hits[i] = c.searchOne(ctx, &r, j.m, j.q, only, j.k, j.m.threshold(r.ScoreThreshold))
 		}
 	}
 	runTasks(ctx, tasks)
@@ -301,7 +317,8 @@ func runTasks(ctx context.Context, tasks []func()) {
 
 // searchOne runs one exact search over every segment, narrowing by payload indexes and checking
 // the filter only for points good enough to enter the results.
-func (c *Collection) searchOne(ctx context.Context, using string, m metric, q []float32, f *filter.Filter, only map[*segmentData]filter.Bitmap, k int, maxDist float32, stats *SearchStats) []hit {
+func (c *Collection) searchOne(ctx context.Context, r *SearchRequest, m metric, q []float32, only map[*segmentData]filter.Bitmap, k int, maxDist float32) []hit {
+	using, f, stats := r.Using, r.Filter, r.Stats
 	var out []hit
 	for _, sg := range c.st.segs {
 		sp := sg.spaces[using]
@@ -326,12 +343,30 @@ func (c *Collection) searchOne(ctx context.Context, using string, m metric, q []
 			}
 			p.Accept = func(s uint32) bool { return sp.has.get(s) && f.Match(sg.ids[s], sg.payload(s)) }
 		}
+		if g := sg.graphs[using]; g != nil && !r.Exact && only == nil {
+			items := g.SearchWith(q, hnsw.SearchParams{K: k, Ef: c.ef(r, k), Accept: p.Accept, Allowed: p.Candidates})
+			for len(items) > 0 && items[len(items)-1].Dist > maxDist {
+				items = items[:len(items)-1]
+			}
+			out = appendHits(out, sg, items)
+			continue
+		}
 		if stats != nil {
 			stats.Scored += scored
 		}
 		out = appendHits(out, sg, flat.Search(sp.flat(), m.kernel, q, p))
 	}
 	return out
+}
+
+// ef is the HNSW candidate-list size of a request: its hnsw_ef, else the vector's ef_construct,
+// and at least k.
+func (c *Collection) ef(r *SearchRequest, k int) int {
+	ef := r.Ef
+	if ef <= 0 {
+		_, ef, _ = c.cfg.hnswFor(r.Using)
+	}
+	return max(ef, k)
 }
 
 // searchSparse scores the points sharing terms with q through each segment's inverted index

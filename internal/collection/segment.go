@@ -8,6 +8,7 @@ import (
 	"github.com/needlevdb/needle/internal/distance"
 	"github.com/needlevdb/needle/internal/filter"
 	"github.com/needlevdb/needle/internal/index/flat"
+	"github.com/needlevdb/needle/internal/index/hnsw"
 	"github.com/needlevdb/needle/internal/pointid"
 	"github.com/needlevdb/needle/internal/segment"
 )
@@ -90,6 +91,7 @@ type segmentData struct {
 	free     []uint32 // mutable only: slots to reuse
 	spaces   map[string]*space
 	sparse   map[string]*sparseSpace
+	graphs   map[string]*hnsw.Index // sealed segments: HNSW graph per dense vector name
 	indexes  *filter.Indexes
 	count    int // live points
 
@@ -97,6 +99,7 @@ type segmentData struct {
 	persistedKills uint64 // kills covered by the deletion file in the manifest
 	deleted        string // deletion file name in the manifest ("" = none)
 	deletedCRC     uint32
+	graphFiles     map[string]string // graph file per vector name, as in the manifest
 }
 
 func newMutable(cfg *Config) *segmentData {
@@ -248,7 +251,7 @@ func (sg *segmentData) buildIndex(ix filter.Index) {
 // openSealed wraps an opened segment file; deleted, if non-nil, marks dead slots.
 func openSealed(cfg *Config, id uint64, f *segment.Segment, deleted bits) *segmentData {
 	n := f.Meta.Count
-	sg := &segmentData{id: id, file: f, ids: f.IDs, versions: f.Versions, spaces: map[string]*space{},
+	sg := &segmentData{id: id, file: f, ids: f.IDs, versions: f.Versions, spaces: map[string]*space{}, graphs: map[string]*hnsw.Index{},
 		indexes: &filter.Indexes{}, cache: make([]atomic.Pointer[map[string]any], n)}
 	sg.live = make(bits, (n+63)/64)
 	for s := 0; s < n; s++ {

@@ -45,6 +45,9 @@ func (c *Collection) WriteSnapshot(w io.Writer) (uint64, error) {
 		if ms.Deleted != "" {
 			names = append(names, ms.Deleted)
 		}
+		for _, g := range ms.Graphs {
+			names = append(names, g)
+		}
 		sort.Strings(names)
 		for _, n := range names {
 			paths = append(paths, rel+"/"+n)

@@ -72,6 +72,7 @@ func (s *Server) buildStage(ctx context.Context, c *collection.Collection, p api
 	}
 	st := &stage{fusion: t.Fusion, mmr: t.MMR}
 	st.req = collection.SearchRequest{Using: using(p.Using), Filter: and(p.Filter.Get(), parent), Limit: limit, ScoreThreshold: p.ScoreThreshold}
+	p.Params.Apply(&st.req)
 	if t.Fusion == nil && (t.Vector != nil || t.Sparse != nil || t.Doc != nil || t.ID != nil) {
 		st.hasQuery = true
 		if err := s.resolve(ctx, c, t, st.req.Using, &st.req); err != nil {

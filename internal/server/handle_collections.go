@@ -53,16 +53,25 @@ func (s *Server) handleCreateCollection(w http.ResponseWriter, r *http.Request) 
 	writeResult(w, r, true)
 }
 
-// handleUpdateCollection accepts Qdrant's PATCH for compatibility; the tunables it carries
-// (optimizers, hnsw, quantization) have no effect on exact search and are not stored.
+// handleUpdateCollection is Qdrant's PATCH: hnsw_config applies to graphs built from now on;
+// other settings (optimizers, vectors' on_disk, ...) are accepted and not stored.
 func (s *Server) handleUpdateCollection(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.collection(w, r); !ok {
+	c, ok := s.collection(w, r)
+	if !ok {
 		return
 	}
-	var body map[string]any
+	var body struct {
+		Hnsw *collection.HnswConfig `json:"hnsw_config"`
+	}
 	if err := api.Decode(r.Body, &body, true); err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if body.Hnsw != nil {
+		if err := c.UpdateHnsw(*body.Hnsw); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 	}
 	writeResult(w, r, true)
 }

@@ -74,6 +74,7 @@ func (s *Server) planQuery(ctx context.Context, c *collection.Collection, q *api
 		Using: using(q.Using), Filter: q.Filter.Get(), Limit: limit, Offset: offset,
 		ScoreThreshold: q.ScoreThreshold, WithPayload: q.WithPayload.Or(false), Vectors: vectorSelect(q.WithVector),
 	}
+	q.Params.Apply(plan.search)
 	if err := s.resolve(ctx, c, target, plan.search.Using, plan.search); err != nil {
 		return queryPlan{}, err
 	}
@@ -282,10 +283,12 @@ func planSearch(c *collection.Collection, q *api.SearchRequest) (queryPlan, erro
 	if err != nil {
 		return queryPlan{}, err
 	}
-	return queryPlan{shape: shaper(c, q.WithPayload), search: &collection.SearchRequest{
+	req := &collection.SearchRequest{
 		Vector: q.Vector.Vector, Using: q.Vector.Name, Filter: q.Filter.Get(), Limit: limit, Offset: offset,
 		ScoreThreshold: q.ScoreThreshold, WithPayload: q.WithPayload.Or(false), Vectors: vectorSelect(q.WithVector),
-	}}, nil
+	}
+	q.Params.Apply(req)
+	return queryPlan{shape: shaper(c, q.WithPayload), search: req}, nil
 }
 
 func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {

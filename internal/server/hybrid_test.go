@@ -287,3 +287,33 @@ func TestUpdateAndDeleteVectors(t *testing.T) {
 		t.Fatalf("bm25 vector not deleted: %v", ids2(res))
 	}
 }
+
+func TestHnswConfigAndParams(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	h.ok("PUT", "/collections/x", `{"vectors":{"size":8,"distance":"Euclid"},"hnsw_config":{"m":8,"ef_construct":40,"full_scan_threshold":0}}`)
+	var pts []string
+	for i := 0; i < 500; i++ {
+		pts = append(pts, fmt.Sprintf(`{"id":%d,"vector":[%d,%d,%d,%d,%d,%d,%d,%d]}`, i, i%7, i%11, i%13, i%3, i%5, i%17, i%19, i%23))
+	}
+	h.ok("PUT", "/collections/x/points?wait=true", `{"points":[`+strings.Join(pts, ",")+`]}`)
+	c, _ := h.srv.manager.Get("x")
+	if err := c.Checkpoint(); err != nil {
+		t.Fatal(err)
+	}
+	info := h.ok("GET", "/collections/x", "").(map[string]any)
+	hc := info["config"].(map[string]any)["hnsw_config"].(map[string]any)
+	if fmt.Sprintf("%v %v %v", hc["m"], hc["ef_construct"], info["indexed_vectors_count"]) != "8 40 500" {
+		t.Fatalf("info: hnsw_config %v, indexed %v", hc, info["indexed_vectors_count"])
+	}
+	exact := h.ok("POST", "/collections/x/points/query", `{"query":[1,2,3,1,2,3,1,2],"limit":5,"params":{"exact":true}}`).(map[string]any)["points"].([]any)
+	approx := h.ok("POST", "/collections/x/points/query", `{"query":[1,2,3,1,2,3,1,2],"limit":5,"params":{"hnsw_ef":200}}`).(map[string]any)["points"].([]any)
+	if fmt.Sprint(scores(exact)) != fmt.Sprint(scores(approx)) {
+		t.Fatalf("hnsw_ef=200 on 500 points should match exact: %v vs %v", scores(approx), scores(exact))
+	}
+	h.ok("PATCH", "/collections/x", `{"hnsw_config":{"m":24}}`)
+	hc = h.ok("GET", "/collections/x", "").(map[string]any)["config"].(map[string]any)["hnsw_config"].(map[string]any)
+	if fmt.Sprintf("%v %v", hc["m"], hc["ef_construct"]) != "24 40" {
+		t.Fatalf("after PATCH: %v", hc)
+	}
+	h.fails("PATCH", "/collections/x", `{"hnsw_config":{"m":1}}`, 400, "m must be")
+}

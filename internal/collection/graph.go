@@ -1,0 +1,197 @@
+package collection
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"github.com/needlevdb/needle/internal/fsx"
+	"github.com/needlevdb/needle/internal/index/flat"
+	"github.com/needlevdb/needle/internal/index/hnsw"
+	"github.com/needlevdb/needle/internal/jsonfile"
+)
+
+// HnswConfig is Qdrant's hnsw_config. Nil fields take the defaults below.
+type HnswConfig struct {
+	M                 *int `json:"m,omitempty"`
+	EfConstruct       *int `json:"ef_construct,omitempty"`
+	FullScanThreshold *int `json:"full_scan_threshold,omitempty"` // KB of vectors below which a segment is searched exactly
+	OnDisk            bool `json:"on_disk,omitempty"`
+}
+
+// Defaults of HnswConfig, as Qdrant's.
+const (
+	DefaultM                 = 16
+	DefaultEfConstruct       = 100
+	DefaultFullScanThreshold = 10000 // KB
+)
+
+// resolved returns the effective parameters: per-vector settings over the collection's.
+func (c *Config) hnswFor(name string) (m, efc, fullScanKB int) {
+	m, efc, fullScanKB = DefaultM, DefaultEfConstruct, DefaultFullScanThreshold
+	for _, h := range []*HnswConfig{&c.Hnsw, c.Vectors[name].Hnsw} {
+		if h == nil {
+			continue
+		}
+		if h.M != nil {
+			m = *h.M
+		}
+		if h.EfConstruct != nil {
+			efc = *h.EfConstruct
+		}
+		if h.FullScanThreshold != nil {
+			fullScanKB = *h.FullScanThreshold
+		}
+	}
+	return m, efc, fullScanKB
+}
+
+// validateHnsw checks an hnsw_config.
+func validateHnsw(label string, h *HnswConfig) error {
+	if h == nil {
+		return nil
+	}
+	if h.M != nil && (*h.M < 2 || *h.M > 128) {
+		return fmt.Errorf("%s.m must be between 2 and 128, got %d", label, *h.M)
+	}
+	if h.EfConstruct != nil && (*h.EfConstruct < 4 || *h.EfConstruct > 4096) {
+		return fmt.Errorf("%s.ef_construct must be between 4 and 4096, got %d", label, *h.EfConstruct)
+	}
+	if h.FullScanThreshold != nil && *h.FullScanThreshold < 0 {
+		return fmt.Errorf("%s.full_scan_threshold must not be negative", label)
+	}
+	return nil
+}
+
+// wantsGraph reports whether a sealed segment's vector space gets an HNSW graph: Euclid, Dot and
+// Cosine spaces whose live vectors take at least full_scan_threshold KB.
+func (c *Config) wantsGraph(name string, live int) bool {
+	p := c.Vectors[name]
+	if p.Distance == Manhattan || live == 0 {
+		return false
+	}
+	_, _, fullScanKB := c.hnswFor(name)
+	return int64(live)*int64(p.Size)*4 >= int64(fullScanKB)*1024
+}
+
+func (c *Config) graphConfig(name string, seed uint64) hnsw.Config {
+	m, efc, _ := c.hnswFor(name)
+	metric := flat.InnerProduct
+	if c.Vectors[name].Distance == Euclid {
+		metric = flat.L2
+	}
+	q := hnsw.Float32
+	if c.Quantization != nil && c.Quantization.Scalar != nil {
+		q = hnsw.Int8
+	}
+	return hnsw.Config{Dim: c.Vectors[name].Size, Metric: metric, M: m, EfConstruct: efc, Seed: seed, Quantization: q}
+}
+
+// buildGraphs builds and persists the graphs a freshly written sealed segment needs, before the
+// manifest that publishes it is written. It returns the graph file of each vector name.
+func (c *Collection) buildGraphs(sg *segmentData, dir string) (map[string]string, error) {
+	files := map[string]string{}
+	for i, name := range c.cfg.VectorNames() {
+		sp := sg.spaces[name]
+		if !c.cfg.wantsGraph(name, sg.count) || len(sp.data) == 0 {
+			continue
+		}
+		g, err := hnsw.New(c.cfg.graphConfig(name, sg.id), sp.flat())
+		if err != nil {
+			return nil, fmt.Errorf("hnsw for %s: %w", name, err)
+		}
+		if err := g.Build(sg.slots(), runtime.GOMAXPROCS(0)); err != nil {
+			return nil, fmt.Errorf("build hnsw for %s: %w", name, err)
+		}
+		for s := 0; s < sg.slots(); s++ {
+			if !sp.has.get(uint32(s)) {
+				g.Delete(uint32(s))
+			}
+		}
+		file := fmt.Sprintf("hnsw-%d.bin", i)
+		if err := writeGraph(filepath.Join(dir, file), g); err != nil {
+			return nil, err
+		}
+		files[name] = file
+		sg.graphs[name] = g
+	}
+	return files, nil
+}
+
+func writeGraph(path string, g *hnsw.Index) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("write graph: %w", err)
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	_, err = g.WriteTo(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write graph %s: %w", path, err)
+	}
+	return fsx.SyncDir(filepath.Dir(path))
+}
+
+// loadGraphs opens the graphs a manifest lists for a sealed segment.
+func loadGraphs(sg *segmentData, dir string, files map[string]string) error {
+	for name, file := range files {
+		sp, ok := sg.spaces[name]
+		if !ok {
+			return fmt.Errorf("graph for unknown vector %q", name)
+		}
+		data, err := os.ReadFile(filepath.Join(dir, file))
+		if err != nil {
+			return fmt.Errorf("read graph: %w", err)
+		}
+		g, err := hnsw.Load(data, sp.flat())
+		if err != nil {
+			return fmt.Errorf("graph %s: %w", filepath.Join(dir, file), err)
+		}
+		sg.graphs[name] = g
+	}
+	return nil
+}
+
+// UpdateHnsw changes the collection's hnsw_config for the graphs built from now on (existing
+// graphs are kept until their segments are rewritten) and persists it.
+func (c *Collection) UpdateHnsw(h HnswConfig) error {
+	if err := validateHnsw("hnsw_config", &h); err != nil {
+		return invalidf("%v", err)
+	}
+	c.cpMu.Lock() // checkpoints read the configuration while building graphs
+	defer c.cpMu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	next := *c.cfg
+	if h.M != nil {
+		next.Hnsw.M = h.M
+	}
+	if h.EfConstruct != nil {
+		next.Hnsw.EfConstruct = h.EfConstruct
+	}
+	if h.FullScanThreshold != nil {
+		next.Hnsw.FullScanThreshold = h.FullScanThreshold
+	}
+	if err := jsonfile.Write(filepath.Join(c.dir, configFile), &next); err != nil {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	c.cfg.Hnsw = next.Hnsw
+	return nil
+}
+
+// ConfigSnapshot returns a copy of the configuration, safe to read while it may be updated.
+func (c *Collection) ConfigSnapshot() Config {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return *c.cfg
+}
