@@ -32,6 +32,10 @@ type provider struct {
 	queue    []*pending          // FIFO; may hold abandoned entries, skipped when taken
 	queued   int                 // live entries in queue
 	running  int                 // requests in flight
+	fill     float64             // moving average of batch size / MaxBatch
+	// lingering: a free slot is held for up to Linger (see nextBatch); lingerTimer calls flush.
+	lingering   bool
+	lingerTimer *time.Timer
 	closed   bool
 	inflight sync.WaitGroup // goroutines running batches, for close
 }
@@ -134,8 +138,8 @@ func (p *provider) embed(ctx context.Context, texts []string) ([][]float32, erro
 		}
 	}
 	var start []*batch
-	for p.running < p.cfg.MaxConcurrency && p.queued > 0 {
-		start = append(start, p.takeBatch())
+	for b := p.nextBatch(); b != nil; b = p.nextBatch() {
+		start = append(start, b)
 	}
 	p.inflight.Add(len(start))
 	p.mu.Unlock()
@@ -197,6 +201,41 @@ func (p *provider) validate(texts []string) error {
 	return nil
 }
 
+// nextBatch returns a batch to send now, if a request slot is free and texts are waiting, or nil.
+// When the provider is saturated (recent batches at least half full, and a request still in
+// flight) and fewer than MaxBatch texts wait, it holds the free slot for up to Linger instead, so that the texts arriving
+// together (the callers of the batch that just finished, under a closed loop) share one request
+// rather than the first of them taking a slot alone; flush sends what has gathered. p.mu must be
+// held.
+func (p *provider) nextBatch() *batch {
+	if p.queued == 0 || p.running >= p.cfg.MaxConcurrency {
+		return nil
+	}
+	if p.queued >= p.cfg.MaxBatch || p.cfg.Linger <= 0 || p.fill < 0.5 || p.running == 0 {
+		return p.takeBatch()
+	}
+	if !p.lingering {
+		p.lingering = true
+		p.lingerTimer.Reset(p.cfg.Linger)
+	}
+	return nil
+}
+
+// flush sends the texts gathered while a slot was held (the Linger timer).
+func (p *provider) flush() {
+	p.mu.Lock()
+	p.lingering = false
+	var start []*batch
+	for !p.closed && p.queued > 0 && p.running < p.cfg.MaxConcurrency {
+		start = append(start, p.takeBatch())
+	}
+	p.inflight.Add(len(start))
+	p.mu.Unlock()
+	for _, b := range start {
+		go p.run(b)
+	}
+}
+
 // takeBatch moves up to MaxBatch live texts from the queue into a new batch and counts it as
 // running. p.mu must be held and p.queued > 0.
 func (p *provider) takeBatch() *batch {
@@ -223,6 +262,7 @@ func (p *provider) takeBatch() *batch {
 		p.queue = p.queue[:0:0] // let the backing array go
 	}
 	p.queued -= n
+	p.fill = 0.75*p.fill + 0.25*float64(n)/float64(p.cfg.MaxBatch)
 	b.live = n
 	if noDL {
 		b.ctx, b.cancel = context.WithCancel(p.base)
@@ -259,8 +299,8 @@ func (p *provider) run(b *batch) {
 		}
 		p.running--
 		b = nil
-		if p.queued > 0 && !p.closed {
-			b = p.takeBatch() // this goroutine carries it on
+		if !p.closed {
+			b = p.nextBatch() // this goroutine carries it on
 		}
 		p.mu.Unlock()
 	}
@@ -346,6 +386,7 @@ func (p *provider) close() {
 		close(pd.done)
 	}
 	p.queue, p.queued = nil, 0
+	p.lingerTimer.Stop()
 	p.mu.Unlock()
 	p.stop()
 	p.inflight.Wait()

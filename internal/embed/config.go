@@ -20,6 +20,7 @@ const (
 	DefaultBreakerCooldown = 5 * time.Second
 	DefaultCacheEntries    = 10000
 	DefaultMaxTextBytes    = 32 << 10
+	DefaultLinger          = time.Millisecond
 )
 
 // Provider configures one embedding model that clients name in a Document's "model" field, served
@@ -54,6 +55,12 @@ type Provider struct {
 	// MaxQueue is the most distinct texts waiting for a free request slot; an Embed call that would
 	// exceed it fails at once with ErrQueueFull. Default 16 × MaxBatch × MaxConcurrency.
 	MaxQueue int `yaml:"max_queue"`
+	// Linger is how long a free request slot may wait for more texts when the provider is
+	// saturated (recent batches at least half full, another request in flight) and fewer than
+	// MaxBatch texts are waiting. It never applies to an idle or lightly loaded provider: there
+	// a text leaves at once. Default 1ms; negative disables it (chosen with BenchmarkTextQueries,
+	// see docs/decisions/004-embed-batching.md).
+	Linger time.Duration `yaml:"linger"`
 	// Timeout bounds one upstream request (connect to last byte of the body). Default 30s.
 	Timeout time.Duration `yaml:"timeout"`
 	// Retries is how many more requests a failed batch may make (on the same or another upstream)
@@ -278,6 +285,10 @@ func (p Provider) withDefaults() Provider {
 	defD(&p.BackoffBase, DefaultBackoffBase)
 	defD(&p.BackoffMax, max(DefaultBackoffMax, p.BackoffBase))
 	defD(&p.BreakerCooldown, DefaultBreakerCooldown)
+	defD(&p.Linger, DefaultLinger)
+	if p.Linger < 0 {
+		p.Linger = 0
+	}
 	ups := make([]Upstream, len(p.Upstreams))
 	copy(ups, p.Upstreams)
 	for i := range ups {

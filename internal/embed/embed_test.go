@@ -457,3 +457,55 @@ func TestCollectors(t *testing.T) {
 		t.Errorf("%d latency series", n)
 	}
 }
+
+// A free slot is held for Linger only while the provider is saturated (batches at least half
+// full and a request in flight); otherwise, and once MaxBatch texts wait, texts leave at once.
+func TestLingerOnlyWhenSaturated(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, 4)
+	f.latency = 2 * time.Second // the slot holder stays in flight for the whole test
+	p := testProvider("m", 4, f)
+	p.MaxBatch, p.MaxConcurrency, p.Linger = 4, 2, 300*time.Millisecond
+	e, _ := newTestEmbedder(t, nil, p)
+	pr := e.providers["m"]
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	// Idle provider, even with a history of full batches: the text leaves at once.
+	pr.mu.Lock()
+	pr.fill = 1
+	pr.mu.Unlock()
+	go e.EmbedOne(ctx, "m", "first")
+	waitFor(t, "first sent", func() bool { return f.calls.Load() == 1 })
+
+	// Saturated (a request in flight, full batches lately): a lone text waits for company...
+	pr.mu.Lock()
+	pr.fill = 1
+	pr.mu.Unlock()
+	go e.EmbedOne(ctx, "m", "second")
+	waitFor(t, "second queued", func() bool { _, q := queueState(e, "m"); return q == 1 })
+	time.Sleep(50 * time.Millisecond)
+	if n := f.calls.Load(); n != 1 {
+		t.Fatalf("a lingering slot sent after 50ms of a 300ms linger (%d calls)", n)
+	}
+	// ...until MaxBatch texts are waiting, which go at once.
+	go e.Embed(ctx, "m", []string{"a", "b", "c"})
+	waitFor(t, "a full batch sent", func() bool { return f.calls.Load() == 2 })
+	if b := f.batchSizes(); b[1] != 4 {
+		t.Fatalf("batch of %d, want 4", b[1])
+	}
+
+	// With Linger disabled, a saturated provider sends at once too.
+	p.Linger = -1
+	f2 := newFake(t, 4)
+	f2.latency = 2 * time.Second
+	p.Upstreams[0].BaseURL = f2.srv.URL
+	e2, _ := newTestEmbedder(t, nil, p)
+	go e2.EmbedOne(ctx, "m", "first")
+	waitFor(t, "first sent", func() bool { return f2.calls.Load() == 1 })
+	e2.providers["m"].mu.Lock()
+	e2.providers["m"].fill = 1
+	e2.providers["m"].mu.Unlock()
+	go e2.EmbedOne(ctx, "m", "second")
+	waitFor(t, "second sent at once", func() bool { return f2.calls.Load() == 2 })
+}

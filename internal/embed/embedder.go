@@ -68,6 +68,8 @@ func newProvider(cfg Provider, opts Options, m *metrics) (*provider, error) {
 		cache:   newLRU(cfg.CacheEntries),
 		pending: map[string]*pending{},
 	}
+	p.lingerTimer = time.AfterFunc(time.Hour, p.flush)
+	p.lingerTimer.Stop()
 	// A response holds per text at most dims numbers of ~25 bytes (or 4 bytes in base64) plus
 	// the element's own members.
 	bodyMax := cfg.Dimensions*25 + 4096

@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -122,19 +121,22 @@ func (s *scanner) embedding(dims int) ([]float32, error) {
 	vec := make([]float32, dims)
 	count := 0
 	err := s.array(func(int) error {
-		tok := s.token()
-		if len(tok) == 0 {
-			return badResponse("embedding value %d is not a number", count)
-		}
-		f, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(tok), len(tok)), 32)
-		if err != nil && !errors.Is(err, strconv.ErrRange) {
-			return badResponse("embedding value %d is not a number: %q", count, tok)
-		}
-		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return badResponse("embedding value %d is not finite: %s", count, tok)
+		s.ws()
+		f, n := parseFloat32(s.b[s.i:])
+		if n > 0 {
+			s.i += n
+		} else {
+			tok := s.token()
+			var ok bool
+			if f, ok = parseFloat32Slow(tok); !ok || len(tok) == 0 {
+				return badResponse("embedding value %d is not a number: %q", count, shorten(string(tok), 40))
+			}
+			if f != f || math.IsInf(float64(f), 0) {
+				return badResponse("embedding value %d is not finite: %s", count, tok)
+			}
 		}
 		if count < dims {
-			vec[count] = float32(f)
+			vec[count] = f
 		}
 		count++
 		return nil
