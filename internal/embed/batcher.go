@@ -26,18 +26,18 @@ type provider struct {
 	base  context.Context // ended by close
 	stop  context.CancelFunc
 
-	mu       sync.Mutex
-	cache    *lru
-	pending  map[string]*pending // texts queued or in a request, by text
-	queue    []*pending          // FIFO; may hold abandoned entries, skipped when taken
-	queued   int                 // live entries in queue
-	running  int                 // requests in flight
-	fill     float64             // moving average of batch size / MaxBatch
+	mu      sync.Mutex
+	cache   *lru
+	pending map[string]*pending // texts queued or in a request, by text
+	queue   []*pending          // FIFO; may hold abandoned entries, skipped when taken
+	queued  int                 // live entries in queue
+	running int                 // requests in flight
+	fill    float64             // moving average of batch size / MaxBatch
 	// lingering: a free slot is held for up to Linger (see nextBatch); lingerTimer calls flush.
 	lingering   bool
 	lingerTimer *time.Timer
-	closed   bool
-	inflight sync.WaitGroup // goroutines running batches, for close
+	closed      bool
+	inflight    sync.WaitGroup // goroutines running batches, for close
 }
 
 // pending is one distinct text being embedded for one or more waiting callers. Fields other
