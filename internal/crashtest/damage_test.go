@@ -39,7 +39,8 @@ func TestDamagedFiles(t *testing.T) {
 	base := t.TempDir()
 	args := []string{"--seal-after", "100ms", "--log-level", "warn"}
 	s := start(t, base, args...)
-	s.mustCall("PUT", "/collections/dmg", map[string]any{"vectors": map[string]any{"size": dim, "distance": "Cosine"}}, nil)
+	s.mustCall("PUT", "/collections/dmg", map[string]any{"vectors": map[string]any{"size": dim, "distance": "Cosine"},
+		"hnsw_config": map[string]any{"full_scan_threshold": 0, "m": 8, "ef_construct": 32}}, nil)
 	s.mustCall("PUT", "/collections/dmg/index?wait=true", map[string]any{"field_name": "g", "field_schema": "keyword"}, nil)
 	upsert := func(from, n int) {
 		pts := make([]map[string]any, n)
@@ -95,7 +96,7 @@ func TestDamagedFiles(t *testing.T) {
 			checkDamaged(t, dir, args, rel, how, want, sealed)
 		}
 	}
-	for _, k := range []string{"config", "manifest", "segment meta", "segment ids", "segment versions", "segment payload", "segment vectors", "deletion bitmap", "wal"} {
+	for _, k := range []string{"config", "manifest", "segment meta", "segment ids", "segment versions", "segment payload", "segment vectors", "deletion bitmap", "hnsw graph", "wal"} {
 		if !kinds[k] {
 			t.Errorf("no %s file was damaged (files: %v)", k, files)
 		}
@@ -123,6 +124,8 @@ func kindOf(rel string) string {
 		return "segment vectors"
 	case strings.HasPrefix(base, "deleted-"):
 		return "deletion bitmap"
+	case strings.HasPrefix(base, "hnsw-"):
+		return "hnsw graph"
 	}
 	return base
 }
