@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Compare Needle's HNSW with native hnswlib on one dataset, in one run.
+#
+#   bench/compare-hnswlib.sh DATASET [extra `needle bench ann` flags]
+#
+# DATASET is a name under $NEEDLE_DATA (fashion-mnist-784-euclidean, clustered-1M-128, ...) or a path
+# prefix (PREFIX.base.npy, PREFIX.queries.npy, PREFIX.gt.npy). Steps:
+#   1. g++ -O3 -march=native the native hnswlib peer (shared/bench/hnswlib_native.cpp: hnswlib built
+#      for this CPU, as a pip install would), and go build needle;
+#   2. run the peer, then `needle bench ann --index hnsw`, one after the other, same files, same
+#      M / ef_construction / ef list / build threads, single-threaded queries;
+#   3. print both curves and the QPS ratio (needle / hnswlib) at recall@10 = 0.90, 0.95 and 0.99,
+#      interpolating each curve linearly between the two ef values that bracket the target.
+#      A curve that starts above the target is read at its first point (marked *): the QPS at which
+#      it reaches at least that recall.
+#
+# Environment: NEEDLE_DATA (default /tmp/needle-data), NEEDLE_SHARED (default ../../shared/bench
+# relative to this script), M (16), EF_CONSTRUCT (200), EFS (10,20,40,80,120,200,400),
+# BUILD_THREADS (2), OUT (directory for the raw JSON lines; default a temp dir, kept and printed).
+set -euo pipefail
+
+if [ $# -lt 1 ]; then
+	sed -n '2,20p' "$0" >&2
+	exit 2
+fi
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+DATA=${NEEDLE_DATA:-/tmp/needle-data}
+SHARED=${NEEDLE_SHARED:-$here/../../shared/bench}
+M=${M:-16}
+EF_CONSTRUCT=${EF_CONSTRUCT:-200}
+EFS=${EFS:-10,20,40,80,120,200,400}
+BUILD_THREADS=${BUILD_THREADS:-2}
+OUT=${OUT:-$(mktemp -d /tmp/compare-hnswlib.XXXXXX)}
+mkdir -p "$OUT"
+
+ds=$1
+shift
+case $ds in
+*/*) prefix=$ds ;;
+*) prefix=$DATA/$ds ;;
+esac
+for f in base queries gt; do
+	[ -f "$prefix.$f.npy" ] || { echo "missing $prefix.$f.npy (bench/setup.sh makes the datasets)" >&2; exit 1; }
+done
+metric=l2
+case $(basename "$prefix") in *unit* | *angular*) metric=ip ;; esac
+
+echo "# building the peer and needle" >&2
+g++ -O3 -march=native -std=c++17 -pthread -o "$OUT/hnswlib_native" "$SHARED/hnswlib_native.cpp"
+(cd "$root" && go build -o "$OUT/needle" ./cmd/needle)
+
+common=(--metric "$metric" --m "$M" --ef-construct "$EF_CONSTRUCT" --ef "$EFS" --threads 1 --build-threads "$BUILD_THREADS")
+{
+	echo "# dataset $prefix"
+	echo "# machine $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), go $(go env GOVERSION)"
+	echo "# load before hnswlib: $(cut -d' ' -f1-3 /proc/loadavg)"
+} | tee "$OUT/meta.txt"
+"$OUT/hnswlib_native" --data "$prefix" "${common[@]}" | tee "$OUT/hnswlib.jsonl"
+echo "# load before needle: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/meta.txt"
+"$OUT/needle" bench ann --data "$prefix" --index hnsw "${common[@]}" "$@" | tee "$OUT/needle.jsonl"
+echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/meta.txt"
+
+/usr/bin/python3 - "$OUT/hnswlib.jsonl" "$OUT/needle.jsonl" <<'EOF'
+import json, sys
+
+def curve(path):
+    pts = [json.loads(l) for l in open(path) if l.startswith("{")]
+    return sorted(pts, key=lambda p: p["ef"])
+
+def qps_at(pts, r):
+    """QPS at recall r, interpolated; (qps, exact) or (None, False) if never reached."""
+    if pts[0]["recall"] >= r:
+        return pts[0]["qps"], False
+    for a, b in zip(pts, pts[1:]):
+        if a["recall"] < r <= b["recall"]:
+            t = (r - a["recall"]) / (b["recall"] - a["recall"])
+            return a["qps"] + t * (b["qps"] - a["qps"]), True
+    return None, False
+
+peer, ndl = curve(sys.argv[1]), curve(sys.argv[2])
+print()
+print(f"{'ef':>5} | {'hnswlib recall':>14} {'qps':>9} | {'needle recall':>13} {'qps':>9}")
+by_ef = {p["ef"]: p for p in ndl}
+for p in peer:
+    n = by_ef.get(p["ef"], {})
+    print(f"{p['ef']:>5} | {p['recall']:>14.4f} {p['qps']:>9.1f} | {n.get('recall', float('nan')):>13.4f} {n.get('qps', float('nan')):>9.1f}")
+print()
+for r in (0.90, 0.95, 0.99):
+    a, ea = qps_at(peer, r)
+    b, eb = qps_at(ndl, r)
+    if a is None or b is None:
+        print(f"recall {r:.2f}: not reached ({'hnswlib' if a is None else 'needle'})")
+        continue
+    mark = lambda e: "" if e else "*"
+    print(f"recall {r:.2f}: hnswlib {a:9.1f}{mark(ea)} qps, needle {b:9.1f}{mark(eb)} qps, ratio {b / a:.2f}x")
+pb, nb = peer[0], ndl[0]
+print(f"build: hnswlib {pb['build_s']:.2f} s, needle {nb['build_s']:.2f} s ({nb.get('build_threads', '?')} threads), ratio {nb['build_s'] / pb['build_s']:.2f}")
+vec = nb.get("vector_bytes", 0)
+print(f"memory (RSS growth over the build): hnswlib {pb['mem_bytes'] / 2**20:.1f} MiB, needle {nb['mem_bytes'] / 2**20:.1f} MiB, ratio {nb['mem_bytes'] / pb['mem_bytes']:.2f}")
+print(f"memory incl. the base vectors needle reads in place ({vec / 2**20:.1f} MiB): ratio {(nb['mem_bytes'] + vec) / pb['mem_bytes']:.2f}")
+EOF
+echo "# raw lines in $OUT" >&2
