@@ -29,7 +29,7 @@ DATA scaniota<>+12(SB)/4, $0x00000003
 GLOBL scaniota<>(SB), RODATA|NOPTR, $16
 
 // func dotBoundAVX512(q []float32, base []float32, bound float32, idx []uint32, dist []float32) int
-// Requires: AVX, AVX512F, AVX512VL, BMI2, POPCNT
+// Requires: AVX, AVX512F, AVX512VL, BMI2, MMX+, POPCNT
 TEXT ·dotBoundAVX512(SB), NOSPLIT, $0-112
 	MOVQ         q_base+0(FP), AX
 	MOVQ         q_len+8(FP), CX
@@ -45,18 +45,21 @@ TEXT ·dotBoundAVX512(SB), NOSPLIT, $0-112
 	KMOVW        R9, K1
 	MOVQ         CX, R8
 	SHLQ         $0x02, R8
+	LEAQ         (R8)(R8*2), R9
+	LEAQ         (R9)(R8*1), R9
 	VMOVUPS      scaniota<>+0(SB), X1
-	MOVL         $0x00000004, R9
-	VPBROADCASTD R9, X2
+	MOVL         $0x00000004, R10
+	VPBROADCASTD R10, X2
 
 group:
-	LEAQ    4(DI), R9
-	CMPQ    R9, BX
+	LEAQ    4(DI), R10
+	CMPQ    R10, BX
 	JA      single
-	MOVQ    DX, R9
-	LEAQ    (DX)(R8*2), R10
-	MOVQ    AX, R11
-	MOVQ    CX, R12
+	LEAQ    (DX)(R9*1), R14
+	MOVQ    DX, R10
+	LEAQ    (DX)(R8*2), R11
+	MOVQ    AX, R12
+	MOVQ    CX, R13
 	VPXORD  Z3, Z3, Z3
 	VMOVAPS Z3, Z4
 	VMOVAPS Z3, Z5
@@ -68,48 +71,62 @@ group:
 	VMOVAPS Z3, Z11
 
 gloop:
-	CMPQ        R12, $0x00000020
+	CMPQ        R13, $0x00000020
 	JB          grest
-	VMOVUPS     (R11), Z12
-	VFMADD231PS (R9), Z12, Z4
-	VFMADD231PS (R9)(R8*1), Z12, Z6
-	VFMADD231PS (R10), Z12, Z8
-	VFMADD231PS (R10)(R8*1), Z12, Z10
-	VMOVUPS     64(R11), Z12
-	VFMADD231PS 64(R9), Z12, Z5
-	VFMADD231PS 64(R9)(R8*1), Z12, Z7
-	VFMADD231PS 64(R10), Z12, Z9
-	VFMADD231PS 64(R10)(R8*1), Z12, Z11
-	ADDQ        $0x00000080, R11
-	ADDQ        $0x00000080, R9
+	VMOVUPS     (R12), Z12
+	VFMADD231PS (R10), Z12, Z4
+	VFMADD231PS (R10)(R8*1), Z12, Z6
+	VFMADD231PS (R11), Z12, Z8
+	VFMADD231PS (R11)(R8*1), Z12, Z10
+	VMOVUPS     64(R12), Z12
+	VFMADD231PS 64(R10), Z12, Z5
+	VFMADD231PS 64(R10)(R8*1), Z12, Z7
+	VFMADD231PS 64(R11), Z12, Z9
+	VFMADD231PS 64(R11)(R8*1), Z12, Z11
+	PREFETCHT0  (R14)
+	PREFETCHT0  64(R14)
+	PREFETCHT0  128(R14)
+	PREFETCHT0  192(R14)
+	PREFETCHT0  256(R14)
+	PREFETCHT0  320(R14)
+	PREFETCHT0  384(R14)
+	PREFETCHT0  448(R14)
+	ADDQ        $0x00000200, R14
+	ADDQ        $0x00000080, R12
 	ADDQ        $0x00000080, R10
-	SUBQ        $0x00000020, R12
+	ADDQ        $0x00000080, R11
+	SUBQ        $0x00000020, R13
 	JMP         gloop
 
 grest:
-	CMPQ        R12, $0x00000010
+	CMPQ        R13, $0x00000010
 	JB          gtail
-	VMOVUPS     (R11), Z12
-	VFMADD231PS (R9), Z12, Z4
-	VFMADD231PS (R9)(R8*1), Z12, Z6
-	VFMADD231PS (R10), Z12, Z8
-	VFMADD231PS (R10)(R8*1), Z12, Z10
-	ADDQ        $0x00000040, R11
-	ADDQ        $0x00000040, R9
+	VMOVUPS     (R12), Z12
+	VFMADD231PS (R10), Z12, Z4
+	VFMADD231PS (R10)(R8*1), Z12, Z6
+	VFMADD231PS (R11), Z12, Z8
+	VFMADD231PS (R11)(R8*1), Z12, Z10
+	PREFETCHT0  (R14)
+	PREFETCHT0  64(R14)
+	PREFETCHT0  128(R14)
+	PREFETCHT0  192(R14)
+	ADDQ        $0x00000100, R14
+	ADDQ        $0x00000040, R12
 	ADDQ        $0x00000040, R10
-	SUBQ        $0x00000010, R12
+	ADDQ        $0x00000040, R11
+	SUBQ        $0x00000010, R13
 
 gtail:
-	TESTQ       R12, R12
+	TESTQ       R13, R13
 	JZ          gdone
-	VMOVUPS.Z   (R11), K1, Z12
-	VMOVUPS.Z   (R9), K1, Z21
-	VFMADD231PS Z21, Z12, Z5
-	VMOVUPS.Z   (R9)(R8*1), K1, Z21
-	VFMADD231PS Z21, Z12, Z7
+	VMOVUPS.Z   (R12), K1, Z12
 	VMOVUPS.Z   (R10), K1, Z21
-	VFMADD231PS Z21, Z12, Z9
+	VFMADD231PS Z21, Z12, Z5
 	VMOVUPS.Z   (R10)(R8*1), K1, Z21
+	VFMADD231PS Z21, Z12, Z7
+	VMOVUPS.Z   (R11), K1, Z21
+	VFMADD231PS Z21, Z12, Z9
+	VMOVUPS.Z   (R11)(R8*1), K1, Z21
 	VFMADD231PS Z21, Z12, Z11
 
 gdone:
@@ -136,17 +153,17 @@ gdone:
 	VADDPS        Y4, Y5, Y5
 	VEXTRACTF32X4 $0x01, Y5, X4
 	VADDPS        X4, X5, X4
-	MOVQ          idx_base+56(FP), R9
-	MOVQ          dist_base+80(FP), R10
+	MOVQ          idx_base+56(FP), R10
+	MOVQ          dist_base+80(FP), R11
 	VCMPPS        $0x1d, X0, X4, K2
 	VCOMPRESSPS.Z X4, K2, X4
-	VMOVUPS       X4, (R10)(SI*4)
+	VMOVUPS       X4, (R11)(SI*4)
 	VPCOMPRESSD.Z X1, K2, X4
-	VMOVUPS       X4, (R9)(SI*4)
+	VMOVUPS       X4, (R10)(SI*4)
 	VPADDD        X2, X1, X1
-	KMOVW         K2, R9
-	POPCNTL       R9, R9
-	ADDQ          R9, SI
+	KMOVW         K2, R10
+	POPCNTL       R10, R10
+	ADDQ          R10, SI
 	LEAQ          (DX)(R8*4), DX
 	ADDQ          $0x04, DI
 	JMP           group
@@ -284,7 +301,7 @@ end:
 	RET
 
 // func l2SqBoundAVX512(q []float32, base []float32, bound float32, idx []uint32, dist []float32) int
-// Requires: AVX, AVX512F, AVX512VL, BMI2, POPCNT
+// Requires: AVX, AVX512F, AVX512VL, BMI2, MMX+, POPCNT
 TEXT ·l2SqBoundAVX512(SB), NOSPLIT, $0-112
 	MOVQ         q_base+0(FP), AX
 	MOVQ         q_len+8(FP), CX
@@ -300,18 +317,21 @@ TEXT ·l2SqBoundAVX512(SB), NOSPLIT, $0-112
 	KMOVW        R9, K1
 	MOVQ         CX, R8
 	SHLQ         $0x02, R8
+	LEAQ         (R8)(R8*2), R9
+	LEAQ         (R9)(R8*1), R9
 	VMOVUPS      scaniota<>+0(SB), X1
-	MOVL         $0x00000004, R9
-	VPBROADCASTD R9, X2
+	MOVL         $0x00000004, R10
+	VPBROADCASTD R10, X2
 
 group:
-	LEAQ    4(DI), R9
-	CMPQ    R9, BX
+	LEAQ    4(DI), R10
+	CMPQ    R10, BX
 	JA      single
-	MOVQ    DX, R9
-	LEAQ    (DX)(R8*2), R10
-	MOVQ    AX, R11
-	MOVQ    CX, R12
+	LEAQ    (DX)(R9*1), R14
+	MOVQ    DX, R10
+	LEAQ    (DX)(R8*2), R11
+	MOVQ    AX, R12
+	MOVQ    CX, R13
 	VPXORD  Z3, Z3, Z3
 	VMOVAPS Z3, Z4
 	VMOVAPS Z3, Z5
@@ -323,63 +343,77 @@ group:
 	VMOVAPS Z3, Z11
 
 gloop:
-	CMPQ        R12, $0x00000020
+	CMPQ        R13, $0x00000020
 	JB          grest
-	VMOVUPS     (R11), Z12
-	VSUBPS      (R9), Z12, Z13
-	VFMADD231PS Z13, Z13, Z4
-	VSUBPS      (R9)(R8*1), Z12, Z13
-	VFMADD231PS Z13, Z13, Z6
+	VMOVUPS     (R12), Z12
 	VSUBPS      (R10), Z12, Z13
+	VFMADD231PS Z13, Z13, Z4
+	VSUBPS      (R10)(R8*1), Z12, Z13
+	VFMADD231PS Z13, Z13, Z6
+	VSUBPS      (R11), Z12, Z13
 	VFMADD231PS Z13, Z13, Z8
-	VSUBPS      (R10)(R8*1), Z12, Z12
+	VSUBPS      (R11)(R8*1), Z12, Z12
 	VFMADD231PS Z12, Z12, Z10
-	VMOVUPS     64(R11), Z12
-	VSUBPS      64(R9), Z12, Z13
-	VFMADD231PS Z13, Z13, Z5
-	VSUBPS      64(R9)(R8*1), Z12, Z13
-	VFMADD231PS Z13, Z13, Z7
+	VMOVUPS     64(R12), Z12
 	VSUBPS      64(R10), Z12, Z13
+	VFMADD231PS Z13, Z13, Z5
+	VSUBPS      64(R10)(R8*1), Z12, Z13
+	VFMADD231PS Z13, Z13, Z7
+	VSUBPS      64(R11), Z12, Z13
 	VFMADD231PS Z13, Z13, Z9
-	VSUBPS      64(R10)(R8*1), Z12, Z12
+	VSUBPS      64(R11)(R8*1), Z12, Z12
 	VFMADD231PS Z12, Z12, Z11
-	ADDQ        $0x00000080, R11
-	ADDQ        $0x00000080, R9
+	PREFETCHT0  (R14)
+	PREFETCHT0  64(R14)
+	PREFETCHT0  128(R14)
+	PREFETCHT0  192(R14)
+	PREFETCHT0  256(R14)
+	PREFETCHT0  320(R14)
+	PREFETCHT0  384(R14)
+	PREFETCHT0  448(R14)
+	ADDQ        $0x00000200, R14
+	ADDQ        $0x00000080, R12
 	ADDQ        $0x00000080, R10
-	SUBQ        $0x00000020, R12
+	ADDQ        $0x00000080, R11
+	SUBQ        $0x00000020, R13
 	JMP         gloop
 
 grest:
-	CMPQ        R12, $0x00000010
+	CMPQ        R13, $0x00000010
 	JB          gtail
-	VMOVUPS     (R11), Z12
-	VSUBPS      (R9), Z12, Z13
-	VFMADD231PS Z13, Z13, Z4
-	VSUBPS      (R9)(R8*1), Z12, Z13
-	VFMADD231PS Z13, Z13, Z6
+	VMOVUPS     (R12), Z12
 	VSUBPS      (R10), Z12, Z13
+	VFMADD231PS Z13, Z13, Z4
+	VSUBPS      (R10)(R8*1), Z12, Z13
+	VFMADD231PS Z13, Z13, Z6
+	VSUBPS      (R11), Z12, Z13
 	VFMADD231PS Z13, Z13, Z8
-	VSUBPS      (R10)(R8*1), Z12, Z12
+	VSUBPS      (R11)(R8*1), Z12, Z12
 	VFMADD231PS Z12, Z12, Z10
-	ADDQ        $0x00000040, R11
-	ADDQ        $0x00000040, R9
+	PREFETCHT0  (R14)
+	PREFETCHT0  64(R14)
+	PREFETCHT0  128(R14)
+	PREFETCHT0  192(R14)
+	ADDQ        $0x00000100, R14
+	ADDQ        $0x00000040, R12
 	ADDQ        $0x00000040, R10
-	SUBQ        $0x00000010, R12
+	ADDQ        $0x00000040, R11
+	SUBQ        $0x00000010, R13
 
 gtail:
-	TESTQ       R12, R12
+	TESTQ       R13, R13
 	JZ          gdone
-	VMOVUPS.Z   (R11), K1, Z12
-	VMOVUPS.Z   (R9), K1, Z13
-	VSUBPS      Z13, Z12, Z13
-	VFMADD231PS Z13, Z13, Z5
-	VMOVUPS.Z   (R9)(R8*1), K1, Z13
-	VSUBPS      Z13, Z12, Z13
-	VFMADD231PS Z13, Z13, Z7
+	VMOVUPS.Z   (R12), K1, Z12
 	VMOVUPS.Z   (R10), K1, Z13
 	VSUBPS      Z13, Z12, Z13
-	VFMADD231PS Z13, Z13, Z9
+	VFMADD231PS Z13, Z13, Z5
 	VMOVUPS.Z   (R10)(R8*1), K1, Z13
+	VSUBPS      Z13, Z12, Z13
+	VFMADD231PS Z13, Z13, Z7
+	VMOVUPS.Z   (R11), K1, Z13
+	VSUBPS      Z13, Z12, Z13
+	VFMADD231PS Z13, Z13, Z9
+	VMOVUPS.Z   (R11)(R8*1), K1, Z13
 	VSUBPS      Z13, Z12, Z12
 	VFMADD231PS Z12, Z12, Z11
 
@@ -407,17 +441,17 @@ gdone:
 	VADDPS        Y4, Y5, Y5
 	VEXTRACTF32X4 $0x01, Y5, X4
 	VADDPS        X4, X5, X4
-	MOVQ          idx_base+56(FP), R9
-	MOVQ          dist_base+80(FP), R10
+	MOVQ          idx_base+56(FP), R10
+	MOVQ          dist_base+80(FP), R11
 	VCMPPS        $0x12, X0, X4, K2
 	VCOMPRESSPS.Z X4, K2, X4
-	VMOVUPS       X4, (R10)(SI*4)
+	VMOVUPS       X4, (R11)(SI*4)
 	VPCOMPRESSD.Z X1, K2, X4
-	VMOVUPS       X4, (R9)(SI*4)
+	VMOVUPS       X4, (R10)(SI*4)
 	VPADDD        X2, X1, X1
-	KMOVW         K2, R9
-	POPCNTL       R9, R9
-	ADDQ          R9, SI
+	KMOVW         K2, R10
+	POPCNTL       R10, R10
+	ADDQ          R10, SI
 	LEAQ          (DX)(R8*4), DX
 	ADDQ          $0x04, DI
 	JMP           group
@@ -1392,7 +1426,7 @@ b1next:
 	RET
 
 // func dotBoundAVX2(q []float32, base []float32, bound float32, idx []uint32, dist []float32) int
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·dotBoundAVX2(SB), NOSPLIT, $0-112
 	MOVQ         q_base+0(FP), AX
 	MOVQ         q_len+8(FP), CX
@@ -1409,15 +1443,18 @@ TEXT ·dotBoundAVX2(SB), NOSPLIT, $0-112
 	VMOVDQU      (R8), Y1
 	MOVQ         CX, R8
 	SHLQ         $0x02, R8
+	LEAQ         (R8)(R8*2), R9
+	LEAQ         (R9)(R8*1), R9
 
 group:
-	LEAQ    4(DI), R9
-	CMPQ    R9, BX
+	LEAQ    4(DI), R10
+	CMPQ    R10, BX
 	JA      single
-	MOVQ    DX, R9
-	LEAQ    (DX)(R8*2), R10
-	MOVQ    AX, R11
-	MOVQ    CX, R12
+	LEAQ    (DX)(R9*1), R14
+	MOVQ    DX, R10
+	LEAQ    (DX)(R8*2), R11
+	MOVQ    AX, R12
+	MOVQ    CX, R13
 	VXORPS  Y2, Y2, Y2
 	VMOVAPS Y2, Y3
 	VMOVAPS Y2, Y4
@@ -1429,48 +1466,56 @@ group:
 	VMOVAPS Y2, Y2
 
 gloop:
-	CMPQ        R12, $0x00000010
+	CMPQ        R13, $0x00000010
 	JB          grest
-	VMOVUPS     (R11), Y10
-	VFMADD231PS (R9), Y10, Y3
-	VFMADD231PS (R9)(R8*1), Y10, Y5
-	VFMADD231PS (R10), Y10, Y7
-	VFMADD231PS (R10)(R8*1), Y10, Y9
-	VMOVUPS     32(R11), Y10
-	VFMADD231PS 32(R9), Y10, Y4
-	VFMADD231PS 32(R9)(R8*1), Y10, Y6
-	VFMADD231PS 32(R10), Y10, Y8
-	VFMADD231PS 32(R10)(R8*1), Y10, Y2
-	ADDQ        $0x00000040, R11
-	ADDQ        $0x00000040, R9
+	VMOVUPS     (R12), Y10
+	VFMADD231PS (R10), Y10, Y3
+	VFMADD231PS (R10)(R8*1), Y10, Y5
+	VFMADD231PS (R11), Y10, Y7
+	VFMADD231PS (R11)(R8*1), Y10, Y9
+	VMOVUPS     32(R12), Y10
+	VFMADD231PS 32(R10), Y10, Y4
+	VFMADD231PS 32(R10)(R8*1), Y10, Y6
+	VFMADD231PS 32(R11), Y10, Y8
+	VFMADD231PS 32(R11)(R8*1), Y10, Y2
+	PREFETCHT0  (R14)
+	PREFETCHT0  64(R14)
+	PREFETCHT0  128(R14)
+	PREFETCHT0  192(R14)
+	ADDQ        $0x00000100, R14
+	ADDQ        $0x00000040, R12
 	ADDQ        $0x00000040, R10
-	SUBQ        $0x00000010, R12
+	ADDQ        $0x00000040, R11
+	SUBQ        $0x00000010, R13
 	JMP         gloop
 
 grest:
-	CMPQ        R12, $0x00000008
+	CMPQ        R13, $0x00000008
 	JB          gtail
-	VMOVUPS     (R11), Y10
-	VFMADD231PS (R9), Y10, Y3
-	VFMADD231PS (R9)(R8*1), Y10, Y5
-	VFMADD231PS (R10), Y10, Y7
-	VFMADD231PS (R10)(R8*1), Y10, Y9
-	ADDQ        $0x00000020, R11
-	ADDQ        $0x00000020, R9
+	VMOVUPS     (R12), Y10
+	VFMADD231PS (R10), Y10, Y3
+	VFMADD231PS (R10)(R8*1), Y10, Y5
+	VFMADD231PS (R11), Y10, Y7
+	VFMADD231PS (R11)(R8*1), Y10, Y9
+	PREFETCHT0  (R14)
+	PREFETCHT0  64(R14)
+	ADDQ        $0x00000080, R14
+	ADDQ        $0x00000020, R12
 	ADDQ        $0x00000020, R10
-	SUBQ        $0x00000008, R12
+	ADDQ        $0x00000020, R11
+	SUBQ        $0x00000008, R13
 
 gtail:
-	TESTQ       R12, R12
+	TESTQ       R13, R13
 	JZ          gdone
-	VMASKMOVPS  (R11), Y1, Y10
-	VMASKMOVPS  (R9), Y1, Y11
-	VFMADD231PS Y11, Y10, Y4
-	VMASKMOVPS  (R9)(R8*1), Y1, Y11
-	VFMADD231PS Y11, Y10, Y6
+	VMASKMOVPS  (R12), Y1, Y10
 	VMASKMOVPS  (R10), Y1, Y11
-	VFMADD231PS Y11, Y10, Y8
+	VFMADD231PS Y11, Y10, Y4
 	VMASKMOVPS  (R10)(R8*1), Y1, Y11
+	VFMADD231PS Y11, Y10, Y6
+	VMASKMOVPS  (R11), Y1, Y11
+	VFMADD231PS Y11, Y10, Y8
+	VMASKMOVPS  (R11)(R8*1), Y1, Y11
 	VFMADD231PS Y11, Y10, Y2
 
 gdone:
@@ -1489,41 +1534,41 @@ gdone:
 	VADDPS       Y2, Y4, Y4
 	VEXTRACTF128 $0x01, Y4, X2
 	VADDPS       X2, X4, X2
-	MOVQ         idx_base+56(FP), R9
-	MOVQ         dist_base+80(FP), R10
+	MOVQ         idx_base+56(FP), R10
+	MOVQ         dist_base+80(FP), R11
 	VCMPPS       $0x1d, X0, X2, X3
-	VMOVMSKPS    X3, R11
-	TESTL        R11, R11
+	VMOVMSKPS    X3, R12
+	TESTL        R12, R12
 	JZ           gnext
-	BTL          $0x00, R11
+	BTL          $0x00, R12
 	JCC          lane0
-	VMOVSS       X2, (R10)(SI*4)
-	LEAQ         (DI), R12
-	MOVL         R12, (R9)(SI*4)
+	VMOVSS       X2, (R11)(SI*4)
+	LEAQ         (DI), R13
+	MOVL         R13, (R10)(SI*4)
 	INCQ         SI
 
 lane0:
-	BTL        $0x01, R11
+	BTL        $0x01, R12
 	JCC        lane1
-	VEXTRACTPS $0x01, X2, (R10)(SI*4)
-	LEAQ       1(DI), R12
-	MOVL       R12, (R9)(SI*4)
+	VEXTRACTPS $0x01, X2, (R11)(SI*4)
+	LEAQ       1(DI), R13
+	MOVL       R13, (R10)(SI*4)
 	INCQ       SI
 
 lane1:
-	BTL        $0x02, R11
+	BTL        $0x02, R12
 	JCC        lane2
-	VEXTRACTPS $0x02, X2, (R10)(SI*4)
-	LEAQ       2(DI), R12
-	MOVL       R12, (R9)(SI*4)
+	VEXTRACTPS $0x02, X2, (R11)(SI*4)
+	LEAQ       2(DI), R13
+	MOVL       R13, (R10)(SI*4)
 	INCQ       SI
 
 lane2:
-	BTL        $0x03, R11
+	BTL        $0x03, R12
 	JCC        lane3
-	VEXTRACTPS $0x03, X2, (R10)(SI*4)
-	LEAQ       3(DI), R10
-	MOVL       R10, (R9)(SI*4)
+	VEXTRACTPS $0x03, X2, (R11)(SI*4)
+	LEAQ       3(DI), R11
+	MOVL       R11, (R10)(SI*4)
 	INCQ       SI
 
 lane3:
@@ -1663,7 +1708,7 @@ end:
 	RET
 
 // func l2SqBoundAVX2(q []float32, base []float32, bound float32, idx []uint32, dist []float32) int
-// Requires: AVX, FMA3
+// Requires: AVX, FMA3, MMX+
 TEXT ·l2SqBoundAVX2(SB), NOSPLIT, $0-112
 	MOVQ         q_base+0(FP), AX
 	MOVQ         q_len+8(FP), CX
@@ -1680,15 +1725,18 @@ TEXT ·l2SqBoundAVX2(SB), NOSPLIT, $0-112
 	VMOVDQU      (R8), Y1
 	MOVQ         CX, R8
 	SHLQ         $0x02, R8
+	LEAQ         (R8)(R8*2), R9
+	LEAQ         (R9)(R8*1), R9
 
 group:
-	LEAQ    4(DI), R9
-	CMPQ    R9, BX
+	LEAQ    4(DI), R10
+	CMPQ    R10, BX
 	JA      single
-	MOVQ    DX, R9
-	LEAQ    (DX)(R8*2), R10
-	MOVQ    AX, R11
-	MOVQ    CX, R12
+	LEAQ    (DX)(R9*1), R14
+	MOVQ    DX, R10
+	LEAQ    (DX)(R8*2), R11
+	MOVQ    AX, R12
+	MOVQ    CX, R13
 	VXORPS  Y2, Y2, Y2
 	VMOVAPS Y2, Y3
 	VMOVAPS Y2, Y4
@@ -1700,63 +1748,71 @@ group:
 	VMOVAPS Y2, Y2
 
 gloop:
-	CMPQ        R12, $0x00000010
+	CMPQ        R13, $0x00000010
 	JB          grest
-	VMOVUPS     (R11), Y10
-	VSUBPS      (R9), Y10, Y11
-	VFMADD231PS Y11, Y11, Y3
-	VSUBPS      (R9)(R8*1), Y10, Y11
-	VFMADD231PS Y11, Y11, Y5
+	VMOVUPS     (R12), Y10
 	VSUBPS      (R10), Y10, Y11
+	VFMADD231PS Y11, Y11, Y3
+	VSUBPS      (R10)(R8*1), Y10, Y11
+	VFMADD231PS Y11, Y11, Y5
+	VSUBPS      (R11), Y10, Y11
 	VFMADD231PS Y11, Y11, Y7
-	VSUBPS      (R10)(R8*1), Y10, Y10
+	VSUBPS      (R11)(R8*1), Y10, Y10
 	VFMADD231PS Y10, Y10, Y9
-	VMOVUPS     32(R11), Y10
-	VSUBPS      32(R9), Y10, Y11
-	VFMADD231PS Y11, Y11, Y4
-	VSUBPS      32(R9)(R8*1), Y10, Y11
-	VFMADD231PS Y11, Y11, Y6
+	VMOVUPS     32(R12), Y10
 	VSUBPS      32(R10), Y10, Y11
+	VFMADD231PS Y11, Y11, Y4
+	VSUBPS      32(R10)(R8*1), Y10, Y11
+	VFMADD231PS Y11, Y11, Y6
+	VSUBPS      32(R11), Y10, Y11
 	VFMADD231PS Y11, Y11, Y8
-	VSUBPS      32(R10)(R8*1), Y10, Y10
+	VSUBPS      32(R11)(R8*1), Y10, Y10
 	VFMADD231PS Y10, Y10, Y2
-	ADDQ        $0x00000040, R11
-	ADDQ        $0x00000040, R9
+	PREFETCHT0  (R14)
+	PREFETCHT0  64(R14)
+	PREFETCHT0  128(R14)
+	PREFETCHT0  192(R14)
+	ADDQ        $0x00000100, R14
+	ADDQ        $0x00000040, R12
 	ADDQ        $0x00000040, R10
-	SUBQ        $0x00000010, R12
+	ADDQ        $0x00000040, R11
+	SUBQ        $0x00000010, R13
 	JMP         gloop
 
 grest:
-	CMPQ        R12, $0x00000008
+	CMPQ        R13, $0x00000008
 	JB          gtail
-	VMOVUPS     (R11), Y10
-	VSUBPS      (R9), Y10, Y11
-	VFMADD231PS Y11, Y11, Y3
-	VSUBPS      (R9)(R8*1), Y10, Y11
-	VFMADD231PS Y11, Y11, Y5
+	VMOVUPS     (R12), Y10
 	VSUBPS      (R10), Y10, Y11
+	VFMADD231PS Y11, Y11, Y3
+	VSUBPS      (R10)(R8*1), Y10, Y11
+	VFMADD231PS Y11, Y11, Y5
+	VSUBPS      (R11), Y10, Y11
 	VFMADD231PS Y11, Y11, Y7
-	VSUBPS      (R10)(R8*1), Y10, Y10
+	VSUBPS      (R11)(R8*1), Y10, Y10
 	VFMADD231PS Y10, Y10, Y9
-	ADDQ        $0x00000020, R11
-	ADDQ        $0x00000020, R9
+	PREFETCHT0  (R14)
+	PREFETCHT0  64(R14)
+	ADDQ        $0x00000080, R14
+	ADDQ        $0x00000020, R12
 	ADDQ        $0x00000020, R10
-	SUBQ        $0x00000008, R12
+	ADDQ        $0x00000020, R11
+	SUBQ        $0x00000008, R13
 
 gtail:
-	TESTQ       R12, R12
+	TESTQ       R13, R13
 	JZ          gdone
-	VMASKMOVPS  (R11), Y1, Y10
-	VMASKMOVPS  (R9), Y1, Y11
-	VSUBPS      Y11, Y10, Y11
-	VFMADD231PS Y11, Y11, Y4
-	VMASKMOVPS  (R9)(R8*1), Y1, Y11
-	VSUBPS      Y11, Y10, Y11
-	VFMADD231PS Y11, Y11, Y6
+	VMASKMOVPS  (R12), Y1, Y10
 	VMASKMOVPS  (R10), Y1, Y11
 	VSUBPS      Y11, Y10, Y11
-	VFMADD231PS Y11, Y11, Y8
+	VFMADD231PS Y11, Y11, Y4
 	VMASKMOVPS  (R10)(R8*1), Y1, Y11
+	VSUBPS      Y11, Y10, Y11
+	VFMADD231PS Y11, Y11, Y6
+	VMASKMOVPS  (R11), Y1, Y11
+	VSUBPS      Y11, Y10, Y11
+	VFMADD231PS Y11, Y11, Y8
+	VMASKMOVPS  (R11)(R8*1), Y1, Y11
 	VSUBPS      Y11, Y10, Y10
 	VFMADD231PS Y10, Y10, Y2
 
@@ -1776,41 +1832,41 @@ gdone:
 	VADDPS       Y2, Y4, Y4
 	VEXTRACTF128 $0x01, Y4, X2
 	VADDPS       X2, X4, X2
-	MOVQ         idx_base+56(FP), R9
-	MOVQ         dist_base+80(FP), R10
+	MOVQ         idx_base+56(FP), R10
+	MOVQ         dist_base+80(FP), R11
 	VCMPPS       $0x12, X0, X2, X3
-	VMOVMSKPS    X3, R11
-	TESTL        R11, R11
+	VMOVMSKPS    X3, R12
+	TESTL        R12, R12
 	JZ           gnext
-	BTL          $0x00, R11
+	BTL          $0x00, R12
 	JCC          lane0
-	VMOVSS       X2, (R10)(SI*4)
-	LEAQ         (DI), R12
-	MOVL         R12, (R9)(SI*4)
+	VMOVSS       X2, (R11)(SI*4)
+	LEAQ         (DI), R13
+	MOVL         R13, (R10)(SI*4)
 	INCQ         SI
 
 lane0:
-	BTL        $0x01, R11
+	BTL        $0x01, R12
 	JCC        lane1
-	VEXTRACTPS $0x01, X2, (R10)(SI*4)
-	LEAQ       1(DI), R12
-	MOVL       R12, (R9)(SI*4)
+	VEXTRACTPS $0x01, X2, (R11)(SI*4)
+	LEAQ       1(DI), R13
+	MOVL       R13, (R10)(SI*4)
 	INCQ       SI
 
 lane1:
-	BTL        $0x02, R11
+	BTL        $0x02, R12
 	JCC        lane2
-	VEXTRACTPS $0x02, X2, (R10)(SI*4)
-	LEAQ       2(DI), R12
-	MOVL       R12, (R9)(SI*4)
+	VEXTRACTPS $0x02, X2, (R11)(SI*4)
+	LEAQ       2(DI), R13
+	MOVL       R13, (R10)(SI*4)
 	INCQ       SI
 
 lane2:
-	BTL        $0x03, R11
+	BTL        $0x03, R12
 	JCC        lane3
-	VEXTRACTPS $0x03, X2, (R10)(SI*4)
-	LEAQ       3(DI), R10
-	MOVL       R10, (R9)(SI*4)
+	VEXTRACTPS $0x03, X2, (R11)(SI*4)
+	LEAQ       3(DI), R11
+	MOVL       R11, (R10)(SI*4)
 	INCQ       SI
 
 lane3:

@@ -57,8 +57,8 @@ type Params struct {
 // NoLimit is the MaxDist that admits every distance.
 var NoLimit = float32(math.Inf(1))
 
-// block is how many vectors one batch-kernel call scores in the single-query scan: big enough to
-// amortise the call, small enough that the scores stay in L1 (BenchmarkSearch chose it).
+// block is how many vectors one batch-kernel call scores in the single-query L1 scan: big enough
+// to amortise the call, small enough that the scores stay in L1 (BenchmarkSearch chose it).
 const block = 256
 
 // sparseFraction: when candidates are fewer than 1/sparseFraction of the slots, visit only them.
@@ -103,6 +103,9 @@ func Search(v Vectors, m Metric, q []float32, p Params) []topk.Item {
 		}
 		return h.Sorted()
 	}
+	if m != L1 {
+		return scanBound(v, m, q, p, h)
+	}
 	bufp := scratch.Get().(*[]float32)
 	defer scratch.Put(bufp)
 	buf := *bufp
@@ -124,37 +127,28 @@ func Search(v Vectors, m Metric, q []float32, p Params) []topk.Item {
 	return h.Sorted()
 }
 
-// tileBytes is the size of the base tile kept hot in cache while every query group of a worker is
-// scored against it (BenchmarkSearchBatch chose it).
-const tileBytes = 256 << 10
-
-// minPanelQueries is the smallest batch answered with the panel kernel (see batch.go).
+// minPanelQueries is the smallest batch answered with the panel kernel (batch.go). A panel scores
+// all PanelWidth() lanes whatever the number of queries in it: about PanelWidth()/16 times the
+// cost of one memory-bound one-query scan of a base beyond cache (2 flops per lane and float at
+// about 0.8 of FMA peak against 4 bytes per float at stream bandwidth), but it reads the base once
+// per worker and splits it among workers when panels are fewer.
 const minPanelQueries = 4
 
 // SearchBatch answers many unfiltered queries on up to workers goroutines (0 means GOMAXPROCS).
 // Accept works as in Params. InnerProduct and L2 batches of at least minPanelQueries use the
-// panel kernel (batch.go), smaller ones read each tile of the base once per four queries, and L1
-// runs Search per query.
+// panel kernel (batch.go); smaller batches and L1 run Search per query.
 func SearchBatch(v Vectors, m Metric, qs [][]float32, k int, accept func(uint32) bool, workers int) [][]topk.Item {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	out := make([][]topk.Item, len(qs))
-	if m == L1 || len(qs) < 4 {
-		parallel(len(qs), workers, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				out[i] = Search(v, m, qs[i], Params{K: k, MaxDist: NoLimit, Accept: accept})
-			}
-		})
-		return out
-	}
-	if len(qs) >= minPanelQueries && v.Slots() > 0 {
+	if m != L1 && len(qs) >= minPanelQueries && v.Slots() > 0 && k > 0 {
 		return searchPanels(v, m, qs, k, accept, workers)
 	}
-	quads := (len(qs) + 3) / 4
-	parallel(quads, workers, func(lo, hi int) {
-		lo, hi = lo*4, min(hi*4, len(qs))
-		copy(out[lo:hi], searchTiled(v, m, qs[lo:hi], k, accept))
+	out := make([][]topk.Item, len(qs))
+	parallel(len(qs), workers, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			out[i] = Search(v, m, qs[i], Params{K: k, MaxDist: NoLimit, Accept: accept})
+		}
 	})
 	return out
 }
@@ -172,49 +166,4 @@ func parallel(n, workers int, fn func(lo, hi int)) {
 		}(lo, min(lo+per, n))
 	}
 	wg.Wait()
-}
-
-func searchTiled(v Vectors, m Metric, qs [][]float32, k int, accept func(uint32) bool) [][]topk.Item {
-	n := v.Slots()
-	tile := max(16, tileBytes/(4*v.Dim))
-	heaps := make([]*topk.Heap, len(qs))
-	for i := range heaps {
-		heaps[i] = topk.New(k)
-	}
-	var outs [4][]float32
-	for i := range outs {
-		outs[i] = make([]float32, tile)
-	}
-	batch4 := distance.DotBatch4
-	if m == L2 {
-		batch4 = distance.L2SqBatch4
-	}
-	for b0 := 0; b0 < n; b0 += tile {
-		cnt := min(tile, n-b0)
-		base := v.Data[b0*v.Dim : (b0+cnt)*v.Dim]
-		for g := 0; g < len(qs); g += 4 {
-			var q [4][]float32
-			for j := range q {
-				q[j] = qs[min(g+j, len(qs)-1)] // a short last group repeats its last query
-			}
-			batch4(q[0], q[1], q[2], q[3], base, outs[0][:cnt], outs[1][:cnt], outs[2][:cnt], outs[3][:cnt])
-			for j := 0; j < 4 && g+j < len(qs); j++ {
-				h := heaps[g+j]
-				for i, x := range outs[j][:cnt] {
-					d := rank(m, x)
-					if h.Full() && d >= h.Bound() {
-						continue
-					}
-					if s := uint32(b0 + i); accept == nil || accept(s) {
-						h.Push(d, s)
-					}
-				}
-			}
-		}
-	}
-	res := make([][]topk.Item, len(qs))
-	for i, h := range heaps {
-		res[i] = h.Sorted()
-	}
-	return res
 }

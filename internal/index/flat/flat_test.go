@@ -197,3 +197,26 @@ func TestSearchBatchNearTies(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchBoundBlocks runs the InnerProduct and L2 scan over several
+// bound-kernel blocks (the first is boundFirstBlock vectors, the rest
+// boundBlockBytes), with and without a MaxDist that cuts into the top K.
+func TestSearchBoundBlocks(t *testing.T) {
+	rng := rand.New(rand.NewSource(6))
+	for _, dim := range []int{5, 128, 600} {
+		n := 3*boundBlockBytes/(4*dim) + 77
+		v := randomVectors(rng, n, dim)
+		q := randomVectors(rng, 1, dim).Data
+		for _, m := range []Metric{InnerProduct, L2} {
+			all := reference(v, m, q, 50, nil)
+			for _, maxDist := range []float32{NoLimit, (all[20].Dist + all[21].Dist) / 2} {
+				want := all
+				for len(want) > 0 && want[len(want)-1].Dist > maxDist {
+					want = want[:len(want)-1]
+				}
+				got := Search(v, m, q, Params{K: 50, MaxDist: maxDist})
+				nearSlots(t, fmt.Sprintf("dim=%d n=%d m=%d maxDist=%v", dim, n, m, maxDist), v, m, q, got, want)
+			}
+		}
+	}
+}
