@@ -120,7 +120,7 @@ pids+=("$npid")
 wait_http "http://127.0.0.1:$NEEDLE_PORT/readyz" "$npid" 30
 log "loading $DS.base.npy into Needle"
 load=$("$PY" "$here/peers/seed000/load_qdrant.py" --url "http://127.0.0.1:$NEEDLE_PORT" --collection "$COLL" \
-	--data "$DS.base.npy" --m 16 --ef-construct 200 --recreate --wait-indexed 300 2>"$OUT/load.log")
+	--data "$DS.base.npy" --m 16 --ef-construct 200 --recreate --wait-indexed 900 2>"$OUT/load.log")
 echo "$load" >"$OUT/load.json"
 indexed=$("$PY" -c 'import json,sys; d=json.loads(sys.argv[1]); print(int(d["indexed_vectors_count"] >= d["points_count"] > 0))' "$load")
 if [[ $indexed == 1 ]]; then

@@ -44,8 +44,8 @@ def main():
     ap.add_argument("--limit", type=int, default=0, help="upload only the first N rows")
     ap.add_argument("--recreate", action="store_true", help="delete the collection first if it exists")
     ap.add_argument("--wait-indexed", type=float, default=0, help="seconds to wait for indexed_vectors_count == points_count")
-    ap.add_argument("--no-index-grace", type=float, default=45,
-                    help="stop waiting if nothing at all is indexed after this many seconds (Needle seals a segment after 30 s)")
+    ap.add_argument("--no-index-grace", type=float, default=120,
+                    help="stop waiting if nothing at all is indexed after this many seconds (Needle seals after 30 s, then builds graphs in the background)")
     a = ap.parse_args()
 
     x = np.load(a.data, mmap_mode="r")
@@ -79,8 +79,9 @@ def main():
         if ic >= n or waited >= a.wait_indexed or (ic == 0 and waited >= a.no_index_grace):
             break
         time.sleep(1)
-    print(json.dumps({"points_count": pc, "indexed_vectors_count": ic, "dim": d, "upload_s": round(up, 1),
-                      "points_per_s": round(n / up, 1)}))
+    print(json.dumps({"points_count": pc, "indexed_vectors_count": ic, "segments_count": r.get("segments_count"),
+                      "dim": d, "upload_s": round(up, 1), "points_per_s": round(n / up, 1),
+                      "indexed_after_s": round(time.time() - start, 1)}))
 
 
 if __name__ == "__main__":
