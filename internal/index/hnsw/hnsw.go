@@ -221,6 +221,7 @@ func growSlice[T any](s []T, n int) []T {
 		return s
 	}
 	t := make([]T, n)
+	adviseHuge(t)
 	copy(t, s)
 	return t
 }

@@ -79,9 +79,19 @@ func (x *Index) SearchWith(q []float32, p SearchParams) []topk.Item {
 	return x.rescore(s, p.K)
 }
 
-// rescore replaces the approximate distances of the results in s.res with
-// exact ones and returns the best k.
+// rescoreFactor bounds the candidates rescored in float32 to this many
+// times k, the best by approximate distance: each rescore reads a whole
+// float vector. On clustered-1M-128 and fashion-mnist (ef 20-80, k 10),
+// rescoring the best 2k lost at most 0.0001 recall against rescoring all
+// ef, 3k lost nothing.
+const rescoreFactor = 3
+
+// rescore replaces the approximate distances of the best candidates in
+// s.res with exact ones and returns the best k.
 func (x *Index) rescore(s *searcher, k int) []topk.Item {
+	for len(s.res) > rescoreFactor*k {
+		s.res.pop() // the worst by approximate distance
+	}
 	ids := s.ids[:0]
 	for _, c := range s.res {
 		ids = append(ids, keySlot(c))
@@ -183,6 +193,7 @@ func (x *Index) getSearcher(ef int) *searcher {
 	}
 	if len(s.visited) < x.nslots {
 		s.visited = make([]uint16, x.nslots)
+		adviseHuge(s.visited)
 		s.tag = 0
 	}
 	n := max(x.m0, x.cfg.EfConstruct, ef) + 1
