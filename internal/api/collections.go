@@ -79,6 +79,20 @@ func (r *CreateCollectionRequest) Config() (*collection.Config, error) {
 			return nil, BadRequest("hnsw_config: %v", err)
 		}
 	}
+	if !isNull(r.OptimizersConfig) {
+		var o struct {
+			DefaultSegmentNumber *int `json:"default_segment_number"`
+		}
+		if err := json.Unmarshal(r.OptimizersConfig, &o); err != nil {
+			return nil, BadRequest("optimizers_config: %v", err)
+		}
+		if o.DefaultSegmentNumber != nil {
+			if *o.DefaultSegmentNumber < 0 || *o.DefaultSegmentNumber > 64 {
+				return nil, BadRequest("optimizers_config.default_segment_number must be between 0 and 64")
+			}
+			cfg.Segments = *o.DefaultSegmentNumber
+		}
+	}
 	if !isNull(r.QuantizationConfig) {
 		q, err := quantization(r.QuantizationConfig)
 		if err != nil {

@@ -94,7 +94,7 @@ func (c *Collection) needsCheckpoint() bool {
 			return true
 		}
 	}
-	return sealed > c.opts.MaxSegments || dirty && time.Since(c.lastCheckpoint) >= c.opts.SealAfter
+	return sealed > c.maxSegments() || dirty && time.Since(c.lastCheckpoint) >= c.opts.SealAfter
 }
 
 // frozenSegment is a segment as of the checkpoint: its live and has bits at that moment.
@@ -267,7 +267,7 @@ func (c *Collection) plan(frozen []*frozenSegment) (keep []*frozenSegment, group
 			units = append(units, unit{g: []*frozenSegment{f}, kept: true, size: live})
 		}
 	}
-	for len(units) > max(1, c.opts.MaxSegments) {
+	for len(units) > max(1, c.maxSegments()) {
 		sort.SliceStable(units, func(i, j int) bool { return units[i].size < units[j].size })
 		merged := unit{g: append(append([]*frozenSegment{}, units[0].g...), units[1].g...), size: units[0].size + units[1].size}
 		units = append([]unit{merged}, units[2:]...)
@@ -409,4 +409,12 @@ func (c *Collection) swap(frozen, keep []*frozenSegment, built []*builtSegment, 
 	st.segs = append(segs, later...)
 	st.sorted = nil
 	return retired
+}
+
+// maxSegments is the collection's default_segment_number, or the server's MaxSegments.
+func (c *Collection) maxSegments() int {
+	if c.cfg.Segments > 0 {
+		return c.cfg.Segments
+	}
+	return c.opts.MaxSegments
 }

@@ -316,6 +316,12 @@ func boundGroup(s *isa, k kind, qbase, bp, rowb, d, pfd reg.GPVirtual) reg.VecVi
 // micro-kernel loads panelRegs query vectors and broadcasts panelBlock base
 // floats for panelRegs*panelBlock FMAs: AVX-512 2 + 12 loads for 24 FMAs,
 // AVX2 2 + 6 for 12, so the FMA ports, not the load ports, bound it.
+// Measured (min of 300 calls on an L2-resident tile, 2-core Xeon VM; see
+// internal/distance/BENCHMARKS.md): AVX-512 runs at 0.80-0.86 of FMA peak
+// at dims 128-1536 with blocks of 8, 12 or 13 alike; broadcasting inside
+// the FMAs (VFMADD231PS with a {1to16} memory operand, 24 loads per step
+// instead of 14) fell to 0.71-0.73. AVX2 reaches about half the AVX-512
+// peak, i.e. its own ymm peak.
 func panelRegs(s *isa) int { return 2 }
 
 func panelBlock(s *isa) int {

@@ -32,7 +32,7 @@ const rescoreExtra = 32
 
 // panelTileBytes is the size of the base tile that every panel of a worker
 // is scored against while it stays in L2 (BenchmarkSearchBatch chose it).
-const panelTileBytes = 1 << 20
+var panelTileBytes = 1 << 20
 
 // panelFirstTile is the number of base vectors of the first tile, kept
 // small so that the heaps fill, and the bounds tighten, before the big
