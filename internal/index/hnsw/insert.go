@@ -160,7 +160,7 @@ func (x *Index) link(s *searcher, slot uint32, level int, ep uint32, epLevel int
 		}
 		ep, epd = keySlot(keys[0]), keyDist(keys[0])
 		// s.linked, not s.sel: addLink reuses s.sel.
-		nb := x.heuristic(keys, x.m, s.linked[:0])
+		nb := x.heuristic(s, keys, x.m, s.linked[:0])
 		s.linked = nb
 		x.setList(s, slot, l, nb)
 		for _, n := range nb {
@@ -191,14 +191,14 @@ func (x *Index) setList(s *searcher, slot uint32, l int, nb []uint32) {
 		return
 	}
 	df := s.df[:len(ids)]
-	x.pairDists(slot, ids, df)
+	x.pairDists(s, slot, ids, df)
 	keys := s.keys[:0]
 	for i, id := range ids {
 		keys = append(keys, key(df[i], id))
 	}
 	slices.Sort(keys)
 	s.keys = keys
-	writeList(row, x.heuristic(keys, x.capacity(l), s.sel[:0]))
+	writeList(row, x.heuristic(s, keys, x.capacity(l), s.sel[:0]))
 }
 
 // addLink adds the edge from n to slot on level l, pruning n's list with
@@ -216,14 +216,14 @@ func (x *Index) addLink(s *searcher, n, slot uint32, l int) {
 	ids := readList(row, s.nb)
 	ids = append(ids, slot)
 	df := s.df[:len(ids)]
-	x.pairDists(n, ids, df)
+	x.pairDists(s, n, ids, df)
 	keys := s.keys[:0]
 	for i, id := range ids {
 		keys = append(keys, key(df[i], id))
 	}
 	slices.Sort(keys)
 	s.keys = keys
-	sel := x.heuristic(keys, c, s.sel[:0])
+	sel := x.heuristic(s, keys, c, s.sel[:0])
 	s.sel = sel
 	writeList(row, sel)
 }
@@ -231,23 +231,34 @@ func (x *Index) addLink(s *searcher, n, slot uint32, l int) {
 // heuristic is hnswlib's neighbour selection: walking the candidates
 // nearest first, keep one unless it is nearer to an already kept one than
 // to the base, until m are kept. keys are sorted ascending.
-func (x *Index) heuristic(keys []uint64, m int, out []uint32) []uint32 {
+func (x *Index) heuristic(s *searcher, keys []uint64, m int, out []uint32) []uint32 {
 	if len(keys) <= m {
 		for _, k := range keys {
 			out = append(out, keySlot(k))
 		}
 		return out
 	}
+	codes := x.codeDistances()
 	for _, k := range keys {
 		if len(out) >= m {
 			break
 		}
 		id, d := keySlot(k), keyDist(k)
 		good := true
-		for _, o := range out {
-			if x.pairDist(id, o) < d {
-				good = false
-				break
+		if codes {
+			w := x.widen(s, id)
+			for _, o := range out {
+				if x.quant.l2(distance.L2SqU8(w, x.code(o))) < d {
+					good = false
+					break
+				}
+			}
+		} else {
+			for _, o := range out {
+				if x.pairDist(id, o) < d {
+					good = false
+					break
+				}
 			}
 		}
 		if good {
@@ -257,6 +268,34 @@ func (x *Index) heuristic(keys []uint64, m int, out []uint32) []uint32 {
 	return out
 }
 
+// codeDistances reports whether the build compares stored nodes with each
+// other on their codes (L2 with Int8: the code distance times step² is the
+// distance of the reconstructions, the same scale as the traversal's) rather
+// than on their float vectors. Inner products of two codes need per-vector
+// terms, so Int8 inner-product builds use the float vectors.
+func (x *Index) codeDistances() bool { return x.quant != nil && x.cfg.Metric == flat.L2 }
+
+// code returns slot s's code row (the first dim bytes are used).
+func (x *Index) code(s uint32) []uint8 {
+	o := int(s) * x.codeStride
+	return x.codes[o : o+x.codeStride : o+x.codeStride]
+}
+
+// widen returns slot s's code as an int16 query (in s.w16).
+func (x *Index) widen(sr *searcher, s uint32) []int16 {
+	if cap(sr.w16) < x.codeStride {
+		sr.w16 = make([]int16, x.codeStride)
+	}
+	w := sr.w16[:x.codeStride]
+	for i, c := range x.code(s) {
+		w[i] = int16(c)
+	}
+	return w
+}
+
+// l2 converts an integer code distance to the traversal's float scale.
+func (z *quantizer) l2(d int32) float32 { return z.step * z.step * float32(d) }
+
 // pairDist is the exact distance between two inserted slots.
 func (x *Index) pairDist(a, b uint32) float32 {
 	if x.cfg.Metric == flat.L2 {
@@ -265,8 +304,17 @@ func (x *Index) pairDist(a, b uint32) float32 {
 	return -distance.Dot(x.vec(a), x.vec(b))
 }
 
-// pairDists writes the exact distances from slot a to ids into out.
-func (x *Index) pairDists(a uint32, ids []uint32, out []float32) {
+// pairDists writes the distances from slot a to ids into out: on codes
+// when codeDistances, else exact.
+func (x *Index) pairDists(s *searcher, a uint32, ids []uint32, out []float32) {
+	if x.codeDistances() {
+		d32 := s.d32[:len(ids)]
+		distance.L2SqU8Gather(x.widen(s, a), x.codes, x.codeStride, ids, d32)
+		for i, v := range d32 {
+			out[i] = x.quant.l2(v)
+		}
+		return
+	}
 	if x.cfg.Metric == flat.L2 {
 		distance.L2SqGather(x.vec(a), x.vecs, ids, out)
 		return

@@ -181,6 +181,7 @@ type searcher struct {
 	sel     []uint32
 	linked  []uint32
 	keys    []uint64
+	w16     []int16 // a code widened to a query (build)
 	qr      query
 }
 
