@@ -13,6 +13,7 @@
 #   WARMUP        3s                   load before each measurement, not counted
 #   CONCURRENCY   "50 100"             closed-loop workers, one run each
 #   EF            64                   HNSW search list (Needle: params.hnsw_ef; peer: efSearch)
+#   RECALL_N      500                  queries sent one by one for each server's recall@10
 #   PEER_INDEXES  auto                 "hnsw", "flat", "hnsw flat"; auto: hnsw, plus flat when
 #                                      Needle has no HNSW index (so exact meets exact too)
 #   NEEDLE_FLAGS  --cache-bytes 0      extra `needle serve` flags; the result cache is off because
@@ -26,7 +27,9 @@
 # the collection info then reports no indexed vectors (no HNSW in this build), Needle is
 # driven with params.exact=true and the output says so. The peer's HNSW index (M=16,
 # efConstruction=200) is cached in $NEEDLE_DATA (building it takes minutes on 2 cores).
-# RSS is VmRSS of the server process from /proc/PID/status after each run; peak is VmHWM.
+# RSS is VmRSS of the server process from /proc/PID/status after each run; peak is VmHWM,
+# reset (echo 5 > /proc/PID/clear_refs) before each run's warmup, so it is the run's peak.
+# Recall@10 is measured over HTTP on the first RECALL_N queries before the load runs.
 # The load generator runs on the same machine and takes CPU from the server under test.
 set -euo pipefail
 
@@ -38,6 +41,7 @@ DURATION=${DURATION:-20s}
 WARMUP=${WARMUP:-3s}
 CONCURRENCY=${CONCURRENCY:-50 100}
 EF=${EF:-64}
+RECALL_N=${RECALL_N:-500}
 PEER_INDEXES=${PEER_INDEXES:-auto}
 NEEDLE_FLAGS=${NEEDLE_FLAGS---cache-bytes 0}
 NEEDLE_PORT=${NEEDLE_PORT:-16402}
@@ -98,15 +102,20 @@ BENCH=("$OUT/needle" bench http --collection "$COLL" --vectors "$DS.queries.npy"
 
 results=$OUT/results.tsv
 : >"$results"
-measure() { # measure NAME PID URL EXTRA-FLAGS...: one run per concurrency, a row each
-	local name=$1 pid=$2 url=$3 c la
+measure() { # measure NAME PID URL EXTRA-FLAGS...: recall, then one run per concurrency, a row each
+	local name=$1 pid=$2 url=$3 c la recall
 	shift 3
+	"$PY" "$here/peers/seed000/recall_http.py" --url "$url" --collection "$COLL" --data "$DS" --n "$RECALL_N" \
+		"$@" >"$OUT/$name-recall.json"
+	recall=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["recall"])' "$OUT/$name-recall.json")
+	log "$name: recall@10 $recall over $RECALL_N queries"
 	for c in $CONCURRENCY; do
 		la=$(loadavg)
 		log "$name, concurrency $c (load average before: $la)"
+		echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || true # reset VmHWM
 		"${BENCH[@]}" --url "$url" --concurrency "$c" "$@" >"$OUT/$name-c$c.json" 2>"$OUT/$name-c$c.log"
-		printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$c" "$OUT/$name-c$c.json" "$(rss_mb "$pid" VmRSS)" \
-			"$(rss_mb "$pid" VmHWM)" "$la" >>"$results"
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$c" "$OUT/$name-c$c.json" "$(rss_mb "$pid" VmRSS)" \
+			"$(rss_mb "$pid" VmHWM)" "$recall" "$la" >>"$results"
 		grep -E 'throughput|latency|errors' "$OUT/$name-c$c.log" >&2 || true
 	done
 }
@@ -162,13 +171,13 @@ echo "# peer: FastAPI $("$PY" -c 'import fastapi; print(fastapi.__version__)'), 
 "$PY" - "$results" <<'EOF'
 import json, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
-hdr = ("server", "conc", "req/s", "p50 ms", "p99 ms", "ok %", "RSS MB", "peak MB", "load avg before")
-fmt = "{:<16} {:>5} {:>9} {:>9} {:>9} {:>7} {:>7} {:>8}   {}"
+hdr = ("server", "conc", "req/s", "p50 ms", "p99 ms", "ok %", "RSS MB", "peak MB", "recall", "load avg before")
+fmt = "{:<16} {:>5} {:>9} {:>9} {:>9} {:>7} {:>7} {:>8} {:>7}   {}"
 print(fmt.format(*hdr))
-for name, c, path, rss, hwm, la in rows:
+for name, c, path, rss, hwm, recall, la in rows:
     r = json.load(open(path))
     lat = r["latency_ms"]
     print(fmt.format(name, c, f'{r["ok_rps"]:.1f}', f'{lat["p50"]:.1f}', f'{lat["p99"]:.1f}',
-                     f'{100 * r["success_rate"]:.1f}', rss, hwm, la))
+                     f'{100 * r["success_rate"]:.1f}', rss, hwm, recall, la))
 EOF
 log "results and logs in $OUT"

@@ -9,7 +9,8 @@ Point i gets id i and the vector of row i, no payload. The collection is created
 Batches are sent with wait=true over one keep-alive connection. At the end the script
 prints the collection info's points_count and indexed_vectors_count (a server without an
 approximate index reports 0 indexed vectors), waiting up to --wait-indexed seconds for
-the index to cover every point (but only --no-index-grace seconds while nothing is indexed). Standard library and numpy only (Debian python3-numpy).
+the index to cover every point (but only --no-index-grace seconds while nothing is
+indexed). Standard library and numpy only (Debian python3-numpy).
 """
 import argparse
 import http.client
