@@ -25,9 +25,17 @@
 // With Quantization Int8 the index also keeps one byte per dimension per
 // vector (a per-dimension offset and one global step, trained by Train or
 // Build). The graph is built and traversed with integer distances on those
-// codes (AVX-512 VNNI where the CPU has it), and the ef candidates a search
-// ends with are rescored with exact float32 distances before the best k
-// are returned: reported distances are always exact.
+// codes (AVX-512 VNNI where the CPU has it), and the best 3k candidates a
+// search ends with are rescored with exact float32 distances before the
+// best k are returned: reported distances are always exact. See
+// docs/decisions/005-hnsw-int8-traversal.md.
+//
+// Memory: level-0 lists of 2M uint32 (128 bytes at M = 16) per slot, the
+// upper levels (about 1/M of the nodes) in a chunked arena, 14 bytes of
+// per-slot state, and with Int8 the codes (dim rounded up to 64 bytes per
+// slot). The large arrays are advised onto transparent huge pages on
+// Linux: a search touches random nodes, and 4 KiB pages would make nearly
+// every touch of a large index a TLB miss.
 //
 // # Filters and deletes
 //
@@ -56,12 +64,14 @@
 //
 // # Invariants
 //
-//   - Every id in a neighbour list is an inserted slot, and never the
-//     list's own node.
-//   - A list on level l of node n exists only if level(n) >= l; its count
-//     is at most 2M on level 0 and M above.
+//   - A neighbour list is a fixed run of 2M (level 0) or M words holding
+//     its ids packed at the front, then none (0xFFFFFFFF).
+//   - Every id in a list is a slot whose Insert has linked it at that
+//     level (its level is at least the list's), and never the list's own
+//     node.
 //   - The entry point is an inserted node of the highest level (or none
 //     while the index is empty).
+//   - A deleted slot is inserted; it stays in the graph and in lists.
 //
 // # Persistence
 //
