@@ -58,9 +58,11 @@
 // moves on amd64), so a search sees each list either before or after a
 // concurrent update of any one entry, and only ever ids of nodes whose
 // data is complete. Growing the arrays (an Insert beyond the current
-// capacity, SetVectors) takes a write lock that briefly excludes
-// everything else. WriteTo may run concurrently with searches but not
-// with inserts or deletes. Train must finish before the first Insert.
+// capacity, SetVectors) takes a write lock that briefly excludes everything
+// else. A search running concurrently with Insert(s) may or may not return
+// s; one that starts after Delete(s) returned never does. WriteTo waits for
+// running inserts and deletes and holds new ones off while it writes;
+// searches continue. Train must finish before the first Insert.
 //
 // # Invariants
 //
