@@ -78,6 +78,7 @@ type HTTPResult struct {
 	Collection     string                  `json:"collection"`
 	ErrorExamples  map[string]string       `json:"error_examples,omitempty"` // one message per non-HTTP error kind
 	Interrupted    bool                    `json:"interrupted,omitempty"`    // stopped early by the context (Ctrl-C)
+	ClientCPUS     float64                 `json:"client_cpu_s,omitempty"`   // CPU time this process used during the measurement (Linux)
 }
 
 // HTTPLatency holds latency percentiles in milliseconds.
@@ -194,8 +195,13 @@ func RunHTTP(ctx context.Context, cfg HTTPConfig, log io.Writer) (*HTTPResult, e
 		ph := r.run(ctx, "warmup", 0, cfg.Warmup, log)
 		warm = ph.issued
 	}
+	cpu0 := processCPUSeconds()
 	ph := r.run(ctx, "measure", cfg.Requests, cfg.Duration, log)
+	cpu1 := processCPUSeconds()
 	res := ph.summarize(&cfg)
+	if cpu0 >= 0 && cpu1 >= 0 {
+		res.ClientCPUS = cpu1 - cpu0
+	}
 	res.WarmupRequests = warm
 	res.VectorsUsed = len(r.vecs)
 	res.Interrupted = ctx.Err() != nil

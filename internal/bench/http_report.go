@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,7 +11,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -187,6 +190,10 @@ func WriteHTTPSummary(w io.Writer, res *HTTPResult) {
 			fmt.Fprintf(w, "    e.g. %s: %s\n", k, res.ErrorExamples[k])
 		}
 	}
+	if res.ClientCPUS > 0 && res.ElapsedS > 0 {
+		fmt.Fprintf(w, "  client CPU    %.1f s (%.0f %% of one core), %.0f µs per request\n",
+			res.ClientCPUS, 100*res.ClientCPUS/res.ElapsedS, 1e6*res.ClientCPUS/float64(max(res.Requests, 1)))
+	}
 	if res.Interrupted {
 		fmt.Fprintln(w, "  interrupted before the end: requests in flight were not counted")
 	}
@@ -240,4 +247,29 @@ func (r *httpRunner) preflight(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// processCPUSeconds returns the user plus system CPU time of this process from
+// /proc/self/stat (fields 14 and 15, in clock ticks of 1/100 s, the value of
+// USER_HZ on every Linux architecture Go supports), or -1 without /proc.
+func processCPUSeconds() float64 {
+	b, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return -1
+	}
+	// The command name (field 2) is in parentheses and may hold spaces: count after it.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return -1
+	}
+	f := bytes.Fields(b[i+1:]) // f[0] is field 3
+	if len(f) < 13 {
+		return -1
+	}
+	ut, err1 := strconv.ParseInt(string(f[11]), 10, 64)
+	st, err2 := strconv.ParseInt(string(f[12]), 10, 64)
+	if err1 != nil || err2 != nil {
+		return -1
+	}
+	return float64(ut+st) / 100
 }

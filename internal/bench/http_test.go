@@ -332,6 +332,24 @@ func TestHTTPWriteRatio(t *testing.T) {
 	}
 }
 
+func TestProcessCPUSeconds(t *testing.T) {
+	c0 := processCPUSeconds()
+	if c0 < 0 {
+		t.Skip("no /proc/self/stat")
+	}
+	// Spin until the count moves by 30 ms of CPU (at 100 ticks/s); on a busy
+	// machine that can take longer than 30 ms of wall time.
+	start := time.Now()
+	for processCPUSeconds() < c0+0.03 {
+		if time.Since(start) > 3*time.Second {
+			t.Fatalf("CPU seconds stuck at %v after 3 s of spinning", processCPUSeconds())
+		}
+	}
+	if c1 := processCPUSeconds(); c1 > c0+5 {
+		t.Errorf("CPU seconds %v then %v", c0, c1)
+	}
+}
+
 func TestIsWriteFraction(t *testing.T) {
 	for _, x := range []float64{0, 0.01, 0.1, 1.0 / 3, 0.5, 0.9, 1} {
 		r := &httpRunner{cfg: &HTTPConfig{WriteRatio: x}}
