@@ -18,8 +18,8 @@ var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 // decimal exponent within ±22 give a correctly rounded float64 in one multiplication or division.
 // Rounding that float64 to float32 is then correct too, unless it lies exactly halfway between
 // two float32s (double rounding): that case, and every other, goes to strconv. Embedding values
-// (8 or 9 significant digits, exponents near -2) almost always take the fast path, which is
-// several times faster than strconv.ParseFloat (BenchmarkParseResponse).
+// (8 or 9 significant digits, exponents near -2) almost always take the fast path, which cut a
+// batch of 64 × 768 from ~2.5 ms to ~1.3-1.8 ms here (BenchmarkParseResponse, noisy machine).
 func parseFloat32(b []byte) (f float32, n int) {
 	i := 0
 	neg := false
