@@ -12,11 +12,12 @@ import (
 // provider serves one model: a cache, a table of texts being embedded (so identical concurrent
 // texts are embedded once), a FIFO of texts waiting for a request slot, and the upstreams.
 //
-// Batching has no timer. A text that finds a free slot (fewer than MaxConcurrency requests in
-// flight) leaves at once with whatever else is waiting, so a lone request waits for nothing;
-// texts that arrive while every slot is busy queue up, and each request that finishes takes up
-// to MaxBatch of them into its next request. Under load, batches therefore grow to what arrived
-// during one upstream round trip.
+// Batching needs no timer when the provider is not saturated. A text that finds a free slot
+// (fewer than MaxConcurrency requests in flight) leaves at once with whatever else is waiting,
+// so a lone request waits for nothing; texts that arrive while every slot is busy queue up, and
+// each request that finishes takes up to MaxBatch of them into its next request. Under load,
+// batches therefore grow to what arrived during one upstream round trip; when saturated, see
+// nextBatch for the Linger.
 type provider struct {
 	cfg   Provider
 	ups   []*upstream

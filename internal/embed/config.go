@@ -63,8 +63,10 @@ type Provider struct {
 	Linger time.Duration `yaml:"linger"`
 	// Timeout bounds one upstream request (connect to last byte of the body). Default 30s.
 	Timeout time.Duration `yaml:"timeout"`
-	// Retries is how many more requests a failed batch may make (on the same or another upstream)
-	// after 429s, 5xx, timeouts and network errors. Default 3; negative for none.
+	// Retries is how many times a batch may be sent again to an upstream it already tried, after
+	// 429s, 5xx, timeouts and network errors; moving on to an upstream not yet tried for the batch
+	// is free, so a batch makes at most len(Upstreams) + Retries requests. Default 3; negative
+	// for none.
 	Retries int `yaml:"retries"`
 	// BackoffBase and BackoffMax bound the exponential backoff (with jitter) between retries of
 	// an upstream: base × 2^n, at most max. Defaults 100ms and 5s. A Retry-After header overrides

@@ -7,10 +7,12 @@
 //
 //   - an LRU cache of embeddings by text, and a table of texts being embedded, so identical
 //     texts requested at the same time are sent once;
-//   - a batcher without a timer: a text that finds a free request slot (fewer than
-//     MaxConcurrency requests in flight) leaves at once, so a lone request waits for nothing;
-//     texts arriving while every slot is busy wait in a bounded FIFO (MaxQueue; beyond it
-//     ErrQueueFull) and each finishing request takes up to MaxBatch of them into the next one;
+//   - a batcher: a text that finds a free request slot (fewer than MaxConcurrency requests in
+//     flight) leaves at once, so a lone request waits for nothing; texts arriving while every
+//     slot is busy wait in a bounded FIFO (MaxQueue; beyond it ErrQueueFull) and each finishing
+//     request takes up to MaxBatch of them into the next one. Only when the provider is
+//     saturated (recent batches at least half full, a request in flight) may a free slot wait
+//     up to Linger (1 ms) for a fuller batch (docs/decisions/004-embed-batching.md);
 //   - per upstream, one pooled *http.Client whose keep-alive pool holds MaxConcurrency
 //     connections, a circuit breaker, and Prometheus series;
 //   - retries with exponential backoff and jitter on 429, 5xx, timeouts and network errors,
