@@ -49,12 +49,12 @@ func runSteps(e *exact) {
 // counts scored pairs (each unordered pair once) and GFLOP/s the kernel arithmetic (2·dim per pair).
 func BenchmarkExact(b *testing.B) {
 	for _, c := range []struct{ n, dim, k, block int }{
-		{20000, 768, 200, 0}, {20000, 768, 200, 40}, {20000, 768, 200, 168}, {20000, 768, 200, 336},
-		{50000, 128, 100, 0}, {50000, 128, 100, 256}, {50000, 128, 100, 1024},
+		{20000, 768, 200, 0}, {20000, 768, 200, 96}, {20000, 768, 200, 576},
+		{50000, 128, 100, 0}, {50000, 128, 100, 384},
 	} {
 		block := c.block
 		if block == 0 {
-			block = blockRows(c.dim, c.n)
+			block = blockRows(c.dim, c.n, Cosine)
 		}
 		b.Run(fmt.Sprintf("n=%d/dim=%d/k=%d/block=%d", c.n, c.dim, c.k, block), func(b *testing.B) {
 			data := clustered(c.n, c.dim, 1)
@@ -121,7 +121,7 @@ func BenchmarkExactFile(b *testing.B) {
 		distance.Normalize(data[r*m.Cols : (r+1)*m.Cols])
 	}
 	mods := []*modality{{dim: m.Cols, weight: 1, data: data}}
-	block := blockRows(m.Cols, n)
+	block := blockRows(m.Cols, n, Cosine)
 	for range b.N {
 		e := newExact(mods, Cosine, 200, block, false, float32(math.Inf(1)), runtime.GOMAXPROCS(0))
 		steps := e.nb

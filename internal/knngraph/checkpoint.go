@@ -32,6 +32,7 @@ type ckptHeader struct {
 	MaxDist     *float32    `json:"max_dist"`
 	Inputs      []ckptInput `json:"inputs"`
 	Format      string      `json:"format"`
+	Kernels     string      `json:"kernels"`
 	IDsCRC      uint32      `json:"ids_crc32c"`
 	NextRow     int         `json:"next_row"`
 	TSVBytes    int64       `json:"tsv_bytes"`

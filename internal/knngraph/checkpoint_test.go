@@ -82,7 +82,7 @@ func TestCheckpointRefusals(t *testing.T) {
 	dir := t.TempDir()
 	const n = 300
 	a := writeMatrix(t, dir, "a.npy", n, 12, randMatrix(n, 12, 1))
-	cfg := Config{Inputs: []Input{{a, 1}}, K: 5, Metric: Cosine, Out: filepath.Join(dir, "g.npz"), Block: 16,
+	cfg := Config{Inputs: []Input{{a, 1}}, K: 5, Metric: Cosine, Out: filepath.Join(dir, "g.npz"), Block: 32,
 		CheckpointInterval: time.Nanosecond, stopAfter: 100}
 	if _, err := Run(cfg, Env{}); !errors.Is(err, errStopped) {
 		t.Fatal(err)

@@ -205,8 +205,8 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("unknown --approx %q (want hnsw, or omit it for exact)", c.Approx)
 	}
-	if c.Block < 0 || c.Block%4 != 0 {
-		return fmt.Errorf("block %d: must be a positive multiple of 4", c.Block)
+	if c.Block < 0 || c.Block%32 != 0 {
+		return fmt.Errorf("block %d: must be a positive multiple of 32 (the widest panel)", c.Block)
 	}
 	return nil
 }

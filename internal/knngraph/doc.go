@@ -5,10 +5,11 @@
 // # Exact mode
 //
 // Every pair of rows is scored exactly once. Rows are cut into blocks sized so that one block of
-// base vectors stays in cache (tileBytes); step I scores block I against blocks J >= I with the
-// four-query SIMD kernels of package distance, offering each score to both rows' bounded heaps
-// (the similarity is symmetric, so the upper triangle of the score matrix is enough: half the
-// arithmetic of a full all-pairs search). After step I, block I's rows have seen every column and
+// base vectors stays in cache; step I scores block I against blocks J >= I with the SIMD kernels
+// of package distance (PanelScan, a register-blocked micro-kernel over panels of 32 queries, for
+// cosine and ip; the four-query L2SqBatch4 for l2), offering each score to both rows' bounded
+// heaps (the similarity is symmetric, so the upper triangle of the score matrix is enough: half
+// the arithmetic of a full all-pairs search). After step I, block I's rows have seen every column and
 // are final. Each row's heap lives in one N·K array that is also the output, so peak memory is
 // the inputs + N·K·8 bytes + a working set that does not grow with N (see planMemory).
 // --memory-limit is checked against that plan before anything is loaded.
@@ -17,7 +18,8 @@
 //
 // The output depends only on the inputs and the job's parameters, not on the thread count or on
 // interruptions: each pair's score is computed by the same kernel call position whichever worker
-// runs its tile (the block size depends only on the dimensions and is recorded in checkpoints),
+// runs its tile (the block size depends only on the input's shape and the metric and is recorded
+// in checkpoints, with the kernel implementation),
 // heaps keep the K best by (distance, slot), so ties go to the smaller row number, and the
 // output writers add no timestamps (zip entries are dated 1980-01-01 like numpy's).
 //

@@ -239,7 +239,8 @@ func TestExactMatchesBruteForce(t *testing.T) {
 		max     *float64
 	}{
 		{"cosine-2mod-exclude", Cosine, []Input{{pa, 0.7}, {pb, 0.3}}, 25, true, 0, 2, nil, nil},
-		{"cosine-block16-3threads", Cosine, []Input{{pa, 1}}, 10, false, 16, 3, nil, nil},
+		{"cosine-block32-3threads", Cosine, []Input{{pa, 1}}, 10, false, 32, 3, nil, nil},
+		{"l2-block32", L2, []Input{{pa, 1}}, 10, false, 32, 2, nil, nil},
 		{"ip-minscore", IP, []Input{{pa, 0.5}, {pb, 2}}, 30, true, 64, 2, &minScore, nil},
 		{"l2-maxdist", L2, []Input{{pa, 1}, {pb, 1}}, 15, true, 0, 1, nil, &maxDist},
 		{"k-all", Cosine, []Input{{pb, 1}}, n - 1, true, 0, 2, nil, nil},

@@ -104,7 +104,7 @@ func Run(cfg Config, env Env) (Result, error) {
 	}
 	block := cfg.Block
 	if block == 0 {
-		block = blockRows(totalDim, n)
+		block = blockRows(totalDim, n, cfg.Metric)
 	}
 	var idsBytes int64
 	if cfg.IDs != "" {
@@ -178,7 +178,8 @@ func Run(cfg Config, env Env) (Result, error) {
 			return res, fmt.Errorf("--ids %w", err)
 		}
 	}
-	hdr := ckptHeader{N: n, K: cfg.K, Block: block, Metric: cfg.Metric, ExcludeSelf: cfg.ExcludeSelf, Format: cfg.Format, IDsCRC: idsCRC}
+	hdr := ckptHeader{N: n, K: cfg.K, Block: block, Metric: cfg.Metric, ExcludeSelf: cfg.ExcludeSelf, Format: cfg.Format,
+		Kernels: distance.Impl(), IDsCRC: idsCRC}
 	if l := cfg.maxDist(); !math.IsInf(float64(l), 1) {
 		hdr.MaxDist = &l
 	}
