@@ -50,8 +50,9 @@ type kernel4 func(q0, q1, q2, q3, base, out0, out1, out2, out3 []float32)
 // Rows are cut into blocks of b rows. Step I scores block I against every block J >= I (the
 // upper triangle of block pairs, so each pair of rows is scored once): the scores of a tile
 // (I, J) go to the rows of J directly (shared heaps; within a step each J belongs to one
-// worker) and to the rows of I through the worker's private heaps, which are merged into the
-// shared heaps when the step ends. After step I the rows of block I have seen every column and
+// worker) and to the rows of I: worker 0 owns block I's shared rows during step I (no tile of
+// the step offers them base-side scores) and pushes to them directly; the other workers collect
+// I's candidates in private heaps, merged into the shared ones when the step ends. After step I the rows of block I have seen every column and
 // are final. Steps run one after another; tiles within a step and the merge run on all workers.
 type exact struct {
 	n, k, b, nb int
@@ -67,7 +68,7 @@ type exact struct {
 }
 
 type worker struct {
-	priv *heaps         // rows of the current block I
+	priv *heaps         // rows of the current block I (workers other than the first)
 	out  [4][]float32   // L2: scores of four queries against one base block
 	tmp  [4][]float32   // L2: second modality onwards
 	q    [4][][]float32 // L2: per modality, the four query rows
@@ -128,15 +129,22 @@ func (e *exact) step(i int, done func()) {
 	if e.panel {
 		e.pack(lo, hi)
 	}
+	for _, w := range e.workers[1:] {
+		w.priv.reset(hi-lo, e.shared.bound[lo:hi])
+	}
 	var next atomic.Int64
 	next.Store(int64(i))
 	e.parallel(func(w *worker) {
-		w.priv.reset(hi-lo, e.shared.bound[lo:hi])
+		// The query side's heaps: the shared rows themselves for the owner, else private ones.
+		ih, ioff := w.priv, lo
+		if w == e.workers[0] {
+			ih, ioff = e.shared, 0
+		}
 		for j := int(next.Add(1) - 1); j < e.nb; j = int(next.Add(1) - 1) {
 			if e.panel {
-				e.tilePanel(w, i, j)
+				e.tilePanel(w, ih, ioff, i, j)
 			} else {
-				e.tile(w, i, j)
+				e.tile(w, ih, ioff, i, j)
 			}
 			done()
 		}
@@ -147,7 +155,7 @@ func (e *exact) step(i int, done func()) {
 		const chunk = 16
 		for r0 := int(nextRow.Add(chunk) - chunk); r0 < hi; r0 = int(nextRow.Add(chunk) - chunk) {
 			for r := r0; r < min(r0+chunk, hi); r++ {
-				for _, w := range e.workers {
+				for _, w := range e.workers[1:] {
 					for _, key := range w.priv.row(r - lo) {
 						e.shared.pushKey(r, key)
 					}
@@ -186,11 +194,12 @@ func (e *exact) pack(lo, hi int) {
 }
 
 // tilePanel is tile for the panel kernel (cosine, ip).
-func (e *exact) tilePanel(w *worker, i, j int) {
+// ih holds the query rows' heaps, row r at r-ioff.
+func (e *exact) tilePanel(w *worker, ih *heaps, ioff, i, j int) {
 	qlo, qhi := i*e.b, min(e.n, (i+1)*e.b)
 	blo, bhi := j*e.b, min(e.n, (j+1)*e.b)
 	cnt, pw := bhi-blo, e.pw
-	sh, priv := e.shared, w.priv
+	sh := e.shared
 	// The loosest bound among the base rows: a score above it is no base row's candidate.
 	jmax := float32(math.Inf(-1))
 	if i != j {
@@ -206,7 +215,7 @@ func (e *exact) tilePanel(w *worker, i, j int) {
 			case l >= nq:
 				w.lane[l] = float32(math.Inf(-1)) // an empty lane never passes
 			case single:
-				w.lane[l] = max(priv.bound[q0-qlo+l], jmax)
+				w.lane[l] = max(ih.bound[q0-ioff+l], jmax)
 			default:
 				w.lane[l] = float32(math.Inf(1)) // one modality's score does not bound the sum
 			}
@@ -233,12 +242,12 @@ func (e *exact) tilePanel(w *worker, i, j int) {
 			if !single {
 				lanes = all // every vector came back, in order
 			}
-			// Query side: private heaps of block i.
+			// Query side: block i's rows.
 			for b := lanes; b != 0; b &= b - 1 {
 				l := bits.TrailingZeros32(b)
 				r := q0 + l
-				if d := s[l]; d <= priv.bound[r-qlo] && (col != r || !e.excludeSelf) {
-					priv.push(r-qlo, d, uint32(col))
+				if d := s[l]; d <= ih.bound[r-ioff] && (col != r || !e.excludeSelf) {
+					ih.push(r-ioff, d, uint32(col))
 				}
 			}
 			if i == j {
@@ -258,7 +267,7 @@ func (e *exact) tilePanel(w *worker, i, j int) {
 // tile scores block i's rows (queries) against block j's rows (base) with the four-query kernel
 // (L2) and offers every score to the query's row (private heaps) and, off the diagonal, to the
 // base row (shared heaps).
-func (e *exact) tile(w *worker, i, j int) {
+func (e *exact) tile(w *worker, ih *heaps, ioff, i, j int) {
 	qlo, qhi := i*e.b, min(e.n, (i+1)*e.b)
 	blo, bhi := j*e.b, min(e.n, (j+1)*e.b)
 	cnt := bhi - blo
@@ -284,12 +293,11 @@ func (e *exact) tile(w *worker, i, j int) {
 				}
 			}
 		}
-		// Query side: private heaps of block i.
-		priv := w.priv
+		// Query side: block i's rows.
 		for a := range nq {
 			r := q + a
-			pr := r - qlo
-			bound := priv.bound[pr]
+			pr := r - ioff
+			bound := ih.bound[pr]
 			for x, s := range out[a] {
 				d := s * sign
 				if d > bound {
@@ -299,8 +307,8 @@ func (e *exact) tile(w *worker, i, j int) {
 				if col == r && e.excludeSelf {
 					continue
 				}
-				priv.push(pr, d, uint32(col))
-				bound = priv.bound[pr]
+				ih.push(pr, d, uint32(col))
+				bound = ih.bound[pr]
 			}
 		}
 		if i == j {
