@@ -64,8 +64,8 @@ type Config struct {
 	Hnsw          HnswConfig              `json:"hnsw"`
 	// Segments is optimizers_config.default_segment_number: the most sealed segments the optimizer
 	// keeps before merging the smallest (0: the server's default).
-	Segments int `json:"segments,omitempty"`
-	Quantization  *QuantizationConfig     `json:"quantization,omitempty"`
+	Segments     int                 `json:"segments,omitempty"`
+	Quantization *QuantizationConfig `json:"quantization,omitempty"`
 	// Extra holds accepted-but-inert creation settings (hnsw_config, optimizers_config, ...) so
 	// collection info can echo them back.
 	Extra map[string]json.RawMessage `json:"extra,omitempty"`
