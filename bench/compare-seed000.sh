@@ -27,8 +27,10 @@
 # the collection info then reports no indexed vectors (no HNSW in this build), Needle is
 # driven with params.exact=true and the output says so. The peer's HNSW index (M=16,
 # efConstruction=200) is cached in $NEEDLE_DATA (building it takes minutes on 2 cores).
-# RSS is VmRSS of the server process from /proc/PID/status after each run; peak is VmHWM,
-# reset (echo 5 > /proc/PID/clear_refs) before each run's warmup, so it is the run's peak.
+# RSS is VmRSS of the server process from /proc/PID/status before and after each run; peak
+# is VmHWM, reset (echo 5 > /proc/PID/clear_refs) before each run's warmup, so it is the
+# run's peak (at least the RSS before). Client CPU is the load generator's own CPU time
+# during the measurement, in % of one core.
 # Recall@10 is measured over HTTP on the first RECALL_N queries before the load runs.
 # The load generator runs on the same machine and takes CPU from the server under test.
 set -euo pipefail
@@ -103,7 +105,7 @@ BENCH=("$OUT/needle" bench http --collection "$COLL" --vectors "$DS.queries.npy"
 results=$OUT/results.tsv
 : >"$results"
 measure() { # measure NAME PID URL EXTRA-FLAGS...: recall, then one run per concurrency, a row each
-	local name=$1 pid=$2 url=$3 c la recall
+	local name=$1 pid=$2 url=$3 c la recall before
 	shift 3
 	"$PY" "$here/peers/seed000/recall_http.py" --url "$url" --collection "$COLL" --data "$DS" --n "$RECALL_N" \
 		"$@" >"$OUT/$name-recall.json"
@@ -112,10 +114,11 @@ measure() { # measure NAME PID URL EXTRA-FLAGS...: recall, then one run per conc
 	for c in $CONCURRENCY; do
 		la=$(loadavg)
 		log "$name, concurrency $c (load average before: $la)"
+		before=$(rss_mb "$pid" VmRSS)
 		echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || true # reset VmHWM
 		"${BENCH[@]}" --url "$url" --concurrency "$c" "$@" >"$OUT/$name-c$c.json" 2>"$OUT/$name-c$c.log"
-		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$c" "$OUT/$name-c$c.json" "$(rss_mb "$pid" VmRSS)" \
-			"$(rss_mb "$pid" VmHWM)" "$recall" "$la" >>"$results"
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$c" "$OUT/$name-c$c.json" "$before" \
+			"$(rss_mb "$pid" VmRSS)" "$(rss_mb "$pid" VmHWM)" "$recall" "$la" >>"$results"
 		grep -E 'throughput|latency|errors' "$OUT/$name-c$c.log" >&2 || true
 	done
 }
@@ -171,13 +174,15 @@ echo "# peer: FastAPI $("$PY" -c 'import fastapi; print(fastapi.__version__)'), 
 "$PY" - "$results" <<'EOF'
 import json, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
-hdr = ("server", "conc", "req/s", "p50 ms", "p99 ms", "ok %", "RSS MB", "peak MB", "recall", "load avg before")
-fmt = "{:<16} {:>5} {:>9} {:>9} {:>9} {:>7} {:>7} {:>8} {:>7}   {}"
+hdr = ("server", "conc", "req/s", "p50 ms", "p99 ms", "ok %", "RSS MB before/after/peak", "recall",
+       "client CPU", "load avg before")
+fmt = "{:<14} {:>4} {:>8} {:>8} {:>8} {:>6}  {:>24} {:>7} {:>10}   {}"
 print(fmt.format(*hdr))
-for name, c, path, rss, hwm, recall, la in rows:
+for name, c, path, before, rss, hwm, recall, la in rows:
     r = json.load(open(path))
     lat = r["latency_ms"]
+    cpu = f'{100 * r.get("client_cpu_s", 0) / r["elapsed_s"]:.0f} %' if r.get("client_cpu_s") else "?"
     print(fmt.format(name, c, f'{r["ok_rps"]:.1f}', f'{lat["p50"]:.1f}', f'{lat["p99"]:.1f}',
-                     f'{100 * r["success_rate"]:.1f}', rss, hwm, recall, la))
+                     f'{100 * r["success_rate"]:.1f}', f'{before} / {rss} / {hwm}', recall, cpu, la))
 EOF
 log "results and logs in $OUT"
