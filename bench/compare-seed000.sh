@@ -14,8 +14,10 @@
 #   CONCURRENCY   "50 100"             closed-loop workers, one run each
 #   EF            64                   HNSW search list (Needle: params.hnsw_ef; peer: efSearch)
 #   RECALL_N      500                  queries sent one by one for each server's recall@10
+#   NEEDLE_MODE   auto                 auto: HNSW if the build indexes the collection, else exact;
+#                                      exact: always params.exact=true (don't wait for the index)
 #   PEER_INDEXES  auto                 "hnsw", "flat", "hnsw flat"; auto: hnsw, plus flat when
-#                                      Needle has no HNSW index (so exact meets exact too)
+#                                      Needle searches exactly (so exact meets exact too)
 #   NEEDLE_FLAGS  --cache-bytes 0      extra `needle serve` flags; the result cache is off because
 #                                      the runs cycle through the same 10,000 queries, which would
 #                                      measure cache hits (the peer has no cache)
@@ -45,6 +47,7 @@ CONCURRENCY=${CONCURRENCY:-50 100}
 EF=${EF:-64}
 RECALL_N=${RECALL_N:-500}
 PEER_INDEXES=${PEER_INDEXES:-auto}
+NEEDLE_MODE=${NEEDLE_MODE:-auto}
 NEEDLE_FLAGS=${NEEDLE_FLAGS---cache-bytes 0}
 NEEDLE_PORT=${NEEDLE_PORT:-16402}
 PEER_PORT=${PEER_PORT:-16401}
@@ -132,10 +135,15 @@ pids+=("$npid")
 wait_http "http://127.0.0.1:$NEEDLE_PORT/readyz" "$npid" 30
 log "loading $DS.base.npy into Needle"
 load=$("$PY" "$here/peers/seed000/load_qdrant.py" --url "http://127.0.0.1:$NEEDLE_PORT" --collection "$COLL" \
-	--data "$DS.base.npy" --m 16 --ef-construct 200 --recreate --wait-indexed 900 2>"$OUT/load.log")
+	--data "$DS.base.npy" --m 16 --ef-construct 200 --recreate \
+	--wait-indexed "$([[ $NEEDLE_MODE == exact ]] && echo 0 || echo 900)" 2>"$OUT/load.log")
 echo "$load" >"$OUT/load.json"
 indexed=$("$PY" -c 'import json,sys; d=json.loads(sys.argv[1]); print(int(d["indexed_vectors_count"] >= d["points_count"] > 0))' "$load")
-if [[ $indexed == 1 ]]; then
+if [[ $NEEDLE_MODE == exact ]]; then
+	needle_index=exact
+	needle_flags=(--exact)
+	note="Needle: exact search (params.exact=true), as asked by NEEDLE_MODE=exact"
+elif [[ $indexed == 1 ]]; then
 	needle_index=hnsw
 	needle_flags=(--hnsw-ef "$EF")
 	note="Needle: HNSW (m 16, ef_construct 200), queried with hnsw_ef $EF"
