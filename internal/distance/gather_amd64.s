@@ -64,23 +64,95 @@ pf3:
 	ADDQ       $0x40, R10
 	CMPQ       R10, R8
 	JB         pf3
+	CMPQ       SI, $0x02
+	JBE        pfdone1
+	MOVL       8(BX), R9
+	IMULQ      R8, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
 
-pfdone1:
-row:
-	CMPQ  SI, $0x02
-	JBE   nopf4
-	MOVL  8(BX), R9
-	IMULQ R8, R9
-	ADDQ  DX, R9
-	XORQ  R10, R10
+pf4:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf4
+	CMPQ       SI, $0x03
+	JBE        pfdone1
+	MOVL       12(BX), R9
+	IMULQ      R8, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
 
 pf5:
 	PREFETCHT0 (R9)(R10*1)
 	ADDQ       $0x40, R10
 	CMPQ       R10, R8
 	JB         pf5
+	CMPQ       SI, $0x04
+	JBE        pfdone1
+	MOVL       16(BX), R9
+	IMULQ      R8, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
 
-nopf4:
+pf6:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf6
+	CMPQ       SI, $0x05
+	JBE        pfdone1
+	MOVL       20(BX), R9
+	IMULQ      R8, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf7:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf7
+	CMPQ       SI, $0x06
+	JBE        pfdone1
+	MOVL       24(BX), R9
+	IMULQ      R8, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf8:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf8
+	CMPQ       SI, $0x07
+	JBE        pfdone1
+	MOVL       28(BX), R9
+	IMULQ      R8, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf9:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf9
+
+pfdone1:
+row:
+	CMPQ  SI, $0x08
+	JBE   nopf10
+	MOVL  32(BX), R9
+	IMULQ R8, R9
+	ADDQ  DX, R9
+	XORQ  R10, R10
+
+pf11:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf11
+
+nopf10:
 	MOVL   (BX), R9
 	IMULQ  R8, R9
 	ADDQ   DX, R9
@@ -235,40 +307,112 @@ TEXT ·l2SqGatherAVX512(SB), NOSPLIT, $0-96
 	ADDQ  DX, R9
 	XORQ  R10, R10
 
-pf7:
+pf13:
 	PREFETCHT0 (R9)(R10*1)
 	ADDQ       $0x40, R10
 	CMPQ       R10, R8
-	JB         pf7
+	JB         pf13
 	CMPQ       SI, $0x01
-	JBE        pfdone6
+	JBE        pfdone12
 	MOVL       4(BX), R9
 	IMULQ      R8, R9
 	ADDQ       DX, R9
 	XORQ       R10, R10
 
-pf8:
+pf14:
 	PREFETCHT0 (R9)(R10*1)
 	ADDQ       $0x40, R10
 	CMPQ       R10, R8
-	JB         pf8
+	JB         pf14
+	CMPQ       SI, $0x02
+	JBE        pfdone12
+	MOVL       8(BX), R9
+	IMULQ      R8, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
 
-pfdone6:
+pf15:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf15
+	CMPQ       SI, $0x03
+	JBE        pfdone12
+	MOVL       12(BX), R9
+	IMULQ      R8, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf16:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf16
+	CMPQ       SI, $0x04
+	JBE        pfdone12
+	MOVL       16(BX), R9
+	IMULQ      R8, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf17:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf17
+	CMPQ       SI, $0x05
+	JBE        pfdone12
+	MOVL       20(BX), R9
+	IMULQ      R8, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf18:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf18
+	CMPQ       SI, $0x06
+	JBE        pfdone12
+	MOVL       24(BX), R9
+	IMULQ      R8, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf19:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf19
+	CMPQ       SI, $0x07
+	JBE        pfdone12
+	MOVL       28(BX), R9
+	IMULQ      R8, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf20:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf20
+
+pfdone12:
 row:
-	CMPQ  SI, $0x02
-	JBE   nopf9
-	MOVL  8(BX), R9
+	CMPQ  SI, $0x08
+	JBE   nopf21
+	MOVL  32(BX), R9
 	IMULQ R8, R9
 	ADDQ  DX, R9
 	XORQ  R10, R10
 
-pf10:
+pf22:
 	PREFETCHT0 (R9)(R10*1)
 	ADDQ       $0x40, R10
 	CMPQ       R10, R8
-	JB         pf10
+	JB         pf22
 
-nopf9:
+nopf21:
 	MOVL   (BX), R9
 	IMULQ  R8, R9
 	ADDQ   DX, R9
@@ -440,40 +584,112 @@ TEXT ·dotGatherAVX2(SB), NOSPLIT, $0-96
 	ADDQ    DX, R9
 	XORQ    R10, R10
 
-pf12:
+pf24:
 	PREFETCHT0 (R9)(R10*1)
 	ADDQ       $0x40, R10
 	CMPQ       R10, R8
-	JB         pf12
+	JB         pf24
 	CMPQ       SI, $0x01
-	JBE        pfdone11
+	JBE        pfdone23
 	MOVL       4(BX), R9
 	IMULQ      R8, R9
 	ADDQ       DX, R9
 	XORQ       R10, R10
 
-pf13:
+pf25:
 	PREFETCHT0 (R9)(R10*1)
 	ADDQ       $0x40, R10
 	CMPQ       R10, R8
-	JB         pf13
+	JB         pf25
+	CMPQ       SI, $0x02
+	JBE        pfdone23
+	MOVL       8(BX), R9
+	IMULQ      R8, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
 
-pfdone11:
+pf26:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf26
+	CMPQ       SI, $0x03
+	JBE        pfdone23
+	MOVL       12(BX), R9
+	IMULQ      R8, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf27:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf27
+	CMPQ       SI, $0x04
+	JBE        pfdone23
+	MOVL       16(BX), R9
+	IMULQ      R8, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf28:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf28
+	CMPQ       SI, $0x05
+	JBE        pfdone23
+	MOVL       20(BX), R9
+	IMULQ      R8, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf29:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf29
+	CMPQ       SI, $0x06
+	JBE        pfdone23
+	MOVL       24(BX), R9
+	IMULQ      R8, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf30:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf30
+	CMPQ       SI, $0x07
+	JBE        pfdone23
+	MOVL       28(BX), R9
+	IMULQ      R8, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf31:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf31
+
+pfdone23:
 row:
-	CMPQ  SI, $0x02
-	JBE   nopf14
-	MOVL  8(BX), R9
+	CMPQ  SI, $0x08
+	JBE   nopf32
+	MOVL  32(BX), R9
 	IMULQ R8, R9
 	ADDQ  DX, R9
 	XORQ  R10, R10
 
-pf15:
+pf33:
 	PREFETCHT0 (R9)(R10*1)
 	ADDQ       $0x40, R10
 	CMPQ       R10, R8
-	JB         pf15
+	JB         pf33
 
-nopf14:
+nopf32:
 	MOVL   (BX), R9
 	IMULQ  R8, R9
 	ADDQ   DX, R9
@@ -627,40 +843,112 @@ TEXT ·l2SqGatherAVX2(SB), NOSPLIT, $0-96
 	ADDQ    DX, R9
 	XORQ    R10, R10
 
-pf17:
+pf35:
 	PREFETCHT0 (R9)(R10*1)
 	ADDQ       $0x40, R10
 	CMPQ       R10, R8
-	JB         pf17
+	JB         pf35
 	CMPQ       SI, $0x01
-	JBE        pfdone16
+	JBE        pfdone34
 	MOVL       4(BX), R9
 	IMULQ      R8, R9
 	ADDQ       DX, R9
 	XORQ       R10, R10
 
-pf18:
+pf36:
 	PREFETCHT0 (R9)(R10*1)
 	ADDQ       $0x40, R10
 	CMPQ       R10, R8
-	JB         pf18
+	JB         pf36
+	CMPQ       SI, $0x02
+	JBE        pfdone34
+	MOVL       8(BX), R9
+	IMULQ      R8, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
 
-pfdone16:
+pf37:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf37
+	CMPQ       SI, $0x03
+	JBE        pfdone34
+	MOVL       12(BX), R9
+	IMULQ      R8, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf38:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf38
+	CMPQ       SI, $0x04
+	JBE        pfdone34
+	MOVL       16(BX), R9
+	IMULQ      R8, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf39:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf39
+	CMPQ       SI, $0x05
+	JBE        pfdone34
+	MOVL       20(BX), R9
+	IMULQ      R8, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf40:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf40
+	CMPQ       SI, $0x06
+	JBE        pfdone34
+	MOVL       24(BX), R9
+	IMULQ      R8, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf41:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf41
+	CMPQ       SI, $0x07
+	JBE        pfdone34
+	MOVL       28(BX), R9
+	IMULQ      R8, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf42:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf42
+
+pfdone34:
 row:
-	CMPQ  SI, $0x02
-	JBE   nopf19
-	MOVL  8(BX), R9
+	CMPQ  SI, $0x08
+	JBE   nopf43
+	MOVL  32(BX), R9
 	IMULQ R8, R9
 	ADDQ  DX, R9
 	XORQ  R10, R10
 
-pf20:
+pf44:
 	PREFETCHT0 (R9)(R10*1)
 	ADDQ       $0x40, R10
 	CMPQ       R10, R8
-	JB         pf20
+	JB         pf44
 
-nopf19:
+nopf43:
 	MOVL   (BX), R9
 	IMULQ  R8, R9
 	ADDQ   DX, R9
@@ -815,9 +1103,9 @@ TEXT ·l2SqU8VNNI(SB), NOSPLIT, $0-52
 	VPXORD Z2, Z2, Z2
 	VPXORD Z3, Z3, Z3
 
-loop21:
+loop45:
 	CMPQ      CX, $0x00000080
-	JB        rest21
+	JB        rest45
 	VPMOVZXBW (DX), Z4
 	VPSUBW    (AX), Z4, Z4
 	VPDPWSSD  Z4, Z4, Z0
@@ -833,22 +1121,22 @@ loop21:
 	ADDQ      $0x00000100, AX
 	ADDQ      $0x00000080, DX
 	SUBQ      $0x00000080, CX
-	JMP       loop21
+	JMP       loop45
 
-rest21:
+rest45:
 	CMPQ      CX, $0x00000020
-	JB        tail21
+	JB        tail45
 	VPMOVZXBW (DX), Z4
 	VPSUBW    (AX), Z4, Z4
 	VPDPWSSD  Z4, Z4, Z0
 	ADDQ      $0x00000040, AX
 	ADDQ      $0x00000020, DX
 	SUBQ      $0x00000020, CX
-	JMP       rest21
+	JMP       rest45
 
-tail21:
+tail45:
 	TESTQ       CX, CX
-	JZ          sum21
+	JZ          sum45
 	MOVQ        $-1, BX
 	BZHIQ       CX, BX, BX
 	KMOVD       BX, K1
@@ -857,7 +1145,7 @@ tail21:
 	VPSUBW      Z5, Z4, Z4
 	VPDPWSSD    Z4, Z4, Z1
 
-sum21:
+sum45:
 	VPADDD        Z1, Z0, Z0
 	VPADDD        Z3, Z2, Z2
 	VPADDD        Z2, Z0, Z0
@@ -891,40 +1179,112 @@ TEXT ·l2SqU8GatherVNNI(SB), NOSPLIT, $0-104
 	ADDQ  DX, R9
 	XORQ  R10, R10
 
-pf23:
+pf47:
 	PREFETCHT0 (R9)(R10*1)
 	ADDQ       $0x40, R10
 	CMPQ       R10, CX
-	JB         pf23
+	JB         pf47
 	CMPQ       DI, $0x01
-	JBE        pfdone22
+	JBE        pfdone46
 	MOVL       4(SI), R9
 	IMULQ      BX, R9
 	ADDQ       DX, R9
 	XORQ       R10, R10
 
-pf24:
+pf48:
 	PREFETCHT0 (R9)(R10*1)
 	ADDQ       $0x40, R10
 	CMPQ       R10, CX
-	JB         pf24
+	JB         pf48
+	CMPQ       DI, $0x02
+	JBE        pfdone46
+	MOVL       8(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
 
-pfdone22:
+pf49:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf49
+	CMPQ       DI, $0x03
+	JBE        pfdone46
+	MOVL       12(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf50:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf50
+	CMPQ       DI, $0x04
+	JBE        pfdone46
+	MOVL       16(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf51:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf51
+	CMPQ       DI, $0x05
+	JBE        pfdone46
+	MOVL       20(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf52:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf52
+	CMPQ       DI, $0x06
+	JBE        pfdone46
+	MOVL       24(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf53:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf53
+	CMPQ       DI, $0x07
+	JBE        pfdone46
+	MOVL       28(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf54:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf54
+
+pfdone46:
 row:
-	CMPQ  DI, $0x02
-	JBE   nopf25
-	MOVL  8(SI), R9
+	CMPQ  DI, $0x08
+	JBE   nopf55
+	MOVL  32(SI), R9
 	IMULQ BX, R9
 	ADDQ  DX, R9
 	XORQ  R10, R10
 
-pf26:
+pf56:
 	PREFETCHT0 (R9)(R10*1)
 	ADDQ       $0x40, R10
 	CMPQ       R10, CX
-	JB         pf26
+	JB         pf56
 
-nopf25:
+nopf55:
 	MOVL   (SI), R9
 	IMULQ  BX, R9
 	ADDQ   DX, R9
@@ -935,9 +1295,9 @@ nopf25:
 	VPXORD Z2, Z2, Z2
 	VPXORD Z3, Z3, Z3
 
-loop27:
+loop57:
 	CMPQ      R11, $0x00000080
-	JB        rest27
+	JB        rest57
 	VPMOVZXBW (R9), Z4
 	VPSUBW    (R10), Z4, Z4
 	VPDPWSSD  Z4, Z4, Z0
@@ -953,22 +1313,22 @@ loop27:
 	ADDQ      $0x00000100, R10
 	ADDQ      $0x00000080, R9
 	SUBQ      $0x00000080, R11
-	JMP       loop27
+	JMP       loop57
 
-rest27:
+rest57:
 	CMPQ      R11, $0x00000020
-	JB        tail27
+	JB        tail57
 	VPMOVZXBW (R9), Z4
 	VPSUBW    (R10), Z4, Z4
 	VPDPWSSD  Z4, Z4, Z0
 	ADDQ      $0x00000040, R10
 	ADDQ      $0x00000020, R9
 	SUBQ      $0x00000020, R11
-	JMP       rest27
+	JMP       rest57
 
-tail27:
+tail57:
 	TESTQ       R11, R11
-	JZ          sum27
+	JZ          sum57
 	MOVQ        $-1, R12
 	BZHIQ       R11, R12, R12
 	KMOVD       R12, K1
@@ -977,7 +1337,7 @@ tail27:
 	VPSUBW      Z5, Z4, Z4
 	VPDPWSSD    Z4, Z4, Z1
 
-sum27:
+sum57:
 	VPADDD        Z1, Z0, Z0
 	VPADDD        Z3, Z2, Z2
 	VPADDD        Z2, Z0, Z0
@@ -1011,9 +1371,9 @@ TEXT ·dotU8VNNI(SB), NOSPLIT, $0-52
 	VPXORD Z2, Z2, Z2
 	VPXORD Z3, Z3, Z3
 
-loop28:
+loop58:
 	CMPQ      CX, $0x00000100
-	JB        rest28
+	JB        rest58
 	VMOVDQU64 (DX), Z4
 	VPDPBUSD  (AX), Z4, Z0
 	VMOVDQU64 64(DX), Z4
@@ -1025,21 +1385,21 @@ loop28:
 	ADDQ      $0x00000100, AX
 	ADDQ      $0x00000100, DX
 	SUBQ      $0x00000100, CX
-	JMP       loop28
+	JMP       loop58
 
-rest28:
+rest58:
 	CMPQ      CX, $0x00000040
-	JB        tail28
+	JB        tail58
 	VMOVDQU64 (DX), Z4
 	VPDPBUSD  (AX), Z4, Z0
 	ADDQ      $0x00000040, AX
 	ADDQ      $0x00000040, DX
 	SUBQ      $0x00000040, CX
-	JMP       rest28
+	JMP       rest58
 
-tail28:
+tail58:
 	TESTQ      CX, CX
-	JZ         sum28
+	JZ         sum58
 	MOVQ       $-1, BX
 	BZHIQ      CX, BX, BX
 	KMOVQ      BX, K1
@@ -1047,7 +1407,7 @@ tail28:
 	VMOVDQU8.Z (AX), K1, Z5
 	VPDPBUSD   Z5, Z4, Z1
 
-sum28:
+sum58:
 	VPADDD        Z1, Z0, Z0
 	VPADDD        Z3, Z2, Z2
 	VPADDD        Z2, Z0, Z0
@@ -1081,40 +1441,112 @@ TEXT ·dotU8GatherVNNI(SB), NOSPLIT, $0-104
 	ADDQ  DX, R9
 	XORQ  R10, R10
 
-pf30:
+pf60:
 	PREFETCHT0 (R9)(R10*1)
 	ADDQ       $0x40, R10
 	CMPQ       R10, CX
-	JB         pf30
+	JB         pf60
 	CMPQ       DI, $0x01
-	JBE        pfdone29
+	JBE        pfdone59
 	MOVL       4(SI), R9
 	IMULQ      BX, R9
 	ADDQ       DX, R9
 	XORQ       R10, R10
 
-pf31:
+pf61:
 	PREFETCHT0 (R9)(R10*1)
 	ADDQ       $0x40, R10
 	CMPQ       R10, CX
-	JB         pf31
+	JB         pf61
+	CMPQ       DI, $0x02
+	JBE        pfdone59
+	MOVL       8(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
 
-pfdone29:
+pf62:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf62
+	CMPQ       DI, $0x03
+	JBE        pfdone59
+	MOVL       12(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf63:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf63
+	CMPQ       DI, $0x04
+	JBE        pfdone59
+	MOVL       16(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf64:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf64
+	CMPQ       DI, $0x05
+	JBE        pfdone59
+	MOVL       20(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf65:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf65
+	CMPQ       DI, $0x06
+	JBE        pfdone59
+	MOVL       24(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf66:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf66
+	CMPQ       DI, $0x07
+	JBE        pfdone59
+	MOVL       28(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf67:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf67
+
+pfdone59:
 row:
-	CMPQ  DI, $0x02
-	JBE   nopf32
-	MOVL  8(SI), R9
+	CMPQ  DI, $0x08
+	JBE   nopf68
+	MOVL  32(SI), R9
 	IMULQ BX, R9
 	ADDQ  DX, R9
 	XORQ  R10, R10
 
-pf33:
+pf69:
 	PREFETCHT0 (R9)(R10*1)
 	ADDQ       $0x40, R10
 	CMPQ       R10, CX
-	JB         pf33
+	JB         pf69
 
-nopf32:
+nopf68:
 	MOVL   (SI), R9
 	IMULQ  BX, R9
 	ADDQ   DX, R9
@@ -1125,9 +1557,9 @@ nopf32:
 	VPXORD Z2, Z2, Z2
 	VPXORD Z3, Z3, Z3
 
-loop34:
+loop70:
 	CMPQ      R11, $0x00000100
-	JB        rest34
+	JB        rest70
 	VMOVDQU64 (R9), Z4
 	VPDPBUSD  (R10), Z4, Z0
 	VMOVDQU64 64(R9), Z4
@@ -1139,21 +1571,21 @@ loop34:
 	ADDQ      $0x00000100, R10
 	ADDQ      $0x00000100, R9
 	SUBQ      $0x00000100, R11
-	JMP       loop34
+	JMP       loop70
 
-rest34:
+rest70:
 	CMPQ      R11, $0x00000040
-	JB        tail34
+	JB        tail70
 	VMOVDQU64 (R9), Z4
 	VPDPBUSD  (R10), Z4, Z0
 	ADDQ      $0x00000040, R10
 	ADDQ      $0x00000040, R9
 	SUBQ      $0x00000040, R11
-	JMP       rest34
+	JMP       rest70
 
-tail34:
+tail70:
 	TESTQ      R11, R11
-	JZ         sum34
+	JZ         sum70
 	MOVQ       $-1, R12
 	BZHIQ      R11, R12, R12
 	KMOVQ      R12, K1
@@ -1161,7 +1593,7 @@ tail34:
 	VMOVDQU8.Z (R10), K1, Z5
 	VPDPBUSD   Z5, Z4, Z1
 
-sum34:
+sum70:
 	VPADDD        Z1, Z0, Z0
 	VPADDD        Z3, Z2, Z2
 	VPADDD        Z2, Z0, Z0
