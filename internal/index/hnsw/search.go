@@ -170,8 +170,8 @@ var admitAll = &admit{}
 
 // searcher is the scratch of one search, pooled.
 type searcher struct {
-	visited []uint16 // visited[s] == tag: s was seen by the current search
-	tag     uint16
+	visited []uint8 // visited[s] == tag: s was seen by the current search
+	tag     uint8
 	cand    minHeap
 	res     maxHeap
 	ids     []uint32
@@ -193,7 +193,7 @@ func (x *Index) getSearcher(ef int) *searcher {
 		s = &searcher{}
 	}
 	if len(s.visited) < x.nslots {
-		s.visited = make([]uint16, x.nslots)
+		s.visited = make([]uint8, x.nslots)
 		adviseHuge(s.visited)
 		s.tag = 0
 	}
@@ -319,6 +319,7 @@ func (x *Index) searchLayer(s *searcher, ep uint32, epd float32, ef, level int, 
 			k := key(df[i], id)
 			if len(s.res) < ef || k < bound {
 				s.cand.push(k)
+				distance.Prefetch(x.list(id, level))
 				if !a.active || x.admits(a, id) {
 					s.res.push(k)
 					if len(s.res) > ef {
