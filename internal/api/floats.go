@@ -6,11 +6,14 @@ import (
 	"math"
 	"strconv"
 	"unsafe"
+
+	"github.com/needlevdb/needle/internal/jsonnum"
 )
 
 // parseFloats decodes a JSON array of numbers into float32s without reflection: vectors dominate
 // upsert bodies, and encoding/json's generic path spent more than half the upsert CPU here
-// (BenchmarkUpsertHTTP profile). b has already been validated as JSON by encoding/json.
+// (BenchmarkUpsertHTTP profile). Numbers take jsonnum's fast path where it is exact, strconv
+// otherwise. b has already been validated as JSON by encoding/json.
 func parseFloats(b []byte) ([]float32, error) {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '[' {
@@ -25,25 +28,12 @@ func parseFloats(b []byte) ([]float32, error) {
 		if i >= len(b) {
 			return nil, fmt.Errorf("vector: unexpected end of array")
 		}
-		start := i
-		for i < len(b) && isNumberByte(b[i]) {
-			i++
-		}
-		if start == i || !(b[start] == '-' || b[start] >= '0' && b[start] <= '9') {
-			return nil, fmt.Errorf("vector must be an array of numbers, got %s at position %d", tokenKind(b[start]), len(out))
-		}
-		tok := b[start:i]
-		f, err := strconv.ParseFloat(unsafe.String(&tok[0], len(tok)), 32)
+		f, n, err := parseNumber(b[i:], len(out))
 		if err != nil {
-			if errors.Is(err, strconv.ErrRange) && math.IsInf(f, 0) {
-				return nil, fmt.Errorf("vector value %s at position %d is out of float32 range", tok, len(out))
-			}
-			if !errors.Is(err, strconv.ErrRange) {
-				return nil, fmt.Errorf("vector value %s at position %d is not a number", tok, len(out))
-			}
+			return nil, err
 		}
-		out = append(out, float32(f))
-		i = skipSpace(b, i)
+		out = append(out, f)
+		i = skipSpace(b, i+n)
 		if i >= len(b) {
 			return nil, fmt.Errorf("vector: unexpected end of array")
 		}
@@ -56,6 +46,32 @@ func parseFloats(b []byte) ([]float32, error) {
 			return nil, fmt.Errorf("vector: unexpected %q after position %d", b[i], len(out)-1)
 		}
 	}
+}
+
+// parseNumber reads one JSON number at the start of b (element pos of the vector): jsonnum's fast
+// path, or strconv for everything it declines.
+func parseNumber(b []byte, pos int) (float32, int, error) {
+	if f, n := jsonnum.ParseFloat32(b); n > 0 {
+		return f, n, nil
+	}
+	i := 0
+	for i < len(b) && isNumberByte(b[i]) {
+		i++
+	}
+	if i == 0 || !(b[0] == '-' || b[0] >= '0' && b[0] <= '9') {
+		return 0, 0, fmt.Errorf("vector must be an array of numbers, got %s at position %d", tokenKind(b[0]), pos)
+	}
+	tok := b[:i]
+	f, err := strconv.ParseFloat(unsafe.String(&tok[0], len(tok)), 32)
+	if err != nil {
+		if errors.Is(err, strconv.ErrRange) && math.IsInf(f, 0) {
+			return 0, 0, fmt.Errorf("vector value %s at position %d is out of float32 range", tok, pos)
+		}
+		if !errors.Is(err, strconv.ErrRange) {
+			return 0, 0, fmt.Errorf("vector value %s at position %d is not a number", tok, pos)
+		}
+	}
+	return float32(f), i, nil
 }
 
 func isNumberByte(c byte) bool {

@@ -8,6 +8,8 @@ import (
 	"math"
 	"strconv"
 	"unsafe"
+
+	"github.com/needlevdb/needle/internal/jsonnum"
 )
 
 // The body of a 2xx answer is decoded by hand: a batch of 64 vectors of 768 floats is ~0.5 MB of
@@ -122,7 +124,7 @@ func (s *scanner) embedding(dims int) ([]float32, error) {
 	count := 0
 	err := s.array(func(int) error {
 		s.ws()
-		f, n := parseFloat32(s.b[s.i:])
+		f, n := jsonnum.ParseFloat32(s.b[s.i:])
 		if n > 0 {
 			s.i += n
 		} else {
