@@ -9,6 +9,8 @@
 #      for this CPU, as a pip install would), and go build needle;
 #   2. run the peer, then `needle bench ann --index hnsw`, one after the other, same files, same
 #      M / ef_construction / ef list / build threads, single-threaded queries;
+#      With ROUNDS=N the pair is run N times, alternating; each ef then reports the highest QPS of
+#      its N runs (interference from other processes only ever slows a run down) and the mean recall;
 #   3. print both curves and the QPS ratio (needle / hnswlib) at recall@10 = 0.90, 0.95 and 0.99,
 #      interpolating each curve linearly between the two ef values that bracket the target.
 #      A curve that starts above the target is read at its first point (marked *): the QPS at which
@@ -16,7 +18,8 @@
 #
 # Environment: NEEDLE_DATA (default /tmp/needle-data), NEEDLE_SHARED (default ../../shared/bench
 # relative to this script), M (16), EF_CONSTRUCT (200), EFS (10,20,40,80,120,200,400),
-# BUILD_THREADS (2), OUT (directory for the raw JSON lines; default a temp dir, kept and printed).
+# BUILD_THREADS (2), ROUNDS (1), OUT (directory for the raw JSON lines; default a temp dir, kept and
+# printed).
 set -euo pipefail
 
 if [ $# -lt 1 ]; then
@@ -31,6 +34,7 @@ M=${M:-16}
 EF_CONSTRUCT=${EF_CONSTRUCT:-200}
 EFS=${EFS:-10,20,40,80,120,200,400}
 BUILD_THREADS=${BUILD_THREADS:-2}
+ROUNDS=${ROUNDS:-1}
 OUT=${OUT:-$(mktemp -d /tmp/compare-hnswlib.XXXXXX)}
 mkdir -p "$OUT"
 
@@ -56,17 +60,35 @@ common=(--metric "$metric" --m "$M" --ef-construct "$EF_CONSTRUCT" --ef "$EFS" -
 	echo "# machine $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), go $(go env GOVERSION)"
 	echo "# load before hnswlib: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$OUT/meta.txt"
-"$OUT/hnswlib_native" --data "$prefix" "${common[@]}" | tee "$OUT/hnswlib.jsonl"
-echo "# load before needle: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/meta.txt"
-"$OUT/needle" bench ann --data "$prefix" --index hnsw "${common[@]}" "$@" | tee "$OUT/needle.jsonl"
+: >"$OUT/hnswlib.jsonl"
+: >"$OUT/needle.jsonl"
+for round in $(seq "$ROUNDS"); do
+	echo "# round $round: load before hnswlib: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/meta.txt"
+	"$OUT/hnswlib_native" --data "$prefix" "${common[@]}" | tee -a "$OUT/hnswlib.jsonl"
+	echo "# round $round: load before needle: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/meta.txt"
+	"$OUT/needle" bench ann --data "$prefix" --index hnsw "${common[@]}" "$@" | tee -a "$OUT/needle.jsonl"
+done
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/meta.txt"
 
 /usr/bin/python3 - "$OUT/hnswlib.jsonl" "$OUT/needle.jsonl" <<'EOF'
 import json, sys
 
 def curve(path):
-    pts = [json.loads(l) for l in open(path) if l.startswith("{")]
-    return sorted(pts, key=lambda p: p["ef"])
+    """Per ef: the highest QPS, mean recall, least build time and memory over the rounds."""
+    by_ef = {}
+    for l in open(path):
+        if l.startswith("{"):
+            by_ef.setdefault(json.loads(l)["ef"], []).append(json.loads(l))
+    pts = []
+    for ef, runs in sorted(by_ef.items()):
+        p = dict(runs[0])
+        p["qps"] = max(r["qps"] for r in runs)
+        p["recall"] = sum(r["recall"] for r in runs) / len(runs)
+        p["build_s"] = min(r["build_s"] for r in runs)
+        p["mem_bytes"] = min(r["mem_bytes"] for r in runs)
+        p["rounds"] = len(runs)
+        pts.append(p)
+    return pts
 
 def qps_at(pts, r):
     """QPS at recall r, interpolated; (qps, exact) or (None, False) if never reached."""
@@ -80,6 +102,8 @@ def qps_at(pts, r):
 
 peer, ndl = curve(sys.argv[1]), curve(sys.argv[2])
 print()
+if peer[0]["rounds"] > 1:
+    print(f"(best QPS and mean recall of {peer[0]['rounds']} rounds per ef; build time and memory: the least)")
 print(f"{'ef':>5} | {'hnswlib recall':>14} {'qps':>9} | {'needle recall':>13} {'qps':>9}")
 by_ef = {p["ef"]: p for p in ndl}
 for p in peer:
