@@ -15,7 +15,8 @@
 #   EF            64                   HNSW search list (Needle: params.hnsw_ef; peer: efSearch)
 #   RECALL_N      500                  queries sent one by one for each server's recall@10
 #   NEEDLE_MODE   auto                 auto: HNSW if the build indexes the collection, else exact;
-#                                      exact: always params.exact=true (don't wait for the index)
+#                                      exact: always params.exact=true (after the graphs are built
+#                                      all the same, so no background build competes with the load)
 #   PEER_INDEXES  auto                 "hnsw", "flat", "hnsw flat"; auto: hnsw, plus flat when
 #                                      Needle searches exactly (so exact meets exact too)
 #   NEEDLE_FLAGS  --cache-bytes 0      extra `needle serve` flags; the result cache is off because
@@ -135,8 +136,7 @@ pids+=("$npid")
 wait_http "http://127.0.0.1:$NEEDLE_PORT/readyz" "$npid" 30
 log "loading $DS.base.npy into Needle"
 load=$("$PY" "$here/peers/seed000/load_qdrant.py" --url "http://127.0.0.1:$NEEDLE_PORT" --collection "$COLL" \
-	--data "$DS.base.npy" --m 16 --ef-construct 200 --recreate \
-	--wait-indexed "$([[ $NEEDLE_MODE == exact ]] && echo 0 || echo 900)" 2>"$OUT/load.log")
+	--data "$DS.base.npy" --m 16 --ef-construct 200 --recreate --wait-indexed 900 2>"$OUT/load.log")
 echo "$load" >"$OUT/load.json"
 indexed=$("$PY" -c 'import json,sys; d=json.loads(sys.argv[1]); print(int(d["indexed_vectors_count"] >= d["points_count"] > 0))' "$load")
 if [[ $NEEDLE_MODE == exact ]]; then
