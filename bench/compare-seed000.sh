@@ -189,7 +189,7 @@ print(fmt.format(*hdr))
 for name, c, path, before, rss, hwm, recall, la in rows:
     r = json.load(open(path))
     lat = r["latency_ms"]
-    cpu = f'{100 * r.get("client_cpu_s", 0) / r["elapsed_s"]:.0f} %' if r.get("client_cpu_s") else "?"
+    cpu = f'{100 * r.get("client_cpu_s", 0) / r["elapsed_s"]:.1f} %' if r.get("client_cpu_s") else "?"
     print(fmt.format(name, c, f'{r["ok_rps"]:.1f}', f'{lat["p50"]:.1f}', f'{lat["p99"]:.1f}',
                      f'{100 * r["success_rate"]:.1f}', f'{before} / {rss} / {hwm}', recall, cpu, la))
 EOF
