@@ -43,6 +43,34 @@ func BenchmarkPanel(b *testing.B) {
 	}
 }
 
+// BenchmarkPanelImpl compares the panel kernels this CPU supports at
+// d=784 on the same 1 MiB tile (flops counted for each one's panel width).
+func BenchmarkPanelImpl(b *testing.B) {
+	peak()
+	const d, n = 784, 336
+	for _, im := range scanSupported() {
+		w := im.width
+		b.Run(fmt.Sprintf("impl=%s/w=%d", im.name, w), func(b *testing.B) {
+			qs := make([][]float32, w)
+			for l := range qs {
+				qs[l] = vec(d, uint64(20+l))
+			}
+			panel := make([]float32, d*w)
+			packPanel(w, panel, qs)
+			base, add := vec(d*n, 3), vec(n, 4)
+			bound := make([]float32, w)
+			for l := range bound {
+				bound[l] = float32(math.Inf(-1))
+			}
+			idx, mask, dist := make([]uint32, n), make([]uint32, n), make([]float32, n*w)
+			for b.Loop() {
+				im.panel(panel, base, add, -2, bound, idx, mask, dist)
+			}
+			report(b, float64(2*d*n*w), float64(4*len(base)))
+		})
+	}
+}
+
 func benchBound(b *testing.B, f func(q, base []float32, bound float32, idx []uint32, dist []float32) int, bound float32, flopsPerElem int) {
 	peak()
 	for _, s := range batchSizes {
