@@ -116,8 +116,24 @@ func (co *coalescer) run(c *collection.Collection, batch []*coalesced) {
 	if len(live) == 0 {
 		return
 	}
-	release, err := co.sched.Acquire(live[0].ctx)
+	// Wait for a slot while anyone still wants an answer: one caller leaving must not fail the rest.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		for _, it := range live {
+			select {
+			case <-it.ctx.Done():
+			case <-ctx.Done():
+				return
+			}
+		}
+		cancel()
+	}()
+	release, err := co.sched.Acquire(ctx)
 	if err != nil {
+		if ctx.Err() != nil && err == ctx.Err() {
+			err = live[0].ctx.Err() // everyone left; report the callers' own reason
+		}
 		for _, it := range live {
 			it.err = err
 			close(it.done)

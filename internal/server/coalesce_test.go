@@ -135,3 +135,33 @@ func BenchmarkCoalescing(b *testing.B) {
 		}
 	}
 }
+
+// TestCoalescedCancelDoesNotFailOthers: while a pass waits for a worker slot, one caller leaving
+// must not fail the other callers batched with it.
+func TestCoalescedCancelDoesNotFailOthers(t *testing.T) {
+	h := newHarness(t, t.TempDir(), func(c *config.Config) { c.SearchWorkers, c.SearchQueue = 1, 8 })
+	c := fillCollection(t, h, 100, 4)
+	release, _ := h.srv.sched.Acquire(context.Background()) // hold the only worker
+	ctxA, cancelA := context.WithCancel(context.Background())
+	errs := make(chan error, 2)
+	for i, ctx := range []context.Context{ctxA, context.Background()} {
+		go func() {
+			_, err := h.srv.coalescer.search(ctx, c, collection.SearchRequest{Vector: []float32{1, 0, float32(i), 0}, Limit: 3})
+			errs <- err
+		}()
+	}
+	time.Sleep(50 * time.Millisecond)
+	cancelA()
+	if err := <-errs; err == nil {
+		t.Fatal("the cancelled caller got an answer")
+	}
+	release()
+	select {
+	case err := <-errs:
+		if err != nil {
+			t.Fatalf("the remaining caller failed: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the remaining caller never got an answer")
+	}
+}
