@@ -38,6 +38,10 @@ const rescoreExtra = 32
 // on clustered-1M-128 (d=128): flat within the noise, 1 MiB best on both.
 const panelTileBytes = 1 << 20
 
+// panelMaxTile caps the vectors of a tile for small dimensions, where the output buffer (PanelWidth()
+// scores per vector) would otherwise outgrow the tile.
+const panelMaxTile = 2048
+
 // panelFirstTile is the number of base vectors of the first tile, kept
 // small so that the heaps fill, and the bounds tighten, before the big
 // tiles (every vector of the first tile is a candidate of every query).
@@ -125,7 +129,7 @@ func panelScan(v Vectors, m Metric, panels []float32, nq, blo, bhi, kk int, acce
 			bounds[i] = float32(math.Inf(-1)) // no query in this lane
 		}
 	}
-	tile := max(panelBlock, panelTileBytes/(4*max(d, 1))/panelBlock*panelBlock)
+	tile := max(panelBlock, min(panelMaxTile, panelTileBytes/(4*max(d, 1)))/panelBlock*panelBlock)
 	var add []float32
 	scale := float32(-1)
 	if m == L2 {
