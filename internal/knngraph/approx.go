@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/needlevdb/needle/internal/index/flat"
 	"github.com/needlevdb/needle/internal/topk"
@@ -85,7 +86,8 @@ func concat(mods []*modality) ([]float32, int) {
 // recall@k measured on sample rows against exact search (-1 when sample is 0). tick counts
 // inserted vectors, then searched rows (2n in all).
 func runApprox(b ANNBuilder, vecs []float32, dim int, metric Metric, cfg *Config, h *heaps, threads int,
-	tick func(rows int)) (float64, error) {
+	tick func(rows int), logf func(string, ...any)) (float64, error) {
+	t0 := time.Now()
 	n := len(vecs) / dim
 	p := ANNParams{M: cfg.M, EfConstruct: cfg.EfConstruct, Ef: cfg.Ef, Threads: threads, InnerProduct: metric != L2,
 		Quantization: cfg.Quantization, Tick: tick}
@@ -93,6 +95,8 @@ func runApprox(b ANNBuilder, vecs []float32, dim int, metric Metric, cfg *Config
 	if err != nil {
 		return 0, fmt.Errorf("build %s index: %w", cfg.Approx, err)
 	}
+	logf("built the %s index in %.1fs", cfg.Approx, time.Since(t0).Seconds())
+	t0 = time.Now()
 	want := cfg.K
 	if cfg.ExcludeSelf {
 		want++
@@ -117,10 +121,14 @@ func runApprox(b ANNBuilder, vecs []float32, dim int, metric Metric, cfg *Config
 		})
 	}
 	wg.Wait()
+	logf("searched every row in %.1fs", time.Since(t0).Seconds())
 	if cfg.RecallSample == 0 {
 		return -1, nil
 	}
-	return sampledRecall(vecs, dim, metric, cfg, h, threads), nil
+	t0 = time.Now()
+	recall := sampledRecall(vecs, dim, metric, cfg, h, threads)
+	logf("sampled recall@%d = %.4f over %d rows (exact search in %.1fs)", cfg.K, recall, min(cfg.RecallSample, n), time.Since(t0).Seconds())
+	return recall, nil
 }
 
 // sampledRecall compares the rows of a deterministic random sample with exact search: the

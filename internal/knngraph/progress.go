@@ -20,6 +20,7 @@ type progress struct {
 	start     time.Time
 	last      time.Time
 	now       func() time.Time
+	open      bool // a bar is drawn and its line not yet ended
 }
 
 const (
@@ -63,15 +64,17 @@ func (p *progress) update(done int64, rows int, force bool) {
 		const width = 30
 		fill := int(frac * width)
 		fmt.Fprintf(p.w, "\r[%s%s] %s\x1b[K", strings.Repeat("#", fill), strings.Repeat(".", width-fill), line)
+		p.open = true
 		return
 	}
 	fmt.Fprintf(p.w, "knn-graph: %s\n", line)
 }
 
-// finish ends the bar's line.
+// finish ends the bar's line, if one is drawn.
 func (p *progress) finish() {
-	if p.w != nil && p.tty {
+	if p.open {
 		fmt.Fprintln(p.w)
+		p.open = false
 	}
 }
 

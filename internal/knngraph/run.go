@@ -211,15 +211,17 @@ func Run(cfg Config, env Env) (Result, error) {
 			prMu.Lock()
 			pr.update(d, int(max(0, d-int64(n))), false)
 			prMu.Unlock()
+		}, func(format string, args ...any) {
+			prMu.Lock()
+			pr.finish() // end a bar line before the message
+			prMu.Unlock()
+			logf(format, args...)
 		})
 		pr.finish()
 		if err != nil {
 			return res, err
 		}
 		res.Recall = recall
-		if recall >= 0 {
-			logf("sampled recall@%d = %.4f over %d rows", cfg.K, recall, min(cfg.RecallSample, n))
-		}
 		if err := writeOutput(&cfg, env, h, ids, sign); err != nil {
 			return res, err
 		}
