@@ -170,8 +170,15 @@ func (c *Collection) SearchBatch(ctx context.Context, reqs []SearchRequest) ([][
 	// Unfiltered, unthresholded queries on one space share passes over the base.
 	groups := map[string][]int{}
 	var singles []int
+	// A query that will walk a graph gains nothing from a shared scan: it runs on its own task.
+	graphed := map[string]bool{}
+	for _, sg := range c.st.segs {
+		for name := range sg.graphs {
+			graphed[name] = true
+		}
+	}
 	for i, r := range reqs {
-		if r.Filter == nil && r.ScoreThreshold == nil && r.Sparse == nil && r.Only == nil && len(reqs) > 1 {
+		if r.Filter == nil && r.ScoreThreshold == nil && r.Sparse == nil && r.Only == nil && len(reqs) > 1 && (r.Exact || !graphed[r.Using]) {
 			groups[r.Using] = append(groups[r.Using], i)
 		} else {
 			singles = append(singles, i)
@@ -196,16 +203,6 @@ func (c *Collection) SearchBatch(ctx context.Context, reqs []SearchRequest) ([][
 				if reqs[i].Stats != nil {
 					reqs[i].Stats.Scored += sp.flat().Slots()
 				}
-			}
-			if g := sg.graphs[using]; g != nil {
-				for _, i := range idx {
-					if reqs[i].Exact {
-						hits[i] = appendHits(hits[i], sg, flat.Search(sp.flat(), jobs[i].m.kernel, jobs[i].q, flat.Params{K: jobs[i].k, MaxDist: flat.NoLimit, Accept: sp.has.get}))
-						continue
-					}
-					hits[i] = appendHits(hits[i], sg, g.SearchWith(jobs[i].q, hnsw.SearchParams{K: jobs[i].k, Ef: c.ef(&reqs[i], jobs[i].k), Accept: sp.has.get}))
-				}
-				continue
 			}
 			res := flat.SearchBatch(sp.flat(), jobs[idx[0]].m.kernel, qs, k, sp.has.get, 0)
 			for j, i := range idx {
