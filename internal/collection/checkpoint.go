@@ -6,6 +6,8 @@ import (
 	mbits "math/bits"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"time"
@@ -23,6 +25,8 @@ type Options struct {
 	SealAfter time.Duration
 	// MaxSegments: merge the smallest sealed segments while there are more than this many.
 	MaxSegments int
+	// MaxMergeBytes: segments whose vectors already take this many bytes are not merged further.
+	MaxMergeBytes int64
 	// VacuumRatio: rewrite a sealed segment once this fraction of its slots is dead.
 	VacuumRatio float64
 	// Interval: how often the background optimizer checks the conditions above.
@@ -33,9 +37,13 @@ type Options struct {
 }
 
 // DefaultOptions are the storage defaults. SealBytes bounds the heap the mutable segment and the
-// WAL tail replayed on restart can grow to; the rest mirrors Qdrant's optimizer defaults.
+// WAL tail replayed on restart can grow to. MaxSegments follows Qdrant's automatic
+// default_segment_number, the number of cores: every segment is one more graph to search per
+// query (seed 000 comparison in BENCHMARKS.md), and merges stop at MaxMergeBytes so that a huge
+// collection is not rewritten over and over.
 func DefaultOptions() Options {
-	return Options{SealBytes: 64 << 20, SealAfter: 30 * time.Second, MaxSegments: 8, VacuumRatio: 0.2, Interval: time.Second, VerifyOnOpen: true}
+	return Options{SealBytes: 64 << 20, SealAfter: 30 * time.Second, MaxSegments: max(2, runtime.GOMAXPROCS(0)),
+		MaxMergeBytes: 1 << 30, VacuumRatio: 0.2, Interval: time.Second, VerifyOnOpen: true}
 }
 
 // optimizer runs checkpoints in the background until stop is closed.
@@ -189,7 +197,9 @@ func (c *Collection) checkpointLocked() error {
 		c.logger.Warn("wal truncation failed; old files stay until the next checkpoint", "collection", c.name, "err", err)
 	}
 	retired := c.swap(frozen, keep, built, newDeleted)
+	heapRetired := false
 	for _, sg := range retired {
+		heapRetired = heapRetired || sg.file == nil
 		if sg.file != nil {
 			sg.file.Close()
 			os.RemoveAll(segmentDir(c.dir, sg.id))
@@ -202,6 +212,11 @@ func (c *Collection) checkpointLocked() error {
 	}
 	c.lastCheckpoint = time.Now()
 	c.checkpointSeq.Store(seq)
+	if heapRetired {
+		// The sealed vectors now live in mapped files; give their heap copies back to the OS now
+		// rather than leaving them resident until later GC cycles (seen as 500 MB after a bulk load).
+		debug.FreeOSMemory()
+	}
 	return nil
 }
 
@@ -269,6 +284,9 @@ func (c *Collection) plan(frozen []*frozenSegment) (keep []*frozenSegment, group
 	}
 	for len(units) > max(1, c.maxSegments()) {
 		sort.SliceStable(units, func(i, j int) bool { return units[i].size < units[j].size })
+		if c.opts.MaxMergeBytes > 0 && int64(units[1].size)*c.vectorBytes() >= c.opts.MaxMergeBytes {
+			break // the two smallest are already big: leave them (and everything larger) alone
+		}
 		merged := unit{g: append(append([]*frozenSegment{}, units[0].g...), units[1].g...), size: units[0].size + units[1].size}
 		units = append([]unit{merged}, units[2:]...)
 	}
@@ -417,4 +435,13 @@ func (c *Collection) maxSegments() int {
 		return c.cfg.Segments
 	}
 	return c.opts.MaxSegments
+}
+
+// vectorBytes is the bytes of dense vectors one point takes.
+func (c *Collection) vectorBytes() int64 {
+	var n int64
+	for _, p := range c.cfg.Vectors {
+		n += int64(p.Size) * 4
+	}
+	return max(n, 1)
 }
