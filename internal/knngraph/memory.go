@@ -29,8 +29,14 @@ func planMemory(n int, dims []int, k, block, threads int, idsBytes int64) memPla
 		p.inputs += int64(n) * int64(d) * 4
 	}
 	p.graph = int64(n) * (int64(k)*item + 8)
-	perWorker := int64(block)*(int64(k)*item+8) + 8*int64(block)*4
-	p.working = int64(threads)*perWorker + 4<<20 // read, checkpoint and output buffers
+	// Per worker: private heaps; score buffers (two of block x 32 lanes, or eight of block for
+	// the four-query kernel) and the panel kernel's index and mask arrays.
+	perWorker := int64(block)*(int64(k)*item+8) + int64(block)*(2*32*4+8)
+	var panels int64 // the current block packed as panels, all modalities
+	for _, d := range dims {
+		panels += int64(block) * int64(d) * 4
+	}
+	p.working = int64(threads)*perWorker + panels + 4<<20 // + read, checkpoint and output buffers
 	if idsBytes > 0 {
 		p.working += idsBytes + int64(n)*16 // the text plus one string header per id
 	}
