@@ -73,7 +73,7 @@ func TestKillAndResume(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := buildNeedle(t, dir)
-	const n, d = 10000, 128
+	const n, d = 16000, 128
 	x := writeMatrix(t, dir, "x.npy", n, d, clustered(n, d, 5))
 	args := func(out string, extra ...string) []string {
 		return append([]string{"knn-graph", "--input", x, "--k", "50", "--exclude-self", "--out", out}, extra...)
@@ -104,7 +104,7 @@ func TestKillAndResume(t *testing.T) {
 			t.Fatal("no checkpoint after 60s")
 		case <-time.After(2 * time.Millisecond):
 			if _, err := os.Stat(out + ".ckpt"); err == nil {
-				time.Sleep(50 * time.Millisecond) // let it run on past the checkpoint
+				time.Sleep(20 * time.Millisecond) // let it run on past the checkpoint
 				if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 					t.Fatalf("kill: %v (the run finished first?)", err)
 				}
