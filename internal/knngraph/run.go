@@ -139,6 +139,13 @@ func Run(cfg Config, env Env) (Result, error) {
 	}
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(softLimit))
 
+	// The output must be writable before hours are spent computing it.
+	if cfg.Out != "-" {
+		if err := probeWritable(cfg.Out + ".tmp"); err != nil {
+			return res, fmt.Errorf("--out %s is not writable: %w", cfg.Out, err)
+		}
+	}
+
 	// 2. Checkpoint: refuse to overwrite one by accident; check a resumable one's shape early.
 	var resumeHdr *ckptHeader
 	if cfg.Checkpoint != "" && annB == nil {
@@ -403,6 +410,24 @@ func writeOutput(cfg *Config, env Env, h *heaps, ids []string, sign float32) err
 		return fmt.Errorf("write %s: %w", cfg.Out, err)
 	}
 	return commitFile(f, cfg.Out)
+}
+
+// probeWritable checks that path can be created (or opened for writing, if it exists, as a
+// resumed TSV's partial output does) without changing an existing file.
+func probeWritable(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		f, err = os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		return f.Close()
+	}
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return os.Remove(path)
 }
 
 // commitFile fsyncs f and renames it to path.

@@ -65,6 +65,7 @@ func TestValidationErrors(t *testing.T) {
 		{"ids count", func(c *Config) { c.IDs = ids; c.Format = "tsv" }, "49 ids for 50 rows"},
 		{"format", func(c *Config) { c.Format = "parquet" }, "unknown --format"},
 		{"approx name", func(c *Config) { c.Approx = "ivf" }, "unknown --approx"},
+		{"out dir", func(c *Config) { c.Out = filepath.Join(dir, "no", "such", "g.npz") }, "is not writable"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
