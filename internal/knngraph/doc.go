@@ -40,6 +40,9 @@
 // # Concurrency
 //
 // Run is safe to call from one goroutine per job; it starts its own workers (Config.Threads).
-// Within a step, each shared row is written by one worker at a time (the owner of its tile), and
-// rows of the step's own block are collected in per-worker heaps merged after a barrier.
+// Nothing in a step is locked: each base-side row is written only by the worker running its tile,
+// the step's own block is written by the first worker directly and by the others through private
+// heaps merged after a barrier, and the coordinator (progress, TSV, checkpoints) runs between
+// steps. Run sets the Go heap's soft memory limit for its duration (see --memory-limit) and
+// restores the previous one.
 package knngraph
