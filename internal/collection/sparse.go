@@ -105,6 +105,22 @@ func (ss *sparseSpace) remove(slot uint32) {
 	ss.has.clear(slot)
 }
 
+// liveDocs counts the live points holding term t; allLive says no posting can be dead (mutable
+// segments drop postings on delete; sealed ones only clear has bits).
+func (ss *sparseSpace) liveDocs(t uint32, allLive bool) int {
+	list := ss.post[t]
+	if allLive {
+		return len(list)
+	}
+	n := 0
+	for _, p := range list {
+		if ss.has.get(p.slot) {
+			n++
+		}
+	}
+	return n
+}
+
 func (ss *sparseSpace) vector(slot uint32) SparseVector {
 	if int(slot) < len(ss.vecs) {
 		return ss.vecs[slot]
