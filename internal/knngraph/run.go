@@ -1,7 +1,6 @@
 package knngraph
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,201 +49,246 @@ func (e *MemoryError) Error() string {
 		FormatBytes(e.Limit), e.Plan)
 }
 
+// job is one Run's state, filled in phase by phase.
+type job struct {
+	cfg     Config
+	env     Env
+	n       int
+	dims    []int
+	block   int
+	threads int
+	annB    ANNBuilder // nil in exact mode
+	plan    memPlan
+	mods    []*modality
+	ids     []string
+	hdr     ckptHeader  // this job's checkpoint header
+	resume  *ckptHeader // the checkpoint to continue, if any
+	sign    float32     // rank distance -> reported score
+	res     Result
+}
+
+func (j *job) logf(format string, args ...any) {
+	if j.env.Log != nil {
+		fmt.Fprintf(j.env.Log, "knn-graph: "+format+"\n", args...)
+	}
+}
+
 // Run validates cfg, checks inputs and memory before any computation, and builds the graph.
 func Run(cfg Config, env Env) (Result, error) {
 	t0 := time.Now()
-	res := Result{Recall: -1}
-	if err := cfg.Validate(); err != nil {
-		return res, err
+	j := &job{cfg: cfg, env: env, res: Result{Recall: -1}, sign: -1}
+	if err := j.cfg.Validate(); err != nil {
+		return j.res, err
 	}
-	logf := func(format string, args ...any) {
-		if env.Log != nil {
-			fmt.Fprintf(env.Log, "knn-graph: "+format+"\n", args...)
+	if j.cfg.Metric == L2 {
+		j.sign = 1
+	}
+	if err := j.inspect(); err != nil {
+		return j.res, err
+	}
+	// The Go heap's soft limit: the given limit, or the plan with some slack, so that garbage
+	// (approximate mode allocates every search's answer) is collected before RSS grows past
+	// the plan instead of at twice the live heap.
+	softLimit := j.plan.total() + 64<<20
+	if j.cfg.MemoryLimit > 0 {
+		softLimit = j.cfg.MemoryLimit
+	}
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(softLimit))
+	if err := j.checkCheckpoint(); err != nil {
+		return j.res, err
+	}
+	if err := j.load(); err != nil {
+		return j.res, err
+	}
+	j.logf("%d rows, dims %v, k=%d, %s, %s, block %d, %d threads, kernels %s, planned memory %s; loaded in %.1fs",
+		j.n, j.dims, j.cfg.K, j.cfg.Metric, modeName(j.cfg.Approx), j.block, j.threads, distance.Impl(), j.plan,
+		time.Since(t0).Seconds())
+
+	var h *heaps
+	if j.annB != nil {
+		var err error
+		if h, err = j.runApprox(); err != nil {
+			return j.res, err
+		}
+	} else {
+		e := newExact(j.mods, j.cfg.Metric, j.cfg.K, j.block, j.cfg.ExcludeSelf, j.cfg.maxDist(), j.threads)
+		h = e.shared
+		if err := j.runExact(e); err != nil {
+			return j.res, err
 		}
 	}
+	for _, c := range h.count {
+		j.res.Edges += int64(c)
+	}
+	j.res.Seconds = time.Since(t0).Seconds()
+	j.res.PeakRSS = peakRSS()
+	j.logf("wrote %s: %d rows, %d edges in %.1fs, peak RSS %s", j.cfg.Out, j.n, j.res.Edges, j.res.Seconds, FormatBytes(j.res.PeakRSS))
+	return j.res, nil
+}
 
-	// 1. Headers: shapes, dtypes, row counts, k, memory. Nothing is loaded yet.
-	var n int
-	dims := make([]int, len(cfg.Inputs))
+// inspect reads only the inputs' headers and checks shapes, dtypes, row counts, k, the memory
+// plan against --memory-limit and that the output is writable. Nothing is loaded.
+func (j *job) inspect() error {
+	cfg := &j.cfg
+	j.dims = make([]int, len(cfg.Inputs))
 	for i, in := range cfg.Inputs {
 		s, err := peek(in.Path)
 		if err != nil {
-			return res, fmt.Errorf("--input %w", err)
+			return fmt.Errorf("--input %w", err)
 		}
 		if i == 0 {
-			n = s.rows
-		} else if s.rows != n {
-			return res, fmt.Errorf("--input %s has %d rows but %s has %d; every modality needs one row per item, in the same order",
-				in.Path, s.rows, cfg.Inputs[0].Path, n)
+			j.n = s.rows
+		} else if s.rows != j.n {
+			return fmt.Errorf("--input %s has %d rows but %s has %d; every modality needs one row per item, in the same order",
+				in.Path, s.rows, cfg.Inputs[0].Path, j.n)
 		}
-		dims[i] = s.cols
+		j.dims[i] = s.cols
 	}
+	n := j.n
 	if n > math.MaxInt32 {
-		return res, fmt.Errorf("%d rows: at most %d are supported (CSR indices are int32)", n, math.MaxInt32)
+		return fmt.Errorf("%d rows: at most %d are supported (CSR indices are int32)", n, math.MaxInt32)
 	}
 	if others := n - btoi(cfg.ExcludeSelf); cfg.K > others {
-		return res, fmt.Errorf("--k %d exceeds the %d candidate neighbours of each row (%d rows)", cfg.K, others, n)
+		return fmt.Errorf("--k %d exceeds the %d candidate neighbours of each row (%d rows)", cfg.K, others, n)
 	}
-	var annB ANNBuilder
 	if cfg.Approx != "" {
 		b, err := annBuilder(cfg.Approx)
 		if err != nil {
-			return res, err
+			return err
 		}
-		annB = b
+		j.annB = b
 	}
-	threads := cfg.Threads
-	if threads == 0 {
-		threads = runtime.GOMAXPROCS(0)
+	j.threads = cfg.Threads
+	if j.threads == 0 {
+		j.threads = runtime.GOMAXPROCS(0)
 	}
 	totalDim := 0
-	for _, d := range dims {
+	for _, d := range j.dims {
 		totalDim += d
 	}
-	block := cfg.Block
-	if block == 0 {
-		block = blockRows(totalDim, n, cfg.Metric)
+	j.block = cfg.Block
+	if j.block == 0 {
+		j.block = blockRows(totalDim, n, cfg.Metric)
 	}
 	var idsBytes int64
 	if cfg.IDs != "" {
 		st, err := os.Stat(cfg.IDs)
 		if err != nil {
-			return res, fmt.Errorf("--ids: %w", err)
+			return fmt.Errorf("--ids: %w", err)
 		}
 		idsBytes = st.Size()
 	}
-	plan := planMemory(n, dims, cfg.K, block, threads, idsBytes)
-	if annB != nil {
-		if len(dims) > 1 {
-			plan.inputs *= 2 // the concatenated copy the index is built over
+	j.plan = planMemory(n, j.dims, cfg.K, j.block, j.threads, idsBytes)
+	if j.annB != nil {
+		if len(j.dims) > 1 {
+			j.plan.inputs *= 2 // the concatenated copy the index is built over
 		}
 		// The graph: up to 2M links on level 0 and ~M/(M-1) more above, 4 bytes each, plus
-		// per-node bookkeeping; int8 traversal adds one byte per dimension.
-		plan.working += int64(n) * int64(8*cfg.M+32+2*threads) // + each searcher's visited marks
+		// per-node bookkeeping and each searcher's visited marks; int8 traversal adds one byte
+		// per dimension.
+		j.plan.working += int64(n) * int64(8*cfg.M+32+2*j.threads)
 		if cfg.Quantization == "int8" {
-			plan.working += int64(n) * int64(totalDim)
+			j.plan.working += int64(n) * int64(totalDim)
 		}
 	}
-	res.PlannedMemory = plan.total()
-	// The Go heap's soft limit: the given limit, or the plan with some slack, so that garbage
-	// (approximate mode allocates every search's answer) is collected before RSS grows past
-	// the plan instead of at twice the live heap.
-	softLimit := plan.total() + 64<<20
-	if cfg.MemoryLimit > 0 {
-		if plan.total() > cfg.MemoryLimit {
-			return res, &MemoryError{Limit: cfg.MemoryLimit, Need: plan.total(), Plan: plan.String()}
-		}
-		softLimit = cfg.MemoryLimit
+	j.res.PlannedMemory = j.plan.total()
+	if cfg.MemoryLimit > 0 && j.plan.total() > cfg.MemoryLimit {
+		return &MemoryError{Limit: cfg.MemoryLimit, Need: j.plan.total(), Plan: j.plan.String()}
 	}
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(softLimit))
-
-	// The output must be writable before hours are spent computing it.
 	if cfg.Out != "-" {
 		if err := probeWritable(cfg.Out + ".tmp"); err != nil {
-			return res, fmt.Errorf("--out %s is not writable: %w", cfg.Out, err)
+			return fmt.Errorf("--out %s is not writable: %w", cfg.Out, err)
 		}
 	}
+	return nil
+}
 
-	// 2. Checkpoint: refuse to overwrite one by accident; check a resumable one's shape early.
-	var resumeHdr *ckptHeader
-	if cfg.Checkpoint != "" && annB == nil {
-		hdr, err := readCkptHeader(cfg.Checkpoint)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			if cfg.Resume {
-				logf("no checkpoint at %s; starting from the first row", cfg.Checkpoint)
-			}
-		case err != nil:
-			return res, err
-		case !cfg.Resume:
-			return res, fmt.Errorf("checkpoint %s exists (an interrupted run, %d of %d rows final): pass --resume to continue it, or delete it to start over",
-				cfg.Checkpoint, hdr.NextRow, hdr.N)
-		default:
-			resumeHdr = &hdr
-		}
+// checkCheckpoint refuses to overwrite a checkpoint by accident and reads the header of one to
+// resume.
+func (j *job) checkCheckpoint() error {
+	cfg := &j.cfg
+	if cfg.Checkpoint == "" || j.annB != nil {
+		return nil
 	}
+	hdr, err := readCkptHeader(cfg.Checkpoint)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if cfg.Resume {
+			j.logf("no checkpoint at %s; starting from the first row", cfg.Checkpoint)
+		}
+		return nil
+	case err != nil:
+		return err
+	case !cfg.Resume:
+		return fmt.Errorf("checkpoint %s exists (an interrupted run, %d of %d rows final): pass --resume to continue it, or delete it to start over",
+			cfg.Checkpoint, hdr.NextRow, hdr.N)
+	}
+	j.resume = &hdr
+	return nil
+}
 
-	// 3. Load and check the data.
-	mods := make([]*modality, len(cfg.Inputs))
+// load reads and checks the inputs and ids, and fills the job's checkpoint header.
+func (j *job) load() error {
+	cfg := &j.cfg
+	j.mods = make([]*modality, len(cfg.Inputs))
 	for i, in := range cfg.Inputs {
 		m, err := load(in, cfg.Metric)
 		if err != nil {
-			return res, fmt.Errorf("--input %w", err)
+			return fmt.Errorf("--input %w", err)
 		}
 		if m.zeros > 0 {
-			logf("warning: %s has %d all-zero rows; their cosine similarity is 0 with every row", in.Path, m.zeros)
+			j.logf("warning: %s has %d all-zero rows; their cosine similarity is 0 with every row", in.Path, m.zeros)
 		}
-		mods[i] = m
+		j.mods[i] = m
 	}
-	var ids []string
 	var idsCRC uint32
 	if cfg.IDs != "" {
 		var err error
-		if ids, idsCRC, err = readIDs(cfg.IDs, n); err != nil {
-			return res, fmt.Errorf("--ids %w", err)
+		if j.ids, idsCRC, err = readIDs(cfg.IDs, j.n); err != nil {
+			return fmt.Errorf("--ids %w", err)
 		}
 	}
-	hdr := ckptHeader{N: n, K: cfg.K, Block: block, Metric: cfg.Metric, ExcludeSelf: cfg.ExcludeSelf, Format: cfg.Format,
-		Kernels: distance.Impl(), IDsCRC: idsCRC}
+	j.hdr = ckptHeader{N: j.n, K: cfg.K, Block: j.block, Metric: cfg.Metric, ExcludeSelf: cfg.ExcludeSelf,
+		Format: cfg.Format, Kernels: distance.Impl(), IDsCRC: idsCRC}
 	if l := cfg.maxDist(); !math.IsInf(float64(l), 1) {
-		hdr.MaxDist = &l
+		j.hdr.MaxDist = &l
 	}
-	for _, m := range mods {
-		hdr.Inputs = append(hdr.Inputs, ckptInput{Path: m.path, Rows: n, Cols: m.dim, Weight: m.weight, CRC: m.crc})
+	for _, m := range j.mods {
+		j.hdr.Inputs = append(j.hdr.Inputs, ckptInput{Path: m.path, Rows: j.n, Cols: m.dim, Weight: m.weight, CRC: m.crc})
 	}
-	if resumeHdr != nil {
-		if f := resumeHdr.sameJob(hdr); f != "" {
-			return res, fmt.Errorf("checkpoint %s was written for a different job (%q differs); delete it to start over", cfg.Checkpoint, f)
+	if j.resume != nil {
+		if f := j.resume.sameJob(j.hdr); f != "" {
+			return fmt.Errorf("checkpoint %s was written for a different job (%q differs); delete it to start over", cfg.Checkpoint, f)
 		}
 	}
-	logf("%d rows, dims %v, k=%d, %s, %s, block %d, %d threads, kernels %s, planned memory %s; loaded in %.1fs",
-		n, dims, cfg.K, cfg.Metric, modeName(cfg.Approx), block, threads, distance.Impl(), plan, time.Since(t0).Seconds())
+	return nil
+}
 
-	sign := float32(-1)
-	if cfg.Metric == L2 {
-		sign = 1
+// runApprox builds the ANN index, answers every row, measures recall and writes the output.
+func (j *job) runApprox() (*heaps, error) {
+	vecs, dim := concat(j.mods)
+	j.mods = nil // with several modalities the concatenation is now the only copy needed
+	h := newHeaps(j.n, j.cfg.K, j.cfg.maxDist())
+	pr := newProgress(j.env.Log, j.env.TTY, j.n, 2*int64(j.n), 0) // n inserts, then n searches
+	var done atomic.Int64
+	var mu sync.Mutex
+	recall, err := runApprox(j.annB, vecs, dim, j.cfg.Metric, &j.cfg, h, j.threads, func(rows int) {
+		d := done.Add(int64(rows))
+		mu.Lock()
+		pr.update(d, int(max(0, d-int64(j.n))), false)
+		mu.Unlock()
+	}, func(format string, args ...any) {
+		mu.Lock()
+		pr.finish() // end a bar line before the message
+		mu.Unlock()
+		j.logf(format, args...)
+	})
+	pr.finish()
+	if err != nil {
+		return nil, err
 	}
-	res.Rows, res.K, res.Block = n, cfg.K, block
-	var h *heaps
-	if annB != nil {
-		vecs, dim := concat(mods)
-		h = newHeaps(n, cfg.K, cfg.maxDist())
-		pr := newProgress(env.Log, env.TTY, n, 2*int64(n), 0) // n inserts, then n searches
-		var doneRows atomic.Int64
-		var prMu sync.Mutex
-		recall, err := runApprox(annB, vecs, dim, cfg.Metric, &cfg, h, threads, func(rows int) {
-			d := doneRows.Add(int64(rows))
-			prMu.Lock()
-			pr.update(d, int(max(0, d-int64(n))), false)
-			prMu.Unlock()
-		}, func(format string, args ...any) {
-			prMu.Lock()
-			pr.finish() // end a bar line before the message
-			prMu.Unlock()
-			logf(format, args...)
-		})
-		pr.finish()
-		if err != nil {
-			return res, err
-		}
-		res.Recall = recall
-		if err := writeOutput(&cfg, env, h, ids, sign); err != nil {
-			return res, err
-		}
-	} else {
-		e := newExact(mods, cfg.Metric, cfg.K, block, cfg.ExcludeSelf, cfg.maxDist(), threads)
-		h = e.shared
-		if err := runExact(&cfg, env, e, hdr, resumeHdr, ids, sign, &res, logf); err != nil {
-			return res, err
-		}
-	}
-	for _, c := range h.count {
-		res.Edges += int64(c)
-	}
-	res.Seconds = time.Since(t0).Seconds()
-	res.PeakRSS = peakRSS()
-	logf("wrote %s: %d rows, %d edges in %.1fs, peak RSS %s", cfg.Out, n, res.Edges, res.Seconds, FormatBytes(res.PeakRSS))
-	return res, nil
+	j.res.Recall = recall
+	return h, j.writeOutput(h)
 }
 
 func modeName(approx string) string {
@@ -260,198 +303,4 @@ func btoi(b bool) int {
 		return 1
 	}
 	return 0
-}
-
-// runExact runs (or resumes) the exact job, checkpointing as configured, and writes the output.
-func runExact(cfg *Config, env Env, e *exact, hdr ckptHeader, resume *ckptHeader, ids []string, sign float32,
-	res *Result, logf func(string, ...any)) error {
-	startStep := 0
-	if resume != nil {
-		got, err := readCheckpoint(cfg.Checkpoint, e.shared)
-		if err != nil {
-			return err
-		}
-		if f := got.sameJob(hdr); f != "" { // the file changed since its header was read
-			return fmt.Errorf("checkpoint %s was written for a different job (%q differs)", cfg.Checkpoint, f)
-		}
-		startStep = got.NextRow / e.b
-		if got.NextRow == e.n {
-			startStep = e.nb
-		}
-		hdr.TSVBytes = got.TSVBytes
-		res.ResumedAt = got.NextRow
-		logf("resuming from checkpoint %s: rows [0, %d) of %d are final", cfg.Checkpoint, got.NextRow, e.n)
-	}
-
-	// TSV streams finished rows to OUT.tmp (or stdout) as each block completes.
-	var tsv *tsvWriter
-	var tsvFile *os.File
-	if cfg.Format == "tsv" {
-		w := env.Stdout
-		if cfg.Out != "-" {
-			f, err := os.OpenFile(cfg.Out+".tmp", os.O_RDWR|os.O_CREATE, 0o644)
-			if err != nil {
-				return fmt.Errorf("open output: %w", err)
-			}
-			defer f.Close()
-			st, err := f.Stat()
-			if err != nil {
-				return err
-			}
-			if st.Size() < hdr.TSVBytes {
-				return fmt.Errorf("%s holds %d bytes but checkpoint %s recorded %d; delete both to start over",
-					f.Name(), st.Size(), cfg.Checkpoint, hdr.TSVBytes)
-			}
-			if err := f.Truncate(hdr.TSVBytes); err != nil {
-				return err
-			}
-			if _, err := f.Seek(hdr.TSVBytes, io.SeekStart); err != nil {
-				return err
-			}
-			tsvFile, w = f, f
-		}
-		tsv = &tsvWriter{w: bufio.NewWriterSize(w, 1<<20), ids: ids, score: sign}
-	}
-
-	tCompute := time.Now()
-	pr := newProgress(env.Log, env.TTY, e.n, e.tilesUpTo(e.nb), e.tilesUpTo(startStep))
-	var tiles atomic.Int64
-	tiles.Store(e.tilesUpTo(startStep))
-	checkpoints := cfg.CheckpointInterval > 0 && cfg.Checkpoint != "" && cfg.Out != "-"
-	every := cfg.CheckpointInterval
-	lastCkpt := time.Now()
-	for i := startStep; i < e.nb; i++ {
-		e.step(i, func() { tiles.Add(1) })
-		lo, hi := i*e.b, min(e.n, (i+1)*e.b)
-		if tsv != nil {
-			if err := tsv.rows(e.shared, lo, hi); err != nil {
-				return err
-			}
-		}
-		pr.update(tiles.Load(), hi, false)
-		stop := cfg.stopAfter > 0 && hi >= cfg.stopAfter
-		if checkpoints && hi < e.n && (time.Since(lastCkpt) >= every || stop) {
-			t := time.Now()
-			hdr.NextRow = hi
-			if tsvFile != nil {
-				if err := tsv.w.Flush(); err != nil {
-					return fmt.Errorf("write TSV: %w", err)
-				}
-				if err := tsvFile.Sync(); err != nil {
-					return fmt.Errorf("sync TSV: %w", err)
-				}
-				off, err := tsvFile.Seek(0, io.SeekCurrent)
-				if err != nil {
-					return err
-				}
-				hdr.TSVBytes = off
-			}
-			if err := writeCheckpoint(cfg.Checkpoint, hdr, e.shared); err != nil {
-				return err
-			}
-			// Keep checkpointing under ~5% of the run: wait at least 20x the last write.
-			every = max(cfg.CheckpointInterval, 20*time.Since(t))
-			lastCkpt = time.Now()
-			if stop {
-				return errStopped
-			}
-		}
-	}
-	pr.update(tiles.Load(), e.n, true)
-	pr.finish()
-	logf("computed in %.1fs", time.Since(tCompute).Seconds())
-
-	if tsv != nil {
-		if err := tsv.w.Flush(); err != nil {
-			return fmt.Errorf("write TSV: %w", err)
-		}
-		if tsvFile != nil {
-			if err := commitFile(tsvFile, cfg.Out); err != nil {
-				return err
-			}
-		}
-	} else if err := writeOutput(cfg, env, e.shared, ids, sign); err != nil {
-		return err
-	}
-	if cfg.Checkpoint != "" {
-		if err := os.Remove(cfg.Checkpoint); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("remove checkpoint: %w", err)
-		}
-	}
-	return nil
-}
-
-// writeOutput writes the finished graph in cfg.Format to cfg.Out (through OUT.tmp and a rename).
-func writeOutput(cfg *Config, env Env, h *heaps, ids []string, sign float32) error {
-	if cfg.Out == "-" {
-		t := &tsvWriter{w: bufio.NewWriterSize(env.Stdout, 1<<20), ids: ids, score: sign}
-		if err := t.rows(h, 0, len(h.count)); err != nil {
-			return err
-		}
-		return t.w.Flush()
-	}
-	f, err := os.Create(cfg.Out + ".tmp")
-	if err != nil {
-		return fmt.Errorf("create output: %w", err)
-	}
-	defer f.Close()
-	bw := bufio.NewWriterSize(f, 1<<20)
-	if cfg.Format == "npz" {
-		err = writeNpz(bw, h, sign)
-	} else {
-		t := &tsvWriter{w: bw, ids: ids, score: sign}
-		err = t.rows(h, 0, len(h.count))
-	}
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("write %s: %w", cfg.Out, err)
-	}
-	return commitFile(f, cfg.Out)
-}
-
-// probeWritable checks that path can be created (or opened for writing, if it exists, as a
-// resumed TSV's partial output does) without changing an existing file.
-func probeWritable(path string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if errors.Is(err, fs.ErrExist) {
-		f, err = os.OpenFile(path, os.O_WRONLY, 0)
-		if err != nil {
-			return err
-		}
-		return f.Close()
-	}
-	if err != nil {
-		return err
-	}
-	f.Close()
-	return os.Remove(path)
-}
-
-// commitFile fsyncs f and renames it to path.
-func commitFile(f *os.File, path string) error {
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", f.Name(), err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("rename output: %w", err)
-	}
-	return nil
-}
-
-// peakRSS returns the process's peak resident set size (VmHWM) in bytes, or -1.
-func peakRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return -1
-	}
-	var kb int64 = -1
-	for _, line := range strings.Split(string(b), "\n") {
-		if _, err := fmt.Sscanf(line, "VmHWM: %d kB", &kb); err == nil {
-			return kb << 10
-		}
-	}
-	return -1
 }
