@@ -119,7 +119,10 @@ for r in (0.90, 0.95, 0.99):
     mark = lambda e: "" if e else "*"
     print(f"recall {r:.2f}: hnswlib {a:9.1f}{mark(ea)} qps, needle {b:9.1f}{mark(eb)} qps, ratio {b / a:.2f}x")
 pb, nb = peer[0], ndl[0]
-print(f"build: hnswlib {pb['build_s']:.2f} s, needle {nb['build_s']:.2f} s ({nb.get('build_threads', '?')} threads), ratio {nb['build_s'] / pb['build_s']:.2f}")
+def builds(path):
+    return [json.loads(l)["build_s"] for l in open(path) if l.startswith("{") and json.loads(l)["ef"] == pb["ef"]]
+for i, (a, b) in enumerate(zip(builds(sys.argv[1]), builds(sys.argv[2])), 1):
+    print(f"build, round {i}: hnswlib {a:.2f} s, needle {b:.2f} s ({nb.get('build_threads', '?')} threads each), ratio {b / a:.2f}")
 vec = nb.get("vector_bytes", 0)
 print(f"memory (RSS growth over the build): hnswlib {pb['mem_bytes'] / 2**20:.1f} MiB, needle {nb['mem_bytes'] / 2**20:.1f} MiB, ratio {nb['mem_bytes'] / pb['mem_bytes']:.2f}")
 print(f"memory incl. the base vectors needle reads in place ({vec / 2**20:.1f} MiB): ratio {(nb['mem_bytes'] + vec) / pb['mem_bytes']:.2f}")
