@@ -73,6 +73,22 @@ echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/meta.txt"
 /usr/bin/python3 - "$OUT/hnswlib.jsonl" "$OUT/needle.jsonl" <<'EOF'
 import json, sys
 
+def rounds(path):
+    """The lines of each round (a round starts again at the first ef)."""
+    out = []
+    for l in open(path):
+        if l.startswith("{"):
+            p = json.loads(l)
+            if not out or p["ef"] == first_ef(path):
+                out.append([])
+            out[-1].append(p)
+    return [sorted(r, key=lambda p: p["ef"]) for r in out]
+
+def first_ef(path):
+    for l in open(path):
+        if l.startswith("{"):
+            return json.loads(l)["ef"]
+
 def curve(path):
     """Per ef: the highest QPS, mean recall, least build time and memory over the rounds."""
     by_ef = {}
@@ -118,6 +134,16 @@ for r in (0.90, 0.95, 0.99):
         continue
     mark = lambda e: "" if e else "*"
     print(f"recall {r:.2f}: hnswlib {a:9.1f}{mark(ea)} qps, needle {b:9.1f}{mark(eb)} qps, ratio {b / a:.2f}x")
+pr, nr = rounds(sys.argv[1]), rounds(sys.argv[2])
+if len(pr) > 1:
+    print("paired rounds (each peer run followed by its needle run), ratio needle/hnswlib:")
+    for i, (a, b) in enumerate(zip(pr, nr), 1):
+        cells = []
+        for r in (0.90, 0.95, 0.99):
+            qa, _ = qps_at(a, r)
+            qb, _ = qps_at(b, r)
+            cells.append(f"{r:.2f}: {qb / qa:.2f}x" if qa and qb else f"{r:.2f}: n/a")
+        print(f"  round {i}: " + ", ".join(cells))
 pb, nb = peer[0], ndl[0]
 def builds(path):
     return [json.loads(l)["build_s"] for l in open(path) if l.startswith("{") and json.loads(l)["ef"] == pb["ef"]]

@@ -15,7 +15,7 @@ const benchUsage = `Usage:
   needle bench ann --base F --queries F --gt F [--metric l2|ip|cosine] [--k 10] [--index flat]
                    [--threads 1] [--batch] [--nq N] [--bandwidth]
   needle bench ann ... --index hnsw [--m 16] [--ef-construct 200] [--ef 10,20,40,80,120,200,400]
-                   [--build-threads N] [--quantization int8|float32]
+                   [--build-threads N] [--quantization auto|int8|float32]
   needle bench ann --data PREFIX ...   (PREFIX.base.npy, PREFIX.queries.npy, PREFIX.gt.npy)
   needle bench http --url URL --collection NAME --vectors F ...   HTTP load (needle bench http -h)
 `
@@ -46,7 +46,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.EfConstruct, "ef-construct", 200, "hnsw: candidate list of the build")
 	efs := fs.String("ef", "10,20,40,80,120,200,400", "hnsw: comma-separated search candidate lists, one result line each")
 	fs.IntVar(&cfg.BuildThreads, "build-threads", 0, "hnsw: build goroutines (0: all cores)")
-	fs.StringVar(&cfg.Quantization, "quantization", "int8", "hnsw: traverse with int8 codes (rescored in float32) or float32")
+	fs.StringVar(&cfg.Quantization, "quantization", "auto", "hnsw: int8 (codes, rescored in float32), float32, or auto (int8 where the CPU has AVX-512 VNNI)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}

@@ -27,7 +27,7 @@ type ANNConfig struct {
 	EfConstruct  int    // candidate list of the build
 	Ef           []int  // candidate lists of the searches: one result line each
 	BuildThreads int    // 0: all cores
-	Quantization string // int8 (default) or float32: what the graph is traversed with
+	Quantization string // auto (default: int8 with AVX-512 VNNI, else float32), int8 or float32
 }
 
 // ANNResult is one JSON line of `needle bench ann`, shaped like the peers script's lines.

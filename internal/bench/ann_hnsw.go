@@ -32,7 +32,7 @@ type HNSWResult struct {
 	IndexBytes   int64  `json:"index_bytes"`   // hnsw.Index.MemoryBytes()
 	VectorBytes  int64  `json:"vector_bytes"`  // the base vectors the index reads
 	Metric       string `json:"metric"`        // l2, ip or cosine
-	Quantization string `json:"quantization"`  // int8 or float32
+	Quantization string `json:"quantization"`  // int8 or float32 (what was used)
 	BuildThreads int    `json:"build_threads"` // goroutines of the build
 	NQ           int    `json:"nq"`
 	Kernels      string `json:"kernels"`
@@ -41,8 +41,14 @@ type HNSWResult struct {
 func runHNSW(cfg ANNConfig, m flat.Metric, vs flat.Vectors, qs [][]float32, gt *IntMatrix, w, log io.Writer) error {
 	quant := hnsw.Int8
 	switch cfg.Quantization {
-	case "", "int8":
+	case "", "auto":
+		// The int8 code kernels need AVX-512 VNNI; without it the float32
+		// traversal is the faster one.
 		cfg.Quantization = "int8"
+		if distance.CodeImpl() == "generic" {
+			quant, cfg.Quantization = hnsw.Float32, "float32"
+		}
+	case "int8":
 	case "float32", "none":
 		quant, cfg.Quantization = hnsw.Float32, "float32"
 	default:
