@@ -126,7 +126,7 @@ func (x *Index) rescore(s *searcher, k int) []topk.Item {
 // allowed (3,500 slots), where est² ≈ 6·ef·live. (The traversal's cost
 // grows like ef/fraction^0.75 and only logarithmically with the index, the
 // exact search's linearly with the allowed count: on a million slots the
-// crossover falls to about 1.5 %.)
+// crossover falls to about 2 %.)
 const exactCostRatio = 8
 
 // exactWorthIt reports whether scoring every allowed slot is expected to
