@@ -118,12 +118,12 @@ func data(vr variant, n, d int, seed uint64) (base, queries Vectors) {
 func TestRecall(t *testing.T) {
 	for _, vr := range variants {
 		t.Run(vr.name, func(t *testing.T) {
-			base, qs := data(vr, 2000, 32, 1)
-			want := truth(base, vr.metric, qs, 10, nil)
-			threadCounts := []int{1, 4}
+			n, threadCounts := 2000, []int{1, 4}
 			if raceEnabled {
-				threadCounts = []int{3} // the concurrent build is what the race detector is for
+				n, threadCounts = 1200, []int{3} // the concurrent build is what the race detector is for
 			}
+			base, qs := data(vr, n, 32, 1)
+			want := truth(base, vr.metric, qs, 10, nil)
 			for _, threads := range threadCounts {
 				x := build(t, base, Config{Metric: vr.metric, M: 12, EfConstruct: 64, Seed: 1, Quantization: vr.quant}, threads)
 				if x.Len() != base.Slots() {
