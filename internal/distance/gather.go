@@ -47,6 +47,18 @@ func DotU8(q []int8, c []uint8) int32 {
 	return dotU8(q, c)
 }
 
+// DotU8I16 returns the sum over i < len(q) of q[i]*c[i] in int32: the dot
+// product of an int16 query and a uint8 code (a finer query than DotU8's
+// int8). It is exact when the sum of |q[i]| is below 8,400,000 (the int32
+// sum cannot overflow); outside that it wraps identically in every
+// implementation. It panics if len(c) < len(q).
+func DotU8I16(q []int16, c []uint8) int32 {
+	if len(c) < len(q) {
+		panic("BUG: distance: code shorter than query")
+	}
+	return dotU8I16(q, c)
+}
+
 // L2SqU8Gather computes out[i] = L2SqU8(q, codes[ids[i]*stride:]) for each
 // id: codes holds one row of stride >= len(q) bytes per slot. It panics if
 // stride < len(q), an id's row is out of range, or len(out) < len(ids).
@@ -65,6 +77,12 @@ func DotU8Gather(q []int8, codes []uint8, stride int, ids []uint32, out []int32)
 // waiting for them (a no-op without assembly). A graph search calls it on
 // the neighbour list it will read next.
 func Prefetch(words []uint32) { prefetch(words) }
+
+// DotU8I16Gather is L2SqU8Gather for DotU8I16.
+func DotU8I16Gather(q []int16, codes []uint8, stride int, ids []uint32, out []int32) {
+	checkGather(len(q), stride, len(codes), ids, len(out))
+	dotU8I16Gather(q, codes, stride, ids, out[:len(ids)])
+}
 
 // checkGather panics unless every row ids[i] (of stride elements, the
 // first n read) lies within an array of size elements.
@@ -132,6 +150,26 @@ func dotU8Generic(q []int8, c []uint8) int32 {
 		s0 += int32(q[i]) * int32(c[i])
 	}
 	return s0 + s1
+}
+
+func dotU8I16Generic(q []int16, c []uint8) int32 {
+	c = c[:len(q)]
+	var s0, s1 int32
+	i := 0
+	for ; i+2 <= len(q); i += 2 {
+		s0 += int32(q[i]) * int32(c[i])
+		s1 += int32(q[i+1]) * int32(c[i+1])
+	}
+	for ; i < len(q); i++ {
+		s0 += int32(q[i]) * int32(c[i])
+	}
+	return s0 + s1
+}
+
+func dotU8I16GatherGeneric(q []int16, codes []uint8, stride int, ids []uint32, out []int32) {
+	for i, id := range ids {
+		out[i] = dotU8I16Generic(q, codes[int(id)*stride:])
+	}
 }
 
 func l2SqU8GatherGeneric(q []int16, codes []uint8, stride int, ids []uint32, out []int32) {

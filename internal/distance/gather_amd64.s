@@ -1616,6 +1616,262 @@ end:
 	VZEROUPPER
 	RET
 
+// func dotU8I16VNNI(q []int16, c []uint8) int32
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, BMI2
+TEXT ·dotU8I16VNNI(SB), NOSPLIT, $0-52
+	MOVQ   q_base+0(FP), AX
+	MOVQ   q_len+8(FP), CX
+	MOVQ   c_base+24(FP), DX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+
+loop71:
+	CMPQ      CX, $0x00000080
+	JB        rest71
+	VPMOVZXBW (DX), Z4
+	VPDPWSSD  (AX), Z4, Z0
+	VPMOVZXBW 32(DX), Z4
+	VPDPWSSD  64(AX), Z4, Z1
+	VPMOVZXBW 64(DX), Z4
+	VPDPWSSD  128(AX), Z4, Z2
+	VPMOVZXBW 96(DX), Z4
+	VPDPWSSD  192(AX), Z4, Z3
+	ADDQ      $0x00000100, AX
+	ADDQ      $0x00000080, DX
+	SUBQ      $0x00000080, CX
+	JMP       loop71
+
+rest71:
+	CMPQ      CX, $0x00000020
+	JB        tail71
+	VPMOVZXBW (DX), Z4
+	VPDPWSSD  (AX), Z4, Z0
+	ADDQ      $0x00000040, AX
+	ADDQ      $0x00000020, DX
+	SUBQ      $0x00000020, CX
+	JMP       rest71
+
+tail71:
+	TESTQ       CX, CX
+	JZ          sum71
+	MOVQ        $-1, BX
+	BZHIQ       CX, BX, BX
+	KMOVD       BX, K1
+	VPMOVZXBW.Z (DX), K1, Z4
+	VMOVDQU16.Z (AX), K1, Z5
+	VPDPWSSD    Z5, Z4, Z1
+
+sum71:
+	VPADDD        Z1, Z0, Z0
+	VPADDD        Z3, Z2, Z2
+	VPADDD        Z2, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDD        Y1, Y0, Y1
+	VEXTRACTI32X4 $0x01, Y1, X0
+	VPADDD        X0, X1, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDD        X1, X0, X0
+	VPSHUFD       $0xb1, X0, X1
+	VPADDD        X1, X0, X0
+	VMOVD         X0, AX
+	MOVL          AX, ret+48(FP)
+	VZEROUPPER
+	RET
+
+// func dotU8I16GatherVNNI(q []int16, codes []uint8, stride int, ids []uint32, out []int32)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512_VNNI, BMI2, MMX+
+TEXT ·dotU8I16GatherVNNI(SB), NOSPLIT, $0-104
+	MOVQ  q_base+0(FP), AX
+	MOVQ  q_len+8(FP), CX
+	MOVQ  codes_base+24(FP), DX
+	MOVQ  stride+48(FP), BX
+	MOVQ  ids_base+56(FP), SI
+	MOVQ  ids_len+64(FP), DI
+	MOVQ  out_base+80(FP), R8
+	TESTQ DI, DI
+	JZ    end
+	MOVL  (SI), R9
+	IMULQ BX, R9
+	ADDQ  DX, R9
+	XORQ  R10, R10
+
+pf73:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf73
+	CMPQ       DI, $0x01
+	JBE        pfdone72
+	MOVL       4(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf74:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf74
+	CMPQ       DI, $0x02
+	JBE        pfdone72
+	MOVL       8(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf75:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf75
+	CMPQ       DI, $0x03
+	JBE        pfdone72
+	MOVL       12(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf76:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf76
+	CMPQ       DI, $0x04
+	JBE        pfdone72
+	MOVL       16(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf77:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf77
+	CMPQ       DI, $0x05
+	JBE        pfdone72
+	MOVL       20(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf78:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf78
+	CMPQ       DI, $0x06
+	JBE        pfdone72
+	MOVL       24(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf79:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf79
+	CMPQ       DI, $0x07
+	JBE        pfdone72
+	MOVL       28(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf80:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf80
+
+pfdone72:
+row:
+	CMPQ  DI, $0x08
+	JBE   nopf81
+	MOVL  32(SI), R9
+	IMULQ BX, R9
+	ADDQ  DX, R9
+	XORQ  R10, R10
+
+pf82:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf82
+
+nopf81:
+	MOVL   (SI), R9
+	IMULQ  BX, R9
+	ADDQ   DX, R9
+	MOVQ   AX, R10
+	MOVQ   CX, R11
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+
+loop83:
+	CMPQ      R11, $0x00000080
+	JB        rest83
+	VPMOVZXBW (R9), Z4
+	VPDPWSSD  (R10), Z4, Z0
+	VPMOVZXBW 32(R9), Z4
+	VPDPWSSD  64(R10), Z4, Z1
+	VPMOVZXBW 64(R9), Z4
+	VPDPWSSD  128(R10), Z4, Z2
+	VPMOVZXBW 96(R9), Z4
+	VPDPWSSD  192(R10), Z4, Z3
+	ADDQ      $0x00000100, R10
+	ADDQ      $0x00000080, R9
+	SUBQ      $0x00000080, R11
+	JMP       loop83
+
+rest83:
+	CMPQ      R11, $0x00000020
+	JB        tail83
+	VPMOVZXBW (R9), Z4
+	VPDPWSSD  (R10), Z4, Z0
+	ADDQ      $0x00000040, R10
+	ADDQ      $0x00000020, R9
+	SUBQ      $0x00000020, R11
+	JMP       rest83
+
+tail83:
+	TESTQ       R11, R11
+	JZ          sum83
+	MOVQ        $-1, R12
+	BZHIQ       R11, R12, R12
+	KMOVD       R12, K1
+	VPMOVZXBW.Z (R9), K1, Z4
+	VMOVDQU16.Z (R10), K1, Z5
+	VPDPWSSD    Z5, Z4, Z1
+
+sum83:
+	VPADDD        Z1, Z0, Z0
+	VPADDD        Z3, Z2, Z2
+	VPADDD        Z2, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y4
+	VPADDD        Y4, Y0, Y4
+	VEXTRACTI32X4 $0x01, Y4, X5
+	VPADDD        X5, X4, X5
+	VPSHUFD       $0x4e, X5, X4
+	VPADDD        X4, X5, X5
+	VPSHUFD       $0xb1, X5, X4
+	VPADDD        X4, X5, X5
+	VMOVD         X5, R9
+	MOVL          R9, (R8)
+	ADDQ          $0x04, R8
+	ADDQ          $0x04, SI
+	DECQ          DI
+	JNZ           row
+
+end:
+	VZEROUPPER
+	RET
+
 // func prefetchWords(p []uint32)
 // Requires: MMX+
 TEXT ·prefetchWords(SB), NOSPLIT, $0-24

@@ -60,6 +60,18 @@ func dotU8VNNI(q []int8, c []uint8) int32
 //go:noescape
 func dotU8GatherVNNI(q []int8, codes []uint8, stride int, ids []uint32, out []int32)
 
+// dotU8I16VNNI is dotU8I16 with AVX-512 VNNI; len(c) >= len(q) is the caller's.
+//
+//go:noescape
+func dotU8I16VNNI(q []int16, c []uint8) int32
+
+// dotU8I16GatherVNNI writes dotU8I16(q, codes[ids[i]*stride:]) into out[i] for each id
+// with AVX-512 VNNI, prefetching each next row. The caller guarantees
+// every row is in range and len(out) >= len(ids).
+//
+//go:noescape
+func dotU8I16GatherVNNI(q []int16, codes []uint8, stride int, ids []uint32, out []int32)
+
 // prefetchWords prefetches every cache line of p into L1.
 //
 //go:noescape

@@ -11,23 +11,27 @@ import "golang.org/x/sys/cpu"
 var vnni = level == levelAVX512 && cpu.X86.HasAVX512VNNI && cpu.X86.HasAVX512BW
 
 var vnniGather = gatherImplementation{
-	name:         "avx512vnni",
-	l2SqGather:   l2SqGatherAVX512,
-	dotGather:    dotGatherAVX512,
-	l2SqU8:       l2SqU8VNNI,
-	dotU8:        dotU8VNNI,
-	l2SqU8Gather: l2SqU8GatherVNNI,
-	dotU8Gather:  dotU8GatherVNNI,
+	name:           "avx512vnni",
+	l2SqGather:     l2SqGatherAVX512,
+	dotGather:      dotGatherAVX512,
+	l2SqU8:         l2SqU8VNNI,
+	dotU8:          dotU8VNNI,
+	dotU8I16:       dotU8I16VNNI,
+	l2SqU8Gather:   l2SqU8GatherVNNI,
+	dotU8Gather:    dotU8GatherVNNI,
+	dotU8I16Gather: dotU8I16GatherVNNI,
 }
 
 var avx2Gather = gatherImplementation{
-	name:         "avx2",
-	l2SqGather:   l2SqGatherAVX2,
-	dotGather:    dotGatherAVX2,
-	l2SqU8:       l2SqU8Generic,
-	dotU8:        dotU8Generic,
-	l2SqU8Gather: l2SqU8GatherGeneric,
-	dotU8Gather:  dotU8GatherGeneric,
+	name:           "avx2",
+	l2SqGather:     l2SqGatherAVX2,
+	dotGather:      dotGatherAVX2,
+	l2SqU8:         l2SqU8Generic,
+	dotU8:          dotU8Generic,
+	dotU8I16:       dotU8I16Generic,
+	l2SqU8Gather:   l2SqU8GatherGeneric,
+	dotU8Gather:    dotU8GatherGeneric,
+	dotU8I16Gather: dotU8I16GatherGeneric,
 }
 
 // gatherSupported lists every gather implementation this CPU can run,
@@ -90,6 +94,21 @@ func dotU8(q []int8, c []uint8) int32 {
 		return dotU8VNNI(q, c)
 	}
 	return dotU8Generic(q, c)
+}
+
+func dotU8I16(q []int16, c []uint8) int32 {
+	if vnni {
+		return dotU8I16VNNI(q, c)
+	}
+	return dotU8I16Generic(q, c)
+}
+
+func dotU8I16Gather(q []int16, codes []uint8, stride int, ids []uint32, out []int32) {
+	if vnni {
+		dotU8I16GatherVNNI(q, codes, stride, ids, out)
+		return
+	}
+	dotU8I16GatherGeneric(q, codes, stride, ids, out)
 }
 
 func l2SqU8Gather(q []int16, codes []uint8, stride int, ids []uint32, out []int32) {

@@ -51,6 +51,13 @@ func TestGatherNoReadPastEnd(t *testing.T) {
 			}
 			o32 := make([]int32, 2)
 			im.l2SqU8Gather(q16, cb, d, []uint32{0, 2}, o32)
+			if got, want := im.dotU8I16(q16, cb[2*d:]), refDotU8I16(q16, cb[2*d:]); got != want {
+				t.Fatalf("%s/dotU8I16 d=%d: got %d, want %d", im.name, d, got, want)
+			}
+			im.dotU8I16Gather(q16, cb, d, []uint32{2, 1}, o32)
+			if want := refDotU8I16(q16, cb[2*d:]); o32[0] != want {
+				t.Fatalf("%s/dotU8I16Gather d=%d: got %d, want %d", im.name, d, o32[0], want)
+			}
 			qs := bytesAsInt8(qb[d:])
 			if got, want := im.dotU8(qs, cb[2*d:]), refDotU8(qs, cb[2*d:]); got != want {
 				t.Fatalf("%s/dotU8 d=%d: got %d, want %d", im.name, d, got, want)

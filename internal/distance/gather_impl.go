@@ -6,23 +6,27 @@ package distance
 // chosen apart from the float set (the code kernels need AVX-512 VNNI,
 // which some AVX-512 CPUs lack). Tests iterate over gatherSupported().
 type gatherImplementation struct {
-	name         string
-	l2SqGather   func(q, base []float32, ids []uint32, out []float32)
-	dotGather    func(q, base []float32, ids []uint32, out []float32)
-	l2SqU8       func(q []int16, c []uint8) int32
-	dotU8        func(q []int8, c []uint8) int32
-	l2SqU8Gather func(q []int16, codes []uint8, stride int, ids []uint32, out []int32)
-	dotU8Gather  func(q []int8, codes []uint8, stride int, ids []uint32, out []int32)
+	name           string
+	l2SqGather     func(q, base []float32, ids []uint32, out []float32)
+	dotGather      func(q, base []float32, ids []uint32, out []float32)
+	l2SqU8         func(q []int16, c []uint8) int32
+	dotU8          func(q []int8, c []uint8) int32
+	dotU8I16       func(q []int16, c []uint8) int32
+	l2SqU8Gather   func(q []int16, codes []uint8, stride int, ids []uint32, out []int32)
+	dotU8Gather    func(q []int8, codes []uint8, stride int, ids []uint32, out []int32)
+	dotU8I16Gather func(q []int16, codes []uint8, stride int, ids []uint32, out []int32)
 }
 
 var genericGather = gatherImplementation{
-	name:         "generic",
-	l2SqGather:   l2SqGatherGeneric,
-	dotGather:    dotGatherGeneric,
-	l2SqU8:       l2SqU8Generic,
-	dotU8:        dotU8Generic,
-	l2SqU8Gather: l2SqU8GatherGeneric,
-	dotU8Gather:  dotU8GatherGeneric,
+	name:           "generic",
+	l2SqGather:     l2SqGatherGeneric,
+	dotGather:      dotGatherGeneric,
+	l2SqU8:         l2SqU8Generic,
+	dotU8:          dotU8Generic,
+	dotU8I16:       dotU8I16Generic,
+	l2SqU8Gather:   l2SqU8GatherGeneric,
+	dotU8Gather:    dotU8GatherGeneric,
+	dotU8I16Gather: dotU8I16GatherGeneric,
 }
 
 // CodeImpl returns the implementation of the uint8 code kernels chosen at

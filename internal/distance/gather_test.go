@@ -78,6 +78,27 @@ func refDotU8(q []int8, c []uint8) int32 {
 	return int32(s)
 }
 
+func refDotU8I16(q []int16, c []uint8) int32 {
+	var s int64
+	for i := range q {
+		s += int64(q[i]) * int64(c[i])
+	}
+	return int32(s)
+}
+
+// wideQuery returns a DotU8I16 query using the full int16 range (sums
+// wrap identically in every implementation), extremes first.
+func wideQuery(r *rand.Rand, d int) []int16 {
+	q := make([]int16, d)
+	for i := range q {
+		q[i] = int16(r.UintN(1 << 16))
+	}
+	if d > 2 {
+		q[0], q[1] = -32768, 32767
+	}
+	return q
+}
+
 func randCodes(r *rand.Rand, n int) []uint8 {
 	c := make([]uint8, n)
 	for i := range c {
@@ -119,6 +140,10 @@ func TestCodeKernels(t *testing.T) {
 			if got, want := im.dotU8(q8, codes), refDotU8(q8, codes); got != want {
 				t.Fatalf("%s/dotU8 d=%d: got %d, want %d", im.name, d, got, want)
 			}
+			w16 := wideQuery(r, d)
+			if got, want := im.dotU8I16(w16, codes), refDotU8I16(w16, codes); got != want {
+				t.Fatalf("%s/dotU8I16 d=%d: got %d, want %d", im.name, d, got, want)
+			}
 			for _, n := range []int{0, 1, 4, 17} {
 				ids := gatherIDs(r, n, rows)
 				out := make([]int32, n+1)
@@ -135,6 +160,12 @@ func TestCodeKernels(t *testing.T) {
 						t.Fatalf("%s/dotU8Gather d=%d stride=%d i=%d: got %d, want %d", im.name, d, stride, i, out[i], want)
 					}
 				}
+				im.dotU8I16Gather(w16, codes, stride, ids, out[:n])
+				for i, id := range ids {
+					if want := refDotU8I16(w16, codes[int(id)*stride:]); out[i] != want {
+						t.Fatalf("%s/dotU8I16Gather d=%d stride=%d i=%d: got %d, want %d", im.name, d, stride, i, out[i], want)
+					}
+				}
 				if out[n] != 42 {
 					t.Fatalf("%s d=%d n=%d: wrote past len(ids)", im.name, d, n)
 				}
@@ -142,6 +173,16 @@ func TestCodeKernels(t *testing.T) {
 		}
 	}
 	// The exported wrappers agree with the reference.
+	w16 := wideQuery(r, 100)
+	c100 := randCodes(r, 300)
+	if got, want := DotU8I16(w16, c100), refDotU8I16(w16, c100); got != want {
+		t.Errorf("DotU8I16: got %d, want %d", got, want)
+	}
+	o1 := make([]int32, 1)
+	DotU8I16Gather(w16, c100, 100, []uint32{2}, o1)
+	if want := refDotU8I16(w16, c100[200:]); o1[0] != want {
+		t.Errorf("DotU8I16Gather: got %d, want %d", o1[0], want)
+	}
 	q16, q8 := codeQueries(r, 100)
 	codes := randCodes(r, 300)
 	if got, want := L2SqU8(q16, codes), refL2SqU8(q16, codes); got != want {
@@ -180,6 +221,13 @@ func FuzzCodeKernels(f *testing.F) {
 			}
 			if got, want := im.dotU8(q8, cb), refDotU8(q8, cb); got != want {
 				t.Fatalf("%s/dotU8 n=%d: got %d, want %d", im.name, n, got, want)
+			}
+			w := make([]int16, n)
+			for i := range w {
+				w[i] = int16(uint16(qb[2*i]) | uint16(qb[2*i+1])<<8)
+			}
+			if got, want := im.dotU8I16(w, cb), refDotU8I16(w, cb); got != want {
+				t.Fatalf("%s/dotU8I16 n=%d: got %d, want %d", im.name, n, got, want)
 			}
 		}
 	})

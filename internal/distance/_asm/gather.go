@@ -27,7 +27,7 @@ func genGatherSet() {
 			genGather(s, k)
 		}
 	}
-	for _, k := range []codeKind{codeL2, codeDot} {
+	for _, k := range []codeKind{codeL2, codeDot, codeDot16} {
 		genCode(k, false)
 		genCode(k, true)
 	}
@@ -178,20 +178,21 @@ func genGather(s *isa, k kind) {
 type codeKind int
 
 const (
-	codeL2  codeKind = iota // sum (q16 - c)^2
-	codeDot                 // sum q8 * c
+	codeL2    codeKind = iota // sum (q16 - c)^2
+	codeDot                   // sum q8 * c
+	codeDot16                 // sum q16 * c
 )
 
-func (k codeKind) name() string { return [...]string{"l2SqU8", "dotU8"}[k] }
+func (k codeKind) name() string { return [...]string{"l2SqU8", "dotU8", "dotU8I16"}[k] }
 
-func (k codeKind) qtype() string { return [...]string{"int16", "int8"}[k] }
+func (k codeKind) qtype() string { return [...]string{"int16", "int8", "int16"}[k] }
 
 // qBytes is the size of one query element.
-func (k codeKind) qBytes() int { return [...]int{2, 1}[k] }
+func (k codeKind) qBytes() int { return [...]int{2, 1, 2}[k] }
 
-// per is the code bytes one ZMM step consumes: 32 widened to words (L2),
-// or 64 bytes (dot).
-func (k codeKind) per() int { return [...]int{32, 64}[k] }
+// per is the code bytes one ZMM step consumes: 32 widened to words (L2,
+// dot16), or 64 bytes (dot).
+func (k codeKind) per() int { return [...]int{32, 64, 32}[k] }
 
 // codeUnroll is the accumulators (independent VNNI chains) of the code
 // kernels' main loop; 4 covers the 4-5 cycle VPDP* latency at one per
@@ -222,6 +223,9 @@ func codeStep(k codeKind, qm, cm Mem, acc reg.VecVirtual) {
 	case codeDot:
 		VMOVDQU64(cm, t)
 		vnni("VPDPBUSD", qm, t, acc)
+	case codeDot16:
+		VPMOVZXBW(cm, t)
+		vnni("VPDPWSSD", qm, t, acc)
 	}
 }
 
@@ -245,6 +249,11 @@ func codeTail(k codeKind, qp, cp, n reg.GPVirtual, acc reg.VecVirtual) {
 		VMOVDQU8_Z(Mem{Base: cp}, kr, t)
 		VMOVDQU8_Z(Mem{Base: qp}, kr, u)
 		vnni("VPDPBUSD", u, t, acc)
+	case codeDot16:
+		KMOVD(m.As32(), kr)
+		VPMOVZXBW_Z(Mem{Base: cp}, kr, t)
+		VMOVDQU16_Z(Mem{Base: qp}, kr, u)
+		vnni("VPDPWSSD", u, t, acc)
 	}
 }
 

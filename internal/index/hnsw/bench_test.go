@@ -76,7 +76,7 @@ func (s *benchSet) index(b testing.TB, q Quantization) *Index {
 			}
 		}
 	}
-	x := build(b, s.base, Config{Metric: flat.L2, M: 16, EfConstruct: 200, Quantization: q}, 0)
+	x := build(b, s.base, Config{Metric: benchMetric(), M: 16, EfConstruct: 200, Quantization: q}, 0)
 	s.idx[q] = x
 	if cache != "" {
 		var buf bytes.Buffer
@@ -110,7 +110,7 @@ func TestCurve(t *testing.T) {
 	// the thread's CPU time is the steadier A/B signal (cpu_qps).
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	for _, ef := range []int{10, 20, 40, 80} {
+	for _, ef := range []int{10, 20, 40, 80, 160} {
 		hits := 0
 		best, bestCPU := time.Duration(1<<62), time.Duration(1<<62)
 		for rep := 0; rep < 3; rep++ {
@@ -136,6 +136,15 @@ func TestCurve(t *testing.T) {
 		t.Logf("ef=%d recall=%.4f qps=%.0f cpu_qps=%.0f", ef, float64(hits)/float64(10*nq),
 			float64(nq)/best.Seconds(), float64(nq)/bestCPU.Seconds())
 	}
+}
+
+// benchMetric is L2 unless HNSW_BENCH_METRIC=ip (for the unit-vector
+// datasets, whose ground truth is by inner product).
+func benchMetric() flat.Metric {
+	if os.Getenv("HNSW_BENCH_METRIC") == "ip" {
+		return flat.InnerProduct
+	}
+	return flat.L2
 }
 
 var quantNames = map[Quantization]string{Float32: "float32", Int8: "int8"}
@@ -190,7 +199,7 @@ func BenchmarkBuild(b *testing.B) {
 	for _, q := range []Quantization{Int8, Float32} {
 		b.Run(quantNames[q], func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				build(b, s.base, Config{Metric: flat.L2, M: 16, EfConstruct: 200, Quantization: q}, 0)
+				build(b, s.base, Config{Metric: benchMetric(), M: 16, EfConstruct: 200, Quantization: q}, 0)
 			}
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*s.base.Slots()), "µs/insert")
 		})

@@ -52,5 +52,6 @@ func (x *Index) Rebuild(threads int) (*Index, error) {
 	if err := y.insertAll(len(live), threadsOrAll(threads), func(i int) uint32 { return live[i] }); err != nil {
 		return nil, fmt.Errorf("hnsw: rebuild: %w", err)
 	}
+	y.repair()
 	return y, nil
 }

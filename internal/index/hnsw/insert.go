@@ -35,7 +35,8 @@ func (x *Index) Train(sample Vectors) error {
 }
 
 // Build trains the quantizer on the first n vectors if it is untrained
-// (Int8), then inserts slots 0..n-1 on threads goroutines (0: GOMAXPROCS).
+// (Int8), then inserts slots 0..n-1 on threads goroutines (0: GOMAXPROCS),
+// then links any node the pruning left unreachable (see repair).
 func (x *Index) Build(n, threads int) error {
 	threads = threadsOrAll(threads)
 	x.grow.RLock()
@@ -51,7 +52,11 @@ func (x *Index) Build(n, threads int) error {
 		}
 	}
 	x.reserve(uint32(max(n, 1) - 1))
-	return x.insertAll(n, threads, func(i int) uint32 { return uint32(i) })
+	if err := x.insertAll(n, threads, func(i int) uint32 { return uint32(i) }); err != nil {
+		return err
+	}
+	x.repair()
+	return nil
 }
 
 // insertAll inserts slot(i) for i < n on threads goroutines and returns
