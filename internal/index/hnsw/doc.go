@@ -25,9 +25,10 @@
 // With Quantization Int8 the index also keeps one byte per dimension per
 // vector (a per-dimension offset and one global step, trained by Train or
 // Build). The graph is built and traversed with integer distances on those
-// codes (AVX-512 VNNI where the CPU has it), and the best 3k candidates a
-// search ends with are rescored with exact float32 distances before the
-// best k are returned: reported distances are always exact. See
+// codes (AVX-512 VNNI where the CPU has it), and the candidates a search
+// ends with that may be among the best k (within six standard deviations of
+// the quantization noise of the k-th) are rescored with exact float32
+// distances: reported distances are always exact. See
 // docs/decisions/005-hnsw-int8-traversal.md.
 //
 // Memory: level-0 lists of 2M uint32 (128 bytes at M = 16) per slot, the
