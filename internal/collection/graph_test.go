@@ -117,3 +117,21 @@ func TestHNSWSegments(t *testing.T) {
 	}
 	_ = fmt.Sprint
 }
+
+// TestHugeLimitsStayBounded: a limit or hnsw_ef of two billion must not size any allocation.
+func TestHugeLimitsStayBounded(t *testing.T) {
+	m, _ := OpenManager(t.TempDir(), testOptions(), quiet)
+	defer m.Close()
+	m.Create("h", &Config{Vectors: map[string]VectorParams{"": {Size: 4, Distance: Euclid}}, Unnamed: true,
+		Hnsw: HnswConfig{FullScanThreshold: intp(0)}})
+	c, _ := m.Get("h")
+	upsertN(t, c, 0, 50, 4, rand.New(rand.NewSource(1)))
+	c.Checkpoint()
+	upsertN(t, c, 50, 10, 4, rand.New(rand.NewSource(2)))
+	for _, exact := range []bool{false, true} {
+		res, err := c.Search(context.Background(), SearchRequest{Vector: []float32{1, 2, 3, 4}, Limit: 2_000_000_000, Ef: 2_000_000_000, Exact: exact})
+		if err != nil || len(res) != 60 {
+			t.Fatalf("exact=%v: %d results, %v", exact, len(res), err)
+		}
+	}
+}

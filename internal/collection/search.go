@@ -341,7 +341,8 @@ func (c *Collection) searchOne(ctx context.Context, r *SearchRequest, m metric, 
 			p.Accept = func(s uint32) bool { return sp.has.get(s) && f.Match(sg.ids[s], sg.payload(s)) }
 		}
 		if g := sg.graphs[using]; g != nil && !r.Exact && only == nil {
-			items := g.SearchWith(q, hnsw.SearchParams{K: k, Ef: c.ef(r, k), Accept: p.Accept, Allowed: p.Candidates})
+			kk := min(k, sg.slots()) // a huge limit must not size the graph search's lists
+			items := g.SearchWith(q, hnsw.SearchParams{K: kk, Ef: min(c.ef(r, kk), max(kk, sg.slots())), Accept: p.Accept, Allowed: p.Candidates})
 			for len(items) > 0 && items[len(items)-1].Dist > maxDist {
 				items = items[:len(items)-1]
 			}

@@ -32,7 +32,7 @@ func New(k int) *Heap {
 	if k <= 0 {
 		panic("BUG: topk.New with k <= 0")
 	}
-	return &Heap{k: k, items: make([]Item, 0, k)}
+	return &Heap{k: k, items: make([]Item, 0, min(k, 1024))} // grows on demand: k may be huge
 }
 
 // Reset empties the heap and sets a new capacity, reusing its storage.
