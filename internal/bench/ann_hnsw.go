@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"runtime/debug"
 	"time"
 
 	"github.com/needlevdb/needle/internal/distance"
@@ -25,9 +26,9 @@ type HNSWResult struct {
 	Threads     int     `json:"threads"`
 	BuildS      float64 `json:"build_s"`
 	// MemBytes is the growth of the resident set over the build, measured like the native
-	// hnswlib peer measures it (after the base vectors are loaded). Needle's index references
-	// the caller's vectors, so this is the graph and the codes; hnswlib's includes its own
-	// copy of the vectors.
+	// hnswlib peer measures it (after the base vectors are loaded; here also after collecting
+	// the build's garbage). Needle's index references the caller's vectors, so this is the
+	// graph and the codes; hnswlib's includes its own copy of the vectors.
 	MemBytes     int64  `json:"mem_bytes"`
 	IndexBytes   int64  `json:"index_bytes"`   // hnsw.Index.MemoryBytes()
 	VectorBytes  int64  `json:"vector_bytes"`  // the base vectors the index reads
@@ -78,6 +79,10 @@ func runHNSW(cfg ANNConfig, m flat.Metric, vs flat.Vectors, qs [][]float32, gt *
 		return err
 	}
 	buildS := time.Since(t0).Seconds()
+	// The build's garbage is not the index: collect it and return it to the
+	// OS before reading the resident set (the peer, in C++, frees as it goes).
+	runtime.GC()
+	debug.FreeOSMemory()
 	mem := RSS() - before
 	c := idx.Config()
 	fmt.Fprintf(log, "built hnsw (M=%d, ef_construct=%d, %s) over %d vectors in %.2fs on %d threads\n",

@@ -149,7 +149,7 @@ func (x *Index) link(s *searcher, slot uint32, level int, ep uint32, epLevel int
 	epd := x.dist1(s, ep)
 	ep, epd = x.greedy(s, ep, epd, epLevel, level)
 	for l := min(level, epLevel); l >= 0; l-- {
-		x.searchLayer(s, ep, epd, x.cfg.EfConstruct, l, admitAll)
+		x.searchLayer(s, ep, epd, x.cfg.EfConstruct, l, admitBuild)
 		keys := s.keys[:0]
 		for _, k := range s.res {
 			// A concurrent insert may have linked slot already, so the
@@ -251,9 +251,11 @@ func (x *Index) heuristic(s *searcher, keys []uint64, m int, out []uint32) []uin
 		id, d := keySlot(k), keyDist(k)
 		good := true
 		if codes {
-			w := x.widen(s, id)
-			for _, o := range out {
-				if x.quant.l2(distance.L2SqU8(w, x.code(o))) < d {
+			// L2 is symmetric: score the candidate's code against the kept
+			// nodes' codes, widened once each as they are kept.
+			c := x.code(id)
+			for j := range out {
+				if x.quant.l2(distance.L2SqU8(s.kept[j*x.codeStride:(j+1)*x.codeStride], c)) < d {
 					good = false
 					break
 				}
@@ -267,6 +269,9 @@ func (x *Index) heuristic(s *searcher, keys []uint64, m int, out []uint32) []uin
 			}
 		}
 		if good {
+			if codes {
+				s.kept = append(s.kept[:len(out)*x.codeStride], x.widen(s, id)...)
+			}
 			out = append(out, id)
 		}
 	}

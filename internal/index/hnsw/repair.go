@@ -29,8 +29,11 @@ func (x *Index) repair() int {
 	s := x.getSearcher(0)
 	defer x.searchers.Put(s)
 	fixed := 0
+	r := &reach{reached: make([]bool, x.nslots), indeg: make([]uint16, x.nslots)}
 	for pass := 0; pass < maxRepairPasses; pass++ {
-		r := x.reachable(ep)
+		clear(r.reached)
+		clear(r.indeg)
+		x.mark(ep, r)
 		n := 0
 		for u := 0; u < x.nslots; u++ {
 			if r.reached[u] || !x.inserted.get(uint32(u)) {
@@ -53,13 +56,6 @@ func (x *Index) repair() int {
 type reach struct {
 	reached []bool
 	indeg   []uint16 // links into each slot from reached nodes (saturating)
-}
-
-// reachable traverses level 0 from ep.
-func (x *Index) reachable(ep uint32) *reach {
-	r := &reach{reached: make([]bool, x.nslots), indeg: make([]uint16, x.nslots)}
-	x.mark(ep, r)
-	return r
 }
 
 // mark adds u and everything level-0 links reach from it to r.
@@ -106,7 +102,7 @@ func (x *Index) linkFromReachable(s *searcher, u uint32, r *reach) bool {
 	if len(ids) == 0 {
 		ep, level, _ := unpackEntry(x.entry.Load())
 		ep, epd := x.greedy(s, ep, x.dist1(s, ep), level, 0)
-		x.searchLayer(s, ep, epd, x.cfg.EfConstruct, 0, admitAll)
+		x.searchLayer(s, ep, epd, x.cfg.EfConstruct, 0, admitBuild)
 		for _, k := range s.res {
 			if id := keySlot(k); id != u && r.reached[id] {
 				ids = append(ids, id)
