@@ -184,3 +184,18 @@ func arrayKey(key string) string {
 	}
 	return key + "[]"
 }
+
+// And returns a filter matching what both a and b match (either may be nil, meaning all). It builds
+// the combination directly, without re-parsing, so combining valid filters cannot fail.
+func And(a, b *Filter) *Filter {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	ja, _ := a.MarshalJSON()
+	jb, _ := b.MarshalJSON()
+	raw := append(append(append(append([]byte(`{"must":[`), ja...), ','), jb...), "]}"...)
+	return &Filter{must: []cond{filterCond{a}, filterCond{b}}, raw: raw}
+}

@@ -2,8 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"math"
 	"sort"
 
@@ -71,7 +69,7 @@ func (s *Server) buildStage(ctx context.Context, c *collection.Collection, p api
 		return nil, err
 	}
 	st := &stage{fusion: t.Fusion, mmr: t.MMR}
-	st.req = collection.SearchRequest{Using: using(p.Using), Filter: and(p.Filter.Get(), parent), Limit: limit, ScoreThreshold: p.ScoreThreshold}
+	st.req = collection.SearchRequest{Using: using(p.Using), Filter: filter.And(p.Filter.Get(), parent), Limit: limit, ScoreThreshold: p.ScoreThreshold}
 	p.Params.Apply(&st.req)
 	if t.Fusion == nil && (t.Vector != nil || t.Sparse != nil || t.Doc != nil || t.ID != nil) {
 		st.hasQuery = true
@@ -98,23 +96,6 @@ func using(u *string) string {
 		return ""
 	}
 	return *u
-}
-
-// and combines two filters (either may be nil).
-func and(a, b *filter.Filter) *filter.Filter {
-	switch {
-	case a == nil:
-		return b
-	case b == nil:
-		return a
-	}
-	ja, _ := json.Marshal(a)
-	jb, _ := json.Marshal(b)
-	f, err := filter.Parse([]byte(fmt.Sprintf(`{"must":[%s,%s]}`, ja, jb)))
-	if err != nil {
-		panic("BUG: combining two valid filters: " + err.Error())
-	}
-	return f
 }
 
 // execStage runs a stage and returns its results best first, with scores (no payload or vectors).
