@@ -211,7 +211,6 @@ func (c *Collection) checkpointLocked() error {
 		}
 	}
 	c.lastCheckpoint = time.Now()
-	c.checkpointSeq.Store(seq)
 	if heapRetired {
 		// The sealed vectors now live in mapped files; give their heap copies back to the OS now
 		// rather than leaving them resident until later GC cycles (seen as 500 MB after a bulk load).

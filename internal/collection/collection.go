@@ -46,7 +46,6 @@ type Collection struct {
 	cpMu           sync.Mutex // one checkpoint (or snapshot) at a time
 	nextSegment    uint64     // guarded by cpMu
 	lastCheckpoint time.Time  // guarded by cpMu
-	checkpointSeq  atomic.Uint64
 	stop           chan struct{}
 	optimizerDone  chan struct{}
 }
@@ -76,7 +75,6 @@ func open(name, dir string, cfg *Config, opts Options, logger *slog.Logger) (*Co
 	}
 	c.st = st
 	c.version.Store(m.Checkpoint)
-	c.checkpointSeq.Store(m.Checkpoint)
 	log, err := wal.Open(filepath.Join(dir, walDir), m.Checkpoint+1, logger)
 	if err != nil {
 		st.close()
