@@ -36,7 +36,7 @@ func (x *Index) Rebuild(threads int) (*Index, error) {
 	vecs := Vectors{Dim: x.dim, Data: x.vecs}
 	cfg := x.cfg
 	cfg.Capacity = x.nslots
-	quant := x.quant
+	quant, attached := x.quant, x.attached
 	var live []uint32
 	for s := 0; s < x.nslots; s++ {
 		if x.inserted.get(uint32(s)) && !x.deleted.get(uint32(s)) {
@@ -49,6 +49,7 @@ func (x *Index) Rebuild(threads int) (*Index, error) {
 		return nil, fmt.Errorf("hnsw: rebuild: %w", err)
 	}
 	y.quant = quant // immutable once set
+	y.attached = attached
 	if err := y.insertAll(len(live), threadsOrAll(threads), func(i int) uint32 { return live[i] }); err != nil {
 		return nil, fmt.Errorf("hnsw: rebuild: %w", err)
 	}

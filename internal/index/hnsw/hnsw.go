@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/needlevdb/needle/internal/index/flat"
+	"github.com/needlevdb/needle/internal/index/quant"
 )
 
 // Metric is the distance the index ranks by: flat.L2 or flat.InnerProduct.
@@ -95,6 +96,7 @@ type Index struct {
 	quant      *quantizer // nil for Float32 and before Train
 	codes      []uint8    // Int8: codeStride bytes per slot
 	codeStride int
+	attached   quant.Codes // attached codes searches traverse with (SetCodes); nil: none
 
 	entry   atomic.Uint64 // (level+1)<<32 | slot of the entry point; 0 = empty
 	entryMu sync.Mutex    // held by an insert that may raise the entry level

@@ -99,6 +99,9 @@ func (x *Index) Insert(slot uint32) error {
 	if (int(slot)+1)*x.dim > len(x.vecs) {
 		return fmt.Errorf("hnsw: insert slot %d: %w", slot, ErrNoVector)
 	}
+	if x.attached != nil && int(slot) >= x.attached.Len() {
+		return fmt.Errorf("hnsw: insert slot %d: attached codes cover %d slots", slot, x.attached.Len())
+	}
 	if x.cfg.Quantization == Int8 && x.quant == nil {
 		return ErrUntrained
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/needlevdb/needle/internal/distance"
 	"github.com/needlevdb/needle/internal/filter"
 	"github.com/needlevdb/needle/internal/index/flat"
+	"github.com/needlevdb/needle/internal/index/quant"
 	"github.com/needlevdb/needle/internal/topk"
 )
 
@@ -31,6 +32,16 @@ type SearchParams struct {
 	AllowedCount int
 	// Exact forces an exhaustive search (Qdrant's "exact": true).
 	Exact bool
+	// IgnoreQuantization traverses with float32 distances even when the
+	// index has int8 codes or attached Codes (Qdrant's quantization.ignore).
+	IgnoreQuantization bool
+	// NoRescore returns the traversal's approximate distances instead of
+	// rescoring the candidates in float32 (Qdrant's rescore: false).
+	NoRescore bool
+	// Oversampling, when above 1, rescores at least ceil(K*Oversampling)
+	// of the best approximate candidates (raising ef to that many), as
+	// Qdrant's quantization.oversampling does.
+	Oversampling float64
 }
 
 // Search returns the k nearest live slots to q found with a candidate list
@@ -61,12 +72,18 @@ func (x *Index) SearchWith(q []float32, p SearchParams) []topk.Item {
 	}
 	a := admit{accept: p.Accept, allowed: p.Allowed}
 	a.active = filtered || x.ndeleted.Load() > 0
+	pool := p.K
+	if p.Oversampling > 1 {
+		pool = int(math.Ceil(float64(p.K) * p.Oversampling))
+		ef = max(ef, pool)
+	}
 	s := x.getSearcher(ef)
 	defer x.searchers.Put(s)
-	x.prepare(&s.qr, q)
+	x.setMode(s, p.IgnoreQuantization)
+	x.prepareMode(s, q)
 	ep, epd := x.greedy(s, epSlot, x.dist1(s, epSlot), epLevel, 0)
 	x.searchLayer(s, ep, epd, ef, 0, &a)
-	if x.quant == nil {
+	if s.mode == modeFloat || p.NoRescore {
 		for len(s.res) > p.K {
 			s.res.pop()
 		}
@@ -77,7 +94,7 @@ func (x *Index) SearchWith(q []float32, p SearchParams) []topk.Item {
 		}
 		return out
 	}
-	return x.rescore(s, p.K)
+	return x.rescore(s, p.K, pool)
 }
 
 // rescoreSigmas is how far past the k-th best approximate distance, in
@@ -92,16 +109,19 @@ const rescoreSigmas = 6.0
 
 // rescore replaces the approximate distances of the candidates in s.res
 // that may be among the best k with exact ones, and returns the best k.
-func (x *Index) rescore(s *searcher, k int) []topk.Item {
+func (x *Index) rescore(s *searcher, k, pool int) []topk.Item {
 	slices.Sort(s.res) // ascending: no longer a heap
-	if len(s.res) > k {
+	if s.mode == modeCodes {
+		// Attached codes have no noise model: rescore the best pool.
+		s.res = s.res[:min(len(s.res), max(k, pool))]
+	} else if len(s.res) > k {
 		kth := keyDist(s.res[k-1])
 		limit := kth + float32(rescoreSigmas)*x.noise(&s.qr, kth)
 		n := k
 		for n < len(s.res) && keyDist(s.res[n]) <= limit {
 			n++
 		}
-		s.res = s.res[:n]
+		s.res = s.res[:max(n, min(pool, len(s.res)))]
 	}
 	ids := s.ids[:0]
 	for _, c := range s.res {
@@ -256,6 +276,9 @@ type searcher struct {
 	w16     []int16 // a code widened to a query (build)
 	kept    []int16 // the widened codes of the nodes heuristic has kept
 	qr      query
+	mode    scoreMode
+	ext     quant.Scorer // scorer of extCodes (modeCodes)
+	extOf   quant.Codes  // the Codes ext belongs to
 }
 
 // getSearcher returns pooled scratch sized for the current arrays. The
@@ -269,6 +292,10 @@ func (x *Index) getSearcher(ef int) *searcher {
 		s.visited = make([]uint8, x.nslots)
 		adviseHuge(s.visited)
 		s.tag = 0
+	}
+	s.mode = modeFloat
+	if x.quant != nil {
+		s.mode = modeInt8
 	}
 	n := max(x.m0, x.cfg.EfConstruct, ef) + 1
 	if len(s.df) < n {
@@ -294,7 +321,11 @@ func (x *Index) score(s *searcher, ids []uint32, out []float32) {
 		return
 	}
 	qr := &s.qr
-	if x.quant != nil {
+	if s.mode == modeCodes {
+		s.ext.Score(ids, out[:len(ids)])
+		return
+	}
+	if s.mode == modeInt8 {
 		d32 := s.d32[:len(ids)]
 		if x.cfg.Metric == flat.L2 {
 			distance.L2SqU8Gather(qr.q16, x.codes, x.codeStride, ids, d32)

@@ -1,0 +1,124 @@
+package hnsw
+
+import (
+	"math"
+	"testing"
+
+	"github.com/needlevdb/needle/internal/index/flat"
+	"github.com/needlevdb/needle/internal/index/quant"
+	"github.com/needlevdb/needle/internal/topk"
+)
+
+// coarseCodes is a test codec: each coordinate rounded to a grid of step,
+// scored in float32 — lossy enough that rescoring visibly matters.
+type coarseCodes struct {
+	v      Vectors
+	metric flat.Metric
+}
+
+func newCoarse(v Vectors, m flat.Metric, step float64) *coarseCodes {
+	d := make([]float32, len(v.Data))
+	for i, x := range v.Data {
+		d[i] = float32(math.Round(float64(x)/step) * step)
+	}
+	return &coarseCodes{v: Vectors{Dim: v.Dim, Data: d}, metric: m}
+}
+
+func (c *coarseCodes) Dim() int                   { return c.v.Dim }
+func (c *coarseCodes) Len() int                   { return c.v.Slots() }
+func (c *coarseCodes) CodeBytes() int             { return 4 * c.v.Dim }
+func (c *coarseCodes) MemoryBytes() int64         { return int64(4 * len(c.v.Data)) }
+func (c *coarseCodes) NewScorer() quant.Scorer    { return &coarseScorer{c: c} }
+func (s *coarseScorer) Reset(q []float32)         { s.q = q; s.n++ }
+func (s *coarseScorer) ScoreRange(int, []float32) { panic("unused") }
+
+type coarseScorer struct {
+	c *coarseCodes
+	q []float32
+	n int // Resets
+}
+
+func (s *coarseScorer) Score(ids []uint32, out []float32) {
+	for i, id := range ids {
+		r := s.c.v.Row(id)
+		var d float32
+		for j, x := range s.q {
+			if s.c.metric == flat.L2 {
+				d += (x - r[j]) * (x - r[j])
+			} else {
+				d -= x * r[j]
+			}
+		}
+		out[i] = d
+	}
+}
+
+func TestAttachedCodes(t *testing.T) {
+	for _, m := range []flat.Metric{flat.L2, flat.InnerProduct} {
+		vr := variant{metric: m}
+		base, qs := data(vr, 3000, 32, 11)
+		x := build(t, base, Config{Metric: m, Seed: 1}, 1)
+		want := truth(base, m, qs, 10, nil)
+		plain := searchAll(x, qs, 10, 64, nil)
+
+		step := 0.5 // coordinates ~N(0, 1)
+		if m == flat.InnerProduct {
+			step = 0.04 // unit vectors of 32 dimensions: coordinates ~0.18
+		}
+		if err := x.SetCodes(newCoarse(base, m, step)); err != nil {
+			t.Fatal(err)
+		}
+		run := func(p SearchParams) [][]topk.Item {
+			out := make([][]topk.Item, qs.Slots())
+			for i := range out {
+				out[i] = x.SearchWith(qs.Row(uint32(i)), p)
+			}
+			return out
+		}
+		approx := run(SearchParams{K: 10, Ef: 64, NoRescore: true})
+		pool1 := run(SearchParams{K: 10, Ef: 64})
+		pool4 := run(SearchParams{K: 10, Ef: 64, Oversampling: 4})
+		ignored := run(SearchParams{K: 10, Ef: 64, IgnoreQuantization: true})
+		ra, r1, r4, rp := recall(approx, want), recall(pool1, want), recall(pool4, want), recall(plain, want)
+		t.Logf("metric %v: plain %.3f, codes unrescored %.3f, rescored %.3f, oversampling 4 %.3f", m, rp, ra, r1, r4)
+		if r4 < 0.95 || r4 < ra+0.05 || r4 < r1 {
+			t.Errorf("oversampled rescoring recall %.3f (unrescored %.3f, pool k %.3f)", r4, ra, r1)
+		}
+		if ri := recall(ignored, want); ri != rp {
+			t.Errorf("IgnoreQuantization recall %.3f, float32 search %.3f", ri, rp)
+		}
+		// Rescored distances are exact; unrescored ones are the codes'.
+		exactRows, approxRows := 0, 0
+		for i := range pool4 {
+			for _, it := range pool4[i] {
+				if it.Dist != exactDist(base, m, qs.Row(uint32(i)), it.Slot) {
+					exactRows++
+				}
+			}
+			for _, it := range approx[i] {
+				if it.Dist != exactDist(base, m, qs.Row(uint32(i)), it.Slot) {
+					approxRows++
+				}
+			}
+		}
+		if exactRows != 0 || approxRows == 0 {
+			t.Errorf("rescored results with inexact distances: %d; unrescored with approximate ones: %d", exactRows, approxRows)
+		}
+	}
+}
+
+func exactDist(v Vectors, m flat.Metric, q []float32, s uint32) float32 {
+	return flat.Search(Vectors{Dim: v.Dim, Data: v.Row(s)}, m, q, flat.Params{K: 1, MaxDist: flat.NoLimit})[0].Dist
+}
+
+func TestSetCodesChecks(t *testing.T) {
+	base, _ := data(variant{metric: flat.L2}, 200, 8, 3)
+	x := build(t, base, Config{Metric: flat.L2}, 1)
+	short := newCoarse(Vectors{Dim: 8, Data: base.Data[:100*8]}, flat.L2, 0.5)
+	if err := x.SetCodes(short); err == nil {
+		t.Error("codes covering half the slots were accepted")
+	}
+	if err := x.SetCodes(newCoarse(Vectors{Dim: 4, Data: base.Data[:4*200]}, flat.L2, 0.5)); err == nil {
+		t.Error("codes of another dimension were accepted")
+	}
+}
