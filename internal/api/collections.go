@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 
 	"github.com/needlevdb/needle/internal/collection"
@@ -94,7 +95,7 @@ func (r *CreateCollectionRequest) Config() (*collection.Config, error) {
 		}
 	}
 	if !isNull(r.QuantizationConfig) {
-		q, err := quantization(r.QuantizationConfig)
+		q, err := quantization(r.QuantizationConfig, "quantization_config")
 		if err != nil {
 			return nil, err
 		}
@@ -122,6 +123,7 @@ func vectorParams(raw json.RawMessage, field string) (collection.VectorParams, e
 		Datatype string                 `json:"datatype"`
 		Multi    json.RawMessage        `json:"multivector_config"`
 		Hnsw     *collection.HnswConfig `json:"hnsw_config"`
+		Quant    json.RawMessage        `json:"quantization_config"`
 	}
 	if err := json.Unmarshal(raw, &p); err != nil {
 		return collection.VectorParams{}, BadRequest("%s: %v", field, err)
@@ -135,26 +137,27 @@ func vectorParams(raw json.RawMessage, field string) (collection.VectorParams, e
 	if !isNull(p.Multi) {
 		return collection.VectorParams{}, BadRequest("%s.multivector_config is not supported", field)
 	}
-	return collection.VectorParams{Size: *p.Size, Distance: collection.Distance(p.Distance), OnDisk: p.OnDisk, Hnsw: p.Hnsw}, nil
+	vp := collection.VectorParams{Size: *p.Size, Distance: collection.Distance(p.Distance), OnDisk: p.OnDisk, Hnsw: p.Hnsw}
+	if !isNull(p.Quant) {
+		q, err := quantization(p.Quant, field+".quantization_config")
+		if err != nil {
+			return collection.VectorParams{}, err
+		}
+		vp.Quantization = q
+	}
+	return vp, nil
 }
 
-// quantization decodes quantization_config; scalar int8 is supported, product and binary not yet.
-func quantization(raw json.RawMessage) (*collection.QuantizationConfig, error) {
-	var w struct {
-		Scalar  *collection.ScalarQuantization `json:"scalar"`
-		Product json.RawMessage                `json:"product"`
-		Binary  json.RawMessage                `json:"binary"`
+// quantization decodes a quantization_config (scalar, product or binary, in Qdrant's shapes);
+// the collection validates the values.
+func quantization(raw json.RawMessage, field string) (*collection.QuantizationConfig, error) {
+	var q collection.QuantizationConfig
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&q); err != nil {
+		return nil, BadRequest("%s: %v (give {\"scalar\": {\"type\": \"int8\"}}, {\"product\": {\"compression\": \"x16\"}} or {\"binary\": {}})", field, err)
 	}
-	if err := json.Unmarshal(raw, &w); err != nil {
-		return nil, BadRequest("quantization_config: %v", err)
-	}
-	if !isNull(w.Product) || !isNull(w.Binary) {
-		return nil, BadRequest("quantization_config: only scalar (int8) quantization is supported yet")
-	}
-	if w.Scalar == nil {
-		return nil, BadRequest("quantization_config: give {\"scalar\": {\"type\": \"int8\"}}")
-	}
-	return &collection.QuantizationConfig{Scalar: w.Scalar}, nil
+	return &q, nil
 }
 
 // CollectionInfo builds the info response of a collection in Qdrant's shape.

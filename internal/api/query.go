@@ -12,13 +12,22 @@ import (
 
 // SearchParams is Qdrant's `params` of a search or query.
 type SearchParams struct {
-	HnswEf       *int            `json:"hnsw_ef"`
-	Exact        bool            `json:"exact"`
-	Quantization json.RawMessage `json:"quantization"`
-	IndexedOnly  bool            `json:"indexed_only"`
+	HnswEf       *int                `json:"hnsw_ef"`
+	Exact        bool                `json:"exact"`
+	Quantization *QuantizationParams `json:"quantization"`
+	IndexedOnly  bool                `json:"indexed_only"`
 }
 
-// Apply copies exact and hnsw_ef into a search request (a nil SearchParams changes nothing).
+// QuantizationParams is Qdrant's params.quantization: whether a search uses the quantized
+// codes, rescores with the full vectors, and how many candidates it rescores.
+type QuantizationParams struct {
+	Ignore       bool     `json:"ignore"`
+	Rescore      *bool    `json:"rescore"`
+	Oversampling *float64 `json:"oversampling"`
+}
+
+// Apply copies exact, hnsw_ef and quantization into a search request (a nil SearchParams changes
+// nothing).
 func (p *SearchParams) Apply(req *collection.SearchRequest) {
 	if p == nil {
 		return
@@ -26,6 +35,13 @@ func (p *SearchParams) Apply(req *collection.SearchRequest) {
 	req.Exact = p.Exact
 	if p.HnswEf != nil {
 		req.Ef = *p.HnswEf
+	}
+	if q := p.Quantization; q != nil {
+		req.IgnoreQuantization = q.Ignore
+		req.NoRescore = q.Rescore != nil && !*q.Rescore
+		if q.Oversampling != nil {
+			req.Oversampling = *q.Oversampling
+		}
 	}
 }
 

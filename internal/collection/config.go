@@ -35,19 +35,107 @@ type VectorParams struct {
 	Distance Distance    `json:"distance"`
 	OnDisk   *bool       `json:"on_disk,omitempty"`
 	Hnsw     *HnswConfig `json:"hnsw_config,omitempty"`
+	// Quantization overrides the collection's quantization_config for this vector.
+	Quantization *QuantizationConfig `json:"quantization_config,omitempty"`
 }
 
-// QuantizationConfig is Qdrant's quantization_config; Scalar int8 makes HNSW graphs traverse
-// int8 codes (exact float32 distances rescore the final candidates).
+// QuantizationConfig is Qdrant's quantization_config: exactly one of Scalar, Product and Binary.
+// Sealed segments with an HNSW graph keep the codes in RAM and traverse the graph with them; the
+// final candidates are rescored with the float32 vectors (which on_disk vectors read from disk).
 type QuantizationConfig struct {
-	Scalar *ScalarQuantization `json:"scalar,omitempty"`
+	Scalar  *ScalarQuantization  `json:"scalar,omitempty"`
+	Product *ProductQuantization `json:"product,omitempty"`
+	Binary  *BinaryQuantization  `json:"binary,omitempty"`
 }
 
-// ScalarQuantization is Qdrant's scalar quantization settings.
+// ScalarQuantization is Qdrant's scalar quantization settings: one byte per dimension.
 type ScalarQuantization struct {
-	Type      string   `json:"type"`
+	Type string `json:"type"`
+	// Quantile clips each dimension's range to this central fraction of the values (0.5..1;
+	// unset: the full range).
 	Quantile  *float64 `json:"quantile,omitempty"`
 	AlwaysRAM *bool    `json:"always_ram,omitempty"`
+}
+
+// ProductQuantization is Qdrant's product quantization settings: Compression x4..x64 is the ratio
+// of float32 bytes to code bytes (one byte per sub-vector).
+type ProductQuantization struct {
+	Compression string `json:"compression"`
+	AlwaysRAM   *bool  `json:"always_ram,omitempty"`
+}
+
+// BinaryQuantization is Qdrant's binary quantization settings: one bit per dimension.
+type BinaryQuantization struct {
+	AlwaysRAM *bool `json:"always_ram,omitempty"`
+	// Encoding is one_bit (the only one supported; empty means it).
+	Encoding string `json:"encoding,omitempty"`
+	// QueryEncoding is default or scalar8bits (the float query against the bits: asymmetric,
+	// the default) or binary (the query binarised too: Hamming distance).
+	QueryEncoding string `json:"query_encoding,omitempty"`
+}
+
+// productCompressions maps Qdrant's compression names to the float32 bytes per code byte.
+var productCompressions = map[string]int{"x4": 4, "x8": 8, "x16": 16, "x32": 32, "x64": 64}
+
+// validate checks a quantization_config; label prefixes error messages.
+func (q *QuantizationConfig) validate(label string, dim int) error {
+	n := 0
+	for _, set := range []bool{q.Scalar != nil, q.Product != nil, q.Binary != nil} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		return fmt.Errorf("%s: give exactly one of scalar, product, binary", label)
+	}
+	switch {
+	case q.Scalar != nil:
+		if q.Scalar.Type != "int8" {
+			return fmt.Errorf("%s.scalar.type must be int8, got %q", label, q.Scalar.Type)
+		}
+		if v := q.Scalar.Quantile; v != nil && !(*v >= 0.5 && *v <= 1) {
+			return fmt.Errorf("%s.scalar.quantile must be between 0.5 and 1, got %v", label, *v)
+		}
+	case q.Product != nil:
+		ratio, ok := productCompressions[q.Product.Compression]
+		if !ok {
+			return fmt.Errorf("%s.product.compression must be x4, x8, x16, x32 or x64, got %q", label, q.Product.Compression)
+		}
+		if dim > 0 && productSubvectors(dim, ratio) == 0 {
+			return fmt.Errorf("%s.product.compression %s: a %d-dimensional vector has no sub-vector count that divides it at that ratio", label, q.Product.Compression, dim)
+		}
+	case q.Binary != nil:
+		if e := q.Binary.Encoding; e != "" && e != "one_bit" {
+			return fmt.Errorf("%s.binary.encoding must be one_bit, got %q", label, e)
+		}
+		switch q.Binary.QueryEncoding {
+		case "", "default", "binary", "scalar8bits":
+		default:
+			return fmt.Errorf("%s.binary.query_encoding must be default, binary or scalar8bits, got %q", label, q.Binary.QueryEncoding)
+		}
+	}
+	return nil
+}
+
+// productSubvectors returns the sub-vector count of product quantization at ratio (float32 bytes
+// per code byte) for dim dimensions: the largest divisor of dim that is at most 4*dim/ratio (0 if
+// even one byte per vector is more than the ratio allows).
+func productSubvectors(dim, ratio int) int {
+	for m := 4 * dim / ratio; m >= 1; m-- {
+		if dim%m == 0 {
+			return m
+		}
+	}
+	return 0
+}
+
+// QuantizationFor returns the quantization of vector name: its own, else the collection's (nil:
+// none).
+func (c *Config) QuantizationFor(name string) *QuantizationConfig {
+	if q := c.Vectors[name].Quantization; q != nil {
+		return q
+	}
+	return c.Quantization
 }
 
 // MaxDimension bounds a vector's size; larger sizes are refused at collection creation.
@@ -106,8 +194,26 @@ func (c *Config) Validate() error {
 	if err := validateHnsw("hnsw_config", &c.Hnsw); err != nil {
 		return err
 	}
-	if q := c.Quantization; q != nil && q.Scalar != nil && q.Scalar.Type != "int8" {
-		return fmt.Errorf("quantization_config.scalar.type must be int8, got %q", q.Scalar.Type)
+	if q := c.Quantization; q != nil {
+		if err := q.validate("quantization_config", 0); err != nil {
+			return err
+		}
+	}
+	for _, name := range c.VectorNames() {
+		q := c.QuantizationFor(name)
+		if q == nil {
+			continue
+		}
+		label := "quantization_config"
+		if c.Vectors[name].Quantization != nil {
+			label = "vectors." + name + ".quantization_config"
+			if name == "" {
+				label = "vectors.quantization_config"
+			}
+		}
+		if err := q.validate(label, c.Vectors[name].Size); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -82,11 +82,14 @@ func (c *Config) graphConfig(name string, seed uint64) hnsw.Config {
 	if c.Vectors[name].Distance == Euclid {
 		metric = flat.L2
 	}
-	q := hnsw.Float32
-	if c.Quantization != nil && c.Quantization.Scalar != nil {
-		q = hnsw.Int8
+	hc := hnsw.Config{Dim: c.Vectors[name].Size, Metric: metric, M: m, EfConstruct: efc, Seed: seed}
+	if q := c.QuantizationFor(name); q != nil && q.Scalar != nil {
+		hc.Quantization = hnsw.Int8
+		if q.Scalar.Quantile != nil {
+			hc.Quantile = *q.Scalar.Quantile
+		}
 	}
-	return hnsw.Config{Dim: c.Vectors[name].Size, Metric: metric, M: m, EfConstruct: efc, Seed: seed, Quantization: q}
+	return hc
 }
 
 // buildGraphs builds and persists the graphs a freshly written sealed segment needs, before the

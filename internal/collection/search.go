@@ -37,6 +37,14 @@ type SearchRequest struct {
 	// Ef is the HNSW candidate-list size (Qdrant's params.hnsw_ef); 0 means the vector's
 	// ef_construct, and never less than Limit+Offset.
 	Ef int
+	// IgnoreQuantization searches graphs with float32 distances instead of their codes
+	// (Qdrant's params.quantization.ignore).
+	IgnoreQuantization bool
+	// NoRescore returns the codes' approximate scores (Qdrant's quantization.rescore: false).
+	NoRescore bool
+	// Oversampling rescores ceil(Limit*Oversampling) candidates found with the codes (Qdrant's
+	// quantization.oversampling; 0 means 1, values below 1 are refused).
+	Oversampling float64
 }
 
 // SearchStats describes the work of one search.
@@ -98,6 +106,9 @@ func (c *Collection) prepare(req *SearchRequest) (metric, []float32, error) {
 	}
 	if req.Offset < 0 {
 		return metric{}, nil, invalidf("offset must not be negative")
+	}
+	if o := req.Oversampling; o != 0 && !(o >= 1 && o <= 1000) {
+		return metric{}, nil, invalidf("params.quantization.oversampling must be between 1 and 1000, got %v", o)
 	}
 	if err := c.CheckVectorNames(req.Vectors); err != nil {
 		return metric{}, nil, err
@@ -342,7 +353,8 @@ func (c *Collection) searchOne(ctx context.Context, r *SearchRequest, m metric, 
 		}
 		if g := sg.graphs[using]; g != nil && !r.Exact && only == nil {
 			kk := min(k, sg.slots()) // a huge limit must not size the graph search's lists
-			items := g.SearchWith(q, hnsw.SearchParams{K: kk, Ef: min(c.ef(r, kk), max(kk, sg.slots())), Accept: p.Accept, Allowed: p.Candidates})
+			items := g.SearchWith(q, hnsw.SearchParams{K: kk, Ef: min(c.ef(r, kk), max(kk, sg.slots())), Accept: p.Accept, Allowed: p.Candidates,
+				IgnoreQuantization: r.IgnoreQuantization, NoRescore: r.NoRescore, Oversampling: r.Oversampling})
 			for len(items) > 0 && items[len(items)-1].Dist > maxDist {
 				items = items[:len(items)-1]
 			}

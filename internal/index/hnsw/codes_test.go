@@ -122,3 +122,16 @@ func TestSetCodesChecks(t *testing.T) {
 		t.Error("codes of another dimension were accepted")
 	}
 }
+
+func TestQuantileNarrowsRange(t *testing.T) {
+	base, qs := data(variant{metric: flat.L2}, 3000, 32, 5)
+	full := build(t, base, Config{Metric: flat.L2, Quantization: Int8}, 1)
+	clipped := build(t, base, Config{Metric: flat.L2, Quantization: Int8, Quantile: 0.95}, 1)
+	if !(clipped.quant.step < 0.8*full.quant.step) {
+		t.Fatalf("quantile 0.95 step %v, full range %v: expected a clearly finer step", clipped.quant.step, full.quant.step)
+	}
+	want := truth(base, flat.L2, qs, 10, nil)
+	if r := recall(searchAll(clipped, qs, 10, 64, nil), want); r < 0.95 {
+		t.Errorf("recall with quantile 0.95: %.3f", r)
+	}
+}

@@ -46,6 +46,10 @@ type Config struct {
 	Seed uint64
 	// Quantization is Float32 (default) or Int8.
 	Quantization Quantization
+	// Quantile, for Int8, clips each dimension's code range to this
+	// central fraction of its values (0 or 1: the full range; Qdrant's
+	// scalar quantile). Values outside are clamped.
+	Quantile float64
 	// Capacity is the number of slots to size the arrays for up front
 	// (they grow on demand). Default: the number of vectors given to New.
 	Capacity int

@@ -21,7 +21,7 @@ func (x *Index) Train(sample Vectors) error {
 	if sample.Dim != x.dim {
 		return fmt.Errorf("hnsw: Train: sample has dimension %d, index %d", sample.Dim, x.dim)
 	}
-	z, err := newQuantizer(x.dim, sample.Slots(), func(i int) []float32 { return sample.Row(uint32(i)) })
+	z, err := newQuantizer(x.dim, sample.Slots(), func(i int) []float32 { return sample.Row(uint32(i)) }, x.cfg.Quantile)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package hnsw
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/needlevdb/needle/internal/index/flat"
 )
@@ -29,20 +30,28 @@ const trainSample = 100_000
 // product on clustered-100k-768-unit, ef 10: 0.830 against 0.860 without)
 // and break the bounded-error model the rescoring relies on. Vectors
 // inserted after training that fall outside a range are clamped.
-func newQuantizer(dim, n int, row func(i int) []float32) (*quantizer, error) {
+//
+// quantile, when in (0, 1), clips each dimension's range to that central
+// fraction of its values instead (Qdrant's scalar quantile), estimated on
+// at most quantileSample vectors.
+func newQuantizer(dim, n int, row func(i int) []float32, quantile float64) (*quantizer, error) {
 	if n == 0 {
 		return nil, fmt.Errorf("hnsw: Train needs at least one vector")
 	}
 	lo := make([]float32, dim)
 	hi := make([]float32, dim)
-	for d := range lo {
-		lo[d], hi[d] = float32(math.Inf(1)), float32(math.Inf(-1))
-	}
-	stride := max(1, n/trainSample)
-	for i := 0; i < n; i += stride {
-		for d, v := range row(i) {
-			lo[d] = min(lo[d], v)
-			hi[d] = max(hi[d], v)
+	if quantile > 0 && quantile < 1 {
+		quantileRanges(dim, n, row, quantile, lo, hi)
+	} else {
+		for d := range lo {
+			lo[d], hi[d] = float32(math.Inf(1)), float32(math.Inf(-1))
+		}
+		stride := max(1, n/trainSample)
+		for i := 0; i < n; i += stride {
+			for d, v := range row(i) {
+				lo[d] = min(lo[d], v)
+				hi[d] = max(hi[d], v)
+			}
 		}
 	}
 	var span float32
@@ -58,6 +67,26 @@ func newQuantizer(dim, n int, row func(i int) []float32) (*quantizer, error) {
 		step = 1
 	}
 	return &quantizer{lo: lo, step: step, inv: 1 / step}, nil
+}
+
+// quantileSample is the most vectors quantileRanges sorts per dimension.
+const quantileSample = 10_000
+
+// quantileRanges sets lo[d], hi[d] to the (1-q)/2 and (1+q)/2 quantiles of
+// dimension d over a strided sample of the vectors.
+func quantileRanges(dim, n int, row func(i int) []float32, q float64, lo, hi []float32) {
+	stride := max(1, n/quantileSample)
+	m := (n + stride - 1) / stride
+	col := make([]float32, 0, m)
+	for d := 0; d < dim; d++ {
+		col = col[:0]
+		for i := 0; i < n; i += stride {
+			col = append(col, row(i)[d])
+		}
+		slices.Sort(col)
+		tail := int(float64(len(col)) * (1 - q) / 2)
+		lo[d], hi[d] = col[tail], col[len(col)-1-tail]
+	}
 }
 
 func newQuantizerFrom(lo []float32, step float32) (*quantizer, error) {
