@@ -207,6 +207,8 @@ func CollectionInfo(c *collection.Collection) map[string]any {
 			"quantization_config": quant,
 		},
 		"payload_schema": schema,
+		// Needle extension: memory use by vector name (see docs/api-coverage.md).
+		"memory": c.Memory(),
 	}
 }
 

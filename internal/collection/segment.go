@@ -262,6 +262,7 @@ func openSealed(cfg *Config, id uint64, f *segment.Segment, deleted bits) *segme
 	}
 	for name, p := range cfg.Vectors {
 		sp := &space{params: p, dim: p.Size, data: f.Vectors(name)}
+		f.AdviseVectors(name, p.OnDisk != nil && *p.OnDisk)
 		sp.has = make(bits, len(sg.live))
 		if sp.data != nil {
 			for s := 0; s < n; s++ {

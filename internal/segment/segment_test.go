@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/needlevdb/needle/internal/pointid"
+	"golang.org/x/sys/unix"
 )
 
 func sample(n int) *Source {
@@ -126,4 +127,31 @@ func FuzzOpenMeta(f *testing.F) {
 			s.Close()
 		}
 	})
+}
+
+func TestResidentBytes(t *testing.T) {
+	f, err := os.CreateTemp(t.TempDir(), "res")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := os.Getpagesize()
+	if err := f.Truncate(int64(16 * page)); err != nil {
+		t.Fatal(err)
+	}
+	b, err := unix.Mmap(int(f.Fd()), 0, 16*page, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Munmap(b)
+	_ = unix.Madvise(b, unix.MADV_DONTNEED)
+	for i := 0; i < 4; i++ {
+		b[i*page] = 1 // dirty 4 pages
+	}
+	got := ResidentBytes(b)
+	if got < int64(4*page) || got > int64(16*page) {
+		t.Fatalf("ResidentBytes after touching 4 of 16 pages = %d", got)
+	}
+	if ResidentBytes(nil) != 0 {
+		t.Fatal("ResidentBytes(nil) != 0")
+	}
 }

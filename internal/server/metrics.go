@@ -64,9 +64,14 @@ func newMetrics(m *collection.Manager, sched *admission.Scheduler, lru *cache.LR
 // pointsCollector reports the number of points of every collection at scrape time.
 type pointsCollector struct{ m *collection.Manager }
 
-var pointsDesc = prometheus.NewDesc("needle_collection_points", "Points stored per collection.", []string{"collection"}, nil)
+var (
+	pointsDesc = prometheus.NewDesc("needle_collection_points", "Points stored per collection.", []string{"collection"}, nil)
+	memoryDesc = prometheus.NewDesc("needle_collection_memory_bytes",
+		"Memory per collection and vector: kind vectors_resident (float vectors in memory: mutable segment plus mapped pages resident), vectors_total (their full size), index (HNSW graphs incl. int8 codes), codes (product/binary codes).",
+		[]string{"collection", "vector", "kind"}, nil)
+)
 
-func (p *pointsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- pointsDesc }
+func (p *pointsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- pointsDesc; ch <- memoryDesc }
 
 func (p *pointsCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, name := range p.m.List() {
@@ -75,5 +80,11 @@ func (p *pointsCollector) Collect(ch chan<- prometheus.Metric) {
 			continue
 		}
 		ch <- prometheus.MustNewConstMetric(pointsDesc, prometheus.GaugeValue, float64(c.Count(nil)), name)
+		for vec, vm := range c.Memory().Vectors {
+			for kind, v := range map[string]int64{"vectors_resident": vm.ResidentVectorBytes, "vectors_total": vm.VectorBytes,
+				"index": vm.IndexBytes, "codes": vm.CodeBytes} {
+				ch <- prometheus.MustNewConstMetric(memoryDesc, prometheus.GaugeValue, float64(v), name, vec, kind)
+			}
+		}
 	}
 }
