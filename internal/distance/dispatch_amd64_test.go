@@ -20,4 +20,19 @@ func TestDispatchPicksBest(t *testing.T) {
 		t.Errorf("Impl() = %q, want %q for this CPU", got, want)
 	}
 	t.Logf("Impl() = %s; testing %d implementations", Impl(), len(supported()))
+
+	wantCode := "generic"
+	switch {
+	case want == "avx512" && cpu.X86.HasAVX512VNNI && cpu.X86.HasAVX512BW:
+		wantCode = "avx512vnni"
+	case want != "generic":
+		wantCode = "avx2"
+	}
+	if got := CodeImpl(); got != wantCode {
+		t.Errorf("CodeImpl() = %q, want %q for this CPU", got, wantCode)
+	}
+	if best := gatherSupported()[0].name; best != wantCode && !(wantCode == "avx2" && best == "avx512") {
+		t.Errorf("best gather implementation %q, CodeImpl() %q", best, wantCode)
+	}
+	t.Logf("CodeImpl() = %s; testing %d gather implementations", CodeImpl(), len(gatherSupported()))
 }

@@ -1872,6 +1872,1046 @@ end:
 	VZEROUPPER
 	RET
 
+DATA codetailmask<>+0(SB)/4, $0x00000000
+DATA codetailmask<>+4(SB)/4, $0x00000000
+DATA codetailmask<>+8(SB)/4, $0x00000000
+DATA codetailmask<>+12(SB)/4, $0x00000000
+DATA codetailmask<>+16(SB)/4, $0x00000000
+DATA codetailmask<>+20(SB)/4, $0x00000000
+DATA codetailmask<>+24(SB)/4, $0x00000000
+DATA codetailmask<>+28(SB)/4, $0x00000000
+DATA codetailmask<>+32(SB)/4, $0xffffffff
+DATA codetailmask<>+36(SB)/4, $0xffffffff
+DATA codetailmask<>+40(SB)/4, $0xffffffff
+DATA codetailmask<>+44(SB)/4, $0xffffffff
+DATA codetailmask<>+48(SB)/4, $0xffffffff
+DATA codetailmask<>+52(SB)/4, $0xffffffff
+DATA codetailmask<>+56(SB)/4, $0xffffffff
+DATA codetailmask<>+60(SB)/4, $0xffffffff
+GLOBL codetailmask<>(SB), RODATA|NOPTR, $64
+
+// func l2SqU8AVX2(q []int16, c []uint8) int32
+// Requires: AVX, AVX2
+TEXT ·l2SqU8AVX2(SB), NOSPLIT, $0-52
+	MOVQ  q_base+0(FP), AX
+	MOVQ  q_len+8(FP), CX
+	MOVQ  c_base+24(FP), DX
+	CMPQ  CX, $0x00000010
+	JB    scalar84
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+
+loop84:
+	CMPQ      CX, $0x00000040
+	JB        rest84
+	VPMOVZXBW (DX), Y4
+	VPSUBW    (AX), Y4, Y4
+	VPMADDWD  Y4, Y4, Y4
+	VPADDD    Y4, Y0, Y0
+	VPMOVZXBW 16(DX), Y4
+	VPSUBW    32(AX), Y4, Y4
+	VPMADDWD  Y4, Y4, Y4
+	VPADDD    Y4, Y1, Y1
+	VPMOVZXBW 32(DX), Y4
+	VPSUBW    64(AX), Y4, Y4
+	VPMADDWD  Y4, Y4, Y4
+	VPADDD    Y4, Y2, Y2
+	VPMOVZXBW 48(DX), Y4
+	VPSUBW    96(AX), Y4, Y4
+	VPMADDWD  Y4, Y4, Y4
+	VPADDD    Y4, Y3, Y3
+	ADDQ      $0x00000080, AX
+	ADDQ      $0x00000040, DX
+	SUBQ      $0x00000040, CX
+	JMP       loop84
+
+rest84:
+	CMPQ      CX, $0x00000010
+	JB        tail84
+	VPMOVZXBW (DX), Y4
+	VPSUBW    (AX), Y4, Y4
+	VPMADDWD  Y4, Y4, Y4
+	VPADDD    Y4, Y0, Y0
+	ADDQ      $0x00000020, AX
+	ADDQ      $0x00000010, DX
+	SUBQ      $0x00000010, CX
+	JMP       rest84
+
+tail84:
+	TESTQ     CX, CX
+	JZ        sum84
+	LEAQ      codetailmask<>+0(SB), BX
+	VMOVDQU   (BX)(CX*2), Y4
+	SUBQ      $0x00000010, CX
+	LEAQ      (AX)(CX*2), AX
+	LEAQ      (DX)(CX*1), DX
+	VPMOVZXBW (DX), Y5
+	VPSUBW    (AX), Y5, Y5
+	VPAND     Y4, Y5, Y5
+	VPMADDWD  Y5, Y5, Y5
+	VPADDD    Y5, Y1, Y1
+
+sum84:
+	VPADDD       Y1, Y0, Y0
+	VPADDD       Y3, Y2, Y2
+	VPADDD       Y2, Y0, Y0
+	VEXTRACTI128 $0x01, Y0, X1
+	VPADDD       X1, X0, X1
+	VPSHUFD      $0x4e, X1, X0
+	VPADDD       X0, X1, X1
+	VPSHUFD      $0xb1, X1, X0
+	VPADDD       X0, X1, X1
+	VMOVD        X1, BX
+	JMP          done84
+
+scalar84:
+	XORL  BX, BX
+	TESTQ CX, CX
+	JZ    done84
+
+one84:
+	MOVBLZX (DX), DI
+	MOVWLZX (AX), SI
+	SUBL    DI, SI
+	MOVWLSX SI, SI
+	IMULL   SI, SI
+	ADDL    SI, BX
+	ADDQ    $0x02, AX
+	INCQ    DX
+	DECQ    CX
+	JNZ     one84
+
+done84:
+	MOVL BX, ret+48(FP)
+	VZEROUPPER
+	RET
+
+// func l2SqU8GatherAVX2(q []int16, codes []uint8, stride int, ids []uint32, out []int32)
+// Requires: AVX, AVX2, MMX+
+TEXT ·l2SqU8GatherAVX2(SB), NOSPLIT, $0-104
+	MOVQ  q_base+0(FP), AX
+	MOVQ  q_len+8(FP), CX
+	MOVQ  codes_base+24(FP), DX
+	MOVQ  stride+48(FP), BX
+	MOVQ  ids_base+56(FP), SI
+	MOVQ  ids_len+64(FP), DI
+	MOVQ  out_base+80(FP), R8
+	TESTQ DI, DI
+	JZ    end
+	MOVL  (SI), R9
+	IMULQ BX, R9
+	ADDQ  DX, R9
+	XORQ  R10, R10
+
+pf86:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf86
+	CMPQ       DI, $0x01
+	JBE        pfdone85
+	MOVL       4(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf87:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf87
+	CMPQ       DI, $0x02
+	JBE        pfdone85
+	MOVL       8(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf88:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf88
+	CMPQ       DI, $0x03
+	JBE        pfdone85
+	MOVL       12(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf89:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf89
+	CMPQ       DI, $0x04
+	JBE        pfdone85
+	MOVL       16(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf90:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf90
+	CMPQ       DI, $0x05
+	JBE        pfdone85
+	MOVL       20(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf91:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf91
+	CMPQ       DI, $0x06
+	JBE        pfdone85
+	MOVL       24(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf92:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf92
+	CMPQ       DI, $0x07
+	JBE        pfdone85
+	MOVL       28(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf93:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf93
+
+pfdone85:
+row:
+	CMPQ  DI, $0x08
+	JBE   nopf94
+	MOVL  32(SI), R9
+	IMULQ BX, R9
+	ADDQ  DX, R9
+	XORQ  R10, R10
+
+pf95:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf95
+
+nopf94:
+	MOVL  (SI), R9
+	IMULQ BX, R9
+	ADDQ  DX, R9
+	MOVQ  AX, R10
+	MOVQ  CX, R11
+	CMPQ  R11, $0x00000010
+	JB    scalar96
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+
+loop96:
+	CMPQ      R11, $0x00000040
+	JB        rest96
+	VPMOVZXBW (R9), Y4
+	VPSUBW    (R10), Y4, Y4
+	VPMADDWD  Y4, Y4, Y4
+	VPADDD    Y4, Y0, Y0
+	VPMOVZXBW 16(R9), Y4
+	VPSUBW    32(R10), Y4, Y4
+	VPMADDWD  Y4, Y4, Y4
+	VPADDD    Y4, Y1, Y1
+	VPMOVZXBW 32(R9), Y4
+	VPSUBW    64(R10), Y4, Y4
+	VPMADDWD  Y4, Y4, Y4
+	VPADDD    Y4, Y2, Y2
+	VPMOVZXBW 48(R9), Y4
+	VPSUBW    96(R10), Y4, Y4
+	VPMADDWD  Y4, Y4, Y4
+	VPADDD    Y4, Y3, Y3
+	ADDQ      $0x00000080, R10
+	ADDQ      $0x00000040, R9
+	SUBQ      $0x00000040, R11
+	JMP       loop96
+
+rest96:
+	CMPQ      R11, $0x00000010
+	JB        tail96
+	VPMOVZXBW (R9), Y4
+	VPSUBW    (R10), Y4, Y4
+	VPMADDWD  Y4, Y4, Y4
+	VPADDD    Y4, Y0, Y0
+	ADDQ      $0x00000020, R10
+	ADDQ      $0x00000010, R9
+	SUBQ      $0x00000010, R11
+	JMP       rest96
+
+tail96:
+	TESTQ     R11, R11
+	JZ        sum96
+	LEAQ      codetailmask<>+0(SB), R12
+	VMOVDQU   (R12)(R11*2), Y4
+	SUBQ      $0x00000010, R11
+	LEAQ      (R10)(R11*2), R10
+	LEAQ      (R9)(R11*1), R9
+	VPMOVZXBW (R9), Y5
+	VPSUBW    (R10), Y5, Y5
+	VPAND     Y4, Y5, Y5
+	VPMADDWD  Y5, Y5, Y5
+	VPADDD    Y5, Y1, Y1
+
+sum96:
+	VPADDD       Y1, Y0, Y0
+	VPADDD       Y3, Y2, Y2
+	VPADDD       Y2, Y0, Y0
+	VEXTRACTI128 $0x01, Y0, X1
+	VPADDD       X1, X0, X1
+	VPSHUFD      $0x4e, X1, X0
+	VPADDD       X0, X1, X1
+	VPSHUFD      $0xb1, X1, X0
+	VPADDD       X0, X1, X1
+	VMOVD        X1, R12
+	JMP          done96
+
+scalar96:
+	XORL  R12, R12
+	TESTQ R11, R11
+	JZ    done96
+
+one96:
+	MOVBLZX (R9), R14
+	MOVWLZX (R10), R13
+	SUBL    R14, R13
+	MOVWLSX R13, R13
+	IMULL   R13, R13
+	ADDL    R13, R12
+	ADDQ    $0x02, R10
+	INCQ    R9
+	DECQ    R11
+	JNZ     one96
+
+done96:
+	MOVL R12, (R8)
+	ADDQ $0x04, R8
+	ADDQ $0x04, SI
+	DECQ DI
+	JNZ  row
+
+end:
+	VZEROUPPER
+	RET
+
+// func dotU8AVX2(q []int8, c []uint8) int32
+// Requires: AVX, AVX2
+TEXT ·dotU8AVX2(SB), NOSPLIT, $0-52
+	MOVQ         q_base+0(FP), AX
+	MOVQ         q_len+8(FP), CX
+	MOVQ         c_base+24(FP), DX
+	MOVL         $0x7f7f7f7f, BX
+	VMOVD        BX, X0
+	VPBROADCASTD X0, Y0
+	VPCMPEQW     Y1, Y1, Y1
+	VPSRLW       $0x0f, Y1, Y1
+	CMPQ         CX, $0x00000020
+	JB           scalar97
+	VPXOR        Y2, Y2, Y2
+	VPXOR        Y3, Y3, Y3
+	VPXOR        Y4, Y4, Y4
+	VPXOR        Y5, Y5, Y5
+
+loop97:
+	CMPQ       CX, $0x00000080
+	JB         rest97
+	VMOVDQU    (DX), Y6
+	VPANDN     Y6, Y0, Y7
+	VPAND      Y0, Y6, Y6
+	VPMADDUBSW (AX), Y6, Y6
+	VPMADDUBSW (AX), Y7, Y7
+	VPMADDWD   Y1, Y6, Y6
+	VPMADDWD   Y1, Y7, Y7
+	VPADDD     Y7, Y6, Y6
+	VPADDD     Y6, Y2, Y2
+	VMOVDQU    32(DX), Y6
+	VPANDN     Y6, Y0, Y7
+	VPAND      Y0, Y6, Y6
+	VPMADDUBSW 32(AX), Y6, Y6
+	VPMADDUBSW 32(AX), Y7, Y7
+	VPMADDWD   Y1, Y6, Y6
+	VPMADDWD   Y1, Y7, Y7
+	VPADDD     Y7, Y6, Y6
+	VPADDD     Y6, Y3, Y3
+	VMOVDQU    64(DX), Y6
+	VPANDN     Y6, Y0, Y7
+	VPAND      Y0, Y6, Y6
+	VPMADDUBSW 64(AX), Y6, Y6
+	VPMADDUBSW 64(AX), Y7, Y7
+	VPMADDWD   Y1, Y6, Y6
+	VPMADDWD   Y1, Y7, Y7
+	VPADDD     Y7, Y6, Y6
+	VPADDD     Y6, Y4, Y4
+	VMOVDQU    96(DX), Y6
+	VPANDN     Y6, Y0, Y7
+	VPAND      Y0, Y6, Y6
+	VPMADDUBSW 96(AX), Y6, Y6
+	VPMADDUBSW 96(AX), Y7, Y7
+	VPMADDWD   Y1, Y6, Y6
+	VPMADDWD   Y1, Y7, Y7
+	VPADDD     Y7, Y6, Y6
+	VPADDD     Y6, Y5, Y5
+	ADDQ       $0x00000080, AX
+	ADDQ       $0x00000080, DX
+	SUBQ       $0x00000080, CX
+	JMP        loop97
+
+rest97:
+	CMPQ       CX, $0x00000020
+	JB         tail97
+	VMOVDQU    (DX), Y6
+	VPANDN     Y6, Y0, Y7
+	VPAND      Y0, Y6, Y6
+	VPMADDUBSW (AX), Y6, Y6
+	VPMADDUBSW (AX), Y7, Y7
+	VPMADDWD   Y1, Y6, Y6
+	VPMADDWD   Y1, Y7, Y7
+	VPADDD     Y7, Y6, Y6
+	VPADDD     Y6, Y2, Y2
+	ADDQ       $0x00000020, AX
+	ADDQ       $0x00000020, DX
+	SUBQ       $0x00000020, CX
+	JMP        rest97
+
+tail97:
+	TESTQ      CX, CX
+	JZ         sum97
+	LEAQ       codetailmask<>+0(SB), BX
+	VMOVDQU    (BX)(CX*1), Y6
+	SUBQ       $0x00000020, CX
+	LEAQ       (AX)(CX*1), AX
+	LEAQ       (DX)(CX*1), DX
+	VMOVDQU    (DX), Y7
+	VPAND      Y6, Y7, Y7
+	VPANDN     Y7, Y0, Y6
+	VPAND      Y0, Y7, Y7
+	VPMADDUBSW (AX), Y7, Y7
+	VPMADDUBSW (AX), Y6, Y6
+	VPMADDWD   Y1, Y7, Y7
+	VPMADDWD   Y1, Y6, Y6
+	VPADDD     Y6, Y7, Y7
+	VPADDD     Y7, Y3, Y3
+
+sum97:
+	VPADDD       Y3, Y2, Y2
+	VPADDD       Y5, Y4, Y4
+	VPADDD       Y4, Y2, Y2
+	VEXTRACTI128 $0x01, Y2, X0
+	VPADDD       X0, X2, X0
+	VPSHUFD      $0x4e, X0, X1
+	VPADDD       X1, X0, X0
+	VPSHUFD      $0xb1, X0, X1
+	VPADDD       X1, X0, X0
+	VMOVD        X0, BX
+	JMP          done97
+
+scalar97:
+	XORL  BX, BX
+	TESTQ CX, CX
+	JZ    done97
+
+one97:
+	MOVBLZX (DX), DI
+	MOVBLSX (AX), SI
+	IMULL   DI, SI
+	ADDL    SI, BX
+	ADDQ    $0x01, AX
+	INCQ    DX
+	DECQ    CX
+	JNZ     one97
+
+done97:
+	MOVL BX, ret+48(FP)
+	VZEROUPPER
+	RET
+
+// func dotU8GatherAVX2(q []int8, codes []uint8, stride int, ids []uint32, out []int32)
+// Requires: AVX, AVX2, MMX+
+TEXT ·dotU8GatherAVX2(SB), NOSPLIT, $0-104
+	MOVQ  q_base+0(FP), AX
+	MOVQ  q_len+8(FP), CX
+	MOVQ  codes_base+24(FP), DX
+	MOVQ  stride+48(FP), BX
+	MOVQ  ids_base+56(FP), SI
+	MOVQ  ids_len+64(FP), DI
+	MOVQ  out_base+80(FP), R8
+	TESTQ DI, DI
+	JZ    end
+	MOVL  (SI), R9
+	IMULQ BX, R9
+	ADDQ  DX, R9
+	XORQ  R10, R10
+
+pf99:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf99
+	CMPQ       DI, $0x01
+	JBE        pfdone98
+	MOVL       4(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf100:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf100
+	CMPQ       DI, $0x02
+	JBE        pfdone98
+	MOVL       8(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf101:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf101
+	CMPQ       DI, $0x03
+	JBE        pfdone98
+	MOVL       12(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf102:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf102
+	CMPQ       DI, $0x04
+	JBE        pfdone98
+	MOVL       16(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf103:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf103
+	CMPQ       DI, $0x05
+	JBE        pfdone98
+	MOVL       20(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf104:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf104
+	CMPQ       DI, $0x06
+	JBE        pfdone98
+	MOVL       24(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf105:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf105
+	CMPQ       DI, $0x07
+	JBE        pfdone98
+	MOVL       28(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf106:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf106
+
+pfdone98:
+row:
+	CMPQ  DI, $0x08
+	JBE   nopf107
+	MOVL  32(SI), R9
+	IMULQ BX, R9
+	ADDQ  DX, R9
+	XORQ  R10, R10
+
+pf108:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf108
+
+nopf107:
+	MOVL         (SI), R9
+	IMULQ        BX, R9
+	ADDQ         DX, R9
+	MOVQ         AX, R10
+	MOVQ         CX, R11
+	MOVL         $0x7f7f7f7f, R12
+	VMOVD        R12, X0
+	VPBROADCASTD X0, Y0
+	VPCMPEQW     Y1, Y1, Y1
+	VPSRLW       $0x0f, Y1, Y1
+	CMPQ         R11, $0x00000020
+	JB           scalar109
+	VPXOR        Y2, Y2, Y2
+	VPXOR        Y3, Y3, Y3
+	VPXOR        Y4, Y4, Y4
+	VPXOR        Y5, Y5, Y5
+
+loop109:
+	CMPQ       R11, $0x00000080
+	JB         rest109
+	VMOVDQU    (R9), Y6
+	VPANDN     Y6, Y0, Y7
+	VPAND      Y0, Y6, Y6
+	VPMADDUBSW (R10), Y6, Y6
+	VPMADDUBSW (R10), Y7, Y7
+	VPMADDWD   Y1, Y6, Y6
+	VPMADDWD   Y1, Y7, Y7
+	VPADDD     Y7, Y6, Y6
+	VPADDD     Y6, Y2, Y2
+	VMOVDQU    32(R9), Y6
+	VPANDN     Y6, Y0, Y7
+	VPAND      Y0, Y6, Y6
+	VPMADDUBSW 32(R10), Y6, Y6
+	VPMADDUBSW 32(R10), Y7, Y7
+	VPMADDWD   Y1, Y6, Y6
+	VPMADDWD   Y1, Y7, Y7
+	VPADDD     Y7, Y6, Y6
+	VPADDD     Y6, Y3, Y3
+	VMOVDQU    64(R9), Y6
+	VPANDN     Y6, Y0, Y7
+	VPAND      Y0, Y6, Y6
+	VPMADDUBSW 64(R10), Y6, Y6
+	VPMADDUBSW 64(R10), Y7, Y7
+	VPMADDWD   Y1, Y6, Y6
+	VPMADDWD   Y1, Y7, Y7
+	VPADDD     Y7, Y6, Y6
+	VPADDD     Y6, Y4, Y4
+	VMOVDQU    96(R9), Y6
+	VPANDN     Y6, Y0, Y7
+	VPAND      Y0, Y6, Y6
+	VPMADDUBSW 96(R10), Y6, Y6
+	VPMADDUBSW 96(R10), Y7, Y7
+	VPMADDWD   Y1, Y6, Y6
+	VPMADDWD   Y1, Y7, Y7
+	VPADDD     Y7, Y6, Y6
+	VPADDD     Y6, Y5, Y5
+	ADDQ       $0x00000080, R10
+	ADDQ       $0x00000080, R9
+	SUBQ       $0x00000080, R11
+	JMP        loop109
+
+rest109:
+	CMPQ       R11, $0x00000020
+	JB         tail109
+	VMOVDQU    (R9), Y6
+	VPANDN     Y6, Y0, Y7
+	VPAND      Y0, Y6, Y6
+	VPMADDUBSW (R10), Y6, Y6
+	VPMADDUBSW (R10), Y7, Y7
+	VPMADDWD   Y1, Y6, Y6
+	VPMADDWD   Y1, Y7, Y7
+	VPADDD     Y7, Y6, Y6
+	VPADDD     Y6, Y2, Y2
+	ADDQ       $0x00000020, R10
+	ADDQ       $0x00000020, R9
+	SUBQ       $0x00000020, R11
+	JMP        rest109
+
+tail109:
+	TESTQ      R11, R11
+	JZ         sum109
+	LEAQ       codetailmask<>+0(SB), R12
+	VMOVDQU    (R12)(R11*1), Y6
+	SUBQ       $0x00000020, R11
+	LEAQ       (R10)(R11*1), R10
+	LEAQ       (R9)(R11*1), R9
+	VMOVDQU    (R9), Y7
+	VPAND      Y6, Y7, Y7
+	VPANDN     Y7, Y0, Y6
+	VPAND      Y0, Y7, Y7
+	VPMADDUBSW (R10), Y7, Y7
+	VPMADDUBSW (R10), Y6, Y6
+	VPMADDWD   Y1, Y7, Y7
+	VPMADDWD   Y1, Y6, Y6
+	VPADDD     Y6, Y7, Y7
+	VPADDD     Y7, Y3, Y3
+
+sum109:
+	VPADDD       Y3, Y2, Y2
+	VPADDD       Y5, Y4, Y4
+	VPADDD       Y4, Y2, Y2
+	VEXTRACTI128 $0x01, Y2, X0
+	VPADDD       X0, X2, X0
+	VPSHUFD      $0x4e, X0, X1
+	VPADDD       X1, X0, X0
+	VPSHUFD      $0xb1, X0, X1
+	VPADDD       X1, X0, X0
+	VMOVD        X0, R12
+	JMP          done109
+
+scalar109:
+	XORL  R12, R12
+	TESTQ R11, R11
+	JZ    done109
+
+one109:
+	MOVBLZX (R9), R14
+	MOVBLSX (R10), R13
+	IMULL   R14, R13
+	ADDL    R13, R12
+	ADDQ    $0x01, R10
+	INCQ    R9
+	DECQ    R11
+	JNZ     one109
+
+done109:
+	MOVL R12, (R8)
+	ADDQ $0x04, R8
+	ADDQ $0x04, SI
+	DECQ DI
+	JNZ  row
+
+end:
+	VZEROUPPER
+	RET
+
+// func dotU8I16AVX2(q []int16, c []uint8) int32
+// Requires: AVX, AVX2
+TEXT ·dotU8I16AVX2(SB), NOSPLIT, $0-52
+	MOVQ  q_base+0(FP), AX
+	MOVQ  q_len+8(FP), CX
+	MOVQ  c_base+24(FP), DX
+	CMPQ  CX, $0x00000010
+	JB    scalar110
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+
+loop110:
+	CMPQ      CX, $0x00000040
+	JB        rest110
+	VPMOVZXBW (DX), Y4
+	VPMADDWD  (AX), Y4, Y4
+	VPADDD    Y4, Y0, Y0
+	VPMOVZXBW 16(DX), Y4
+	VPMADDWD  32(AX), Y4, Y4
+	VPADDD    Y4, Y1, Y1
+	VPMOVZXBW 32(DX), Y4
+	VPMADDWD  64(AX), Y4, Y4
+	VPADDD    Y4, Y2, Y2
+	VPMOVZXBW 48(DX), Y4
+	VPMADDWD  96(AX), Y4, Y4
+	VPADDD    Y4, Y3, Y3
+	ADDQ      $0x00000080, AX
+	ADDQ      $0x00000040, DX
+	SUBQ      $0x00000040, CX
+	JMP       loop110
+
+rest110:
+	CMPQ      CX, $0x00000010
+	JB        tail110
+	VPMOVZXBW (DX), Y4
+	VPMADDWD  (AX), Y4, Y4
+	VPADDD    Y4, Y0, Y0
+	ADDQ      $0x00000020, AX
+	ADDQ      $0x00000010, DX
+	SUBQ      $0x00000010, CX
+	JMP       rest110
+
+tail110:
+	TESTQ     CX, CX
+	JZ        sum110
+	LEAQ      codetailmask<>+0(SB), BX
+	VMOVDQU   (BX)(CX*2), Y4
+	SUBQ      $0x00000010, CX
+	LEAQ      (AX)(CX*2), AX
+	LEAQ      (DX)(CX*1), DX
+	VPMOVZXBW (DX), Y5
+	VPAND     Y4, Y5, Y5
+	VPMADDWD  (AX), Y5, Y5
+	VPADDD    Y5, Y1, Y1
+
+sum110:
+	VPADDD       Y1, Y0, Y0
+	VPADDD       Y3, Y2, Y2
+	VPADDD       Y2, Y0, Y0
+	VEXTRACTI128 $0x01, Y0, X1
+	VPADDD       X1, X0, X1
+	VPSHUFD      $0x4e, X1, X0
+	VPADDD       X0, X1, X1
+	VPSHUFD      $0xb1, X1, X0
+	VPADDD       X0, X1, X1
+	VMOVD        X1, BX
+	JMP          done110
+
+scalar110:
+	XORL  BX, BX
+	TESTQ CX, CX
+	JZ    done110
+
+one110:
+	MOVBLZX (DX), DI
+	MOVWLSX (AX), SI
+	IMULL   DI, SI
+	ADDL    SI, BX
+	ADDQ    $0x02, AX
+	INCQ    DX
+	DECQ    CX
+	JNZ     one110
+
+done110:
+	MOVL BX, ret+48(FP)
+	VZEROUPPER
+	RET
+
+// func dotU8I16GatherAVX2(q []int16, codes []uint8, stride int, ids []uint32, out []int32)
+// Requires: AVX, AVX2, MMX+
+TEXT ·dotU8I16GatherAVX2(SB), NOSPLIT, $0-104
+	MOVQ  q_base+0(FP), AX
+	MOVQ  q_len+8(FP), CX
+	MOVQ  codes_base+24(FP), DX
+	MOVQ  stride+48(FP), BX
+	MOVQ  ids_base+56(FP), SI
+	MOVQ  ids_len+64(FP), DI
+	MOVQ  out_base+80(FP), R8
+	TESTQ DI, DI
+	JZ    end
+	MOVL  (SI), R9
+	IMULQ BX, R9
+	ADDQ  DX, R9
+	XORQ  R10, R10
+
+pf112:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf112
+	CMPQ       DI, $0x01
+	JBE        pfdone111
+	MOVL       4(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf113:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf113
+	CMPQ       DI, $0x02
+	JBE        pfdone111
+	MOVL       8(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf114:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf114
+	CMPQ       DI, $0x03
+	JBE        pfdone111
+	MOVL       12(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf115:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf115
+	CMPQ       DI, $0x04
+	JBE        pfdone111
+	MOVL       16(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf116:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf116
+	CMPQ       DI, $0x05
+	JBE        pfdone111
+	MOVL       20(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf117:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf117
+	CMPQ       DI, $0x06
+	JBE        pfdone111
+	MOVL       24(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf118:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf118
+	CMPQ       DI, $0x07
+	JBE        pfdone111
+	MOVL       28(SI), R9
+	IMULQ      BX, R9
+	ADDQ       DX, R9
+	XORQ       R10, R10
+
+pf119:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf119
+
+pfdone111:
+row:
+	CMPQ  DI, $0x08
+	JBE   nopf120
+	MOVL  32(SI), R9
+	IMULQ BX, R9
+	ADDQ  DX, R9
+	XORQ  R10, R10
+
+pf121:
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, CX
+	JB         pf121
+
+nopf120:
+	MOVL  (SI), R9
+	IMULQ BX, R9
+	ADDQ  DX, R9
+	MOVQ  AX, R10
+	MOVQ  CX, R11
+	CMPQ  R11, $0x00000010
+	JB    scalar122
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+
+loop122:
+	CMPQ      R11, $0x00000040
+	JB        rest122
+	VPMOVZXBW (R9), Y4
+	VPMADDWD  (R10), Y4, Y4
+	VPADDD    Y4, Y0, Y0
+	VPMOVZXBW 16(R9), Y4
+	VPMADDWD  32(R10), Y4, Y4
+	VPADDD    Y4, Y1, Y1
+	VPMOVZXBW 32(R9), Y4
+	VPMADDWD  64(R10), Y4, Y4
+	VPADDD    Y4, Y2, Y2
+	VPMOVZXBW 48(R9), Y4
+	VPMADDWD  96(R10), Y4, Y4
+	VPADDD    Y4, Y3, Y3
+	ADDQ      $0x00000080, R10
+	ADDQ      $0x00000040, R9
+	SUBQ      $0x00000040, R11
+	JMP       loop122
+
+rest122:
+	CMPQ      R11, $0x00000010
+	JB        tail122
+	VPMOVZXBW (R9), Y4
+	VPMADDWD  (R10), Y4, Y4
+	VPADDD    Y4, Y0, Y0
+	ADDQ      $0x00000020, R10
+	ADDQ      $0x00000010, R9
+	SUBQ      $0x00000010, R11
+	JMP       rest122
+
+tail122:
+	TESTQ     R11, R11
+	JZ        sum122
+	LEAQ      codetailmask<>+0(SB), R12
+	VMOVDQU   (R12)(R11*2), Y4
+	SUBQ      $0x00000010, R11
+	LEAQ      (R10)(R11*2), R10
+	LEAQ      (R9)(R11*1), R9
+	VPMOVZXBW (R9), Y5
+	VPAND     Y4, Y5, Y5
+	VPMADDWD  (R10), Y5, Y5
+	VPADDD    Y5, Y1, Y1
+
+sum122:
+	VPADDD       Y1, Y0, Y0
+	VPADDD       Y3, Y2, Y2
+	VPADDD       Y2, Y0, Y0
+	VEXTRACTI128 $0x01, Y0, X1
+	VPADDD       X1, X0, X1
+	VPSHUFD      $0x4e, X1, X0
+	VPADDD       X0, X1, X1
+	VPSHUFD      $0xb1, X1, X0
+	VPADDD       X0, X1, X1
+	VMOVD        X1, R12
+	JMP          done122
+
+scalar122:
+	XORL  R12, R12
+	TESTQ R11, R11
+	JZ    done122
+
+one122:
+	MOVBLZX (R9), R14
+	MOVWLSX (R10), R13
+	IMULL   R14, R13
+	ADDL    R13, R12
+	ADDQ    $0x02, R10
+	INCQ    R9
+	DECQ    R11
+	JNZ     one122
+
+done122:
+	MOVL R12, (R8)
+	ADDQ $0x04, R8
+	ADDQ $0x04, SI
+	DECQ DI
+	JNZ  row
+
+end:
+	VZEROUPPER
+	RET
+
 // func prefetchWords(p []uint32)
 // Requires: MMX+
 TEXT ·prefetchWords(SB), NOSPLIT, $0-24

@@ -72,6 +72,42 @@ func dotU8I16VNNI(q []int16, c []uint8) int32
 //go:noescape
 func dotU8I16GatherVNNI(q []int16, codes []uint8, stride int, ids []uint32, out []int32)
 
+// l2SqU8AVX2 is l2SqU8 with AVX2; len(c) >= len(q) is the caller's.
+//
+//go:noescape
+func l2SqU8AVX2(q []int16, c []uint8) int32
+
+// l2SqU8GatherAVX2 writes l2SqU8(q, codes[ids[i]*stride:]) into out[i] for each id
+// with AVX2, prefetching each next row. The caller guarantees
+// every row is in range and len(out) >= len(ids).
+//
+//go:noescape
+func l2SqU8GatherAVX2(q []int16, codes []uint8, stride int, ids []uint32, out []int32)
+
+// dotU8AVX2 is dotU8 with AVX2; len(c) >= len(q) is the caller's.
+//
+//go:noescape
+func dotU8AVX2(q []int8, c []uint8) int32
+
+// dotU8GatherAVX2 writes dotU8(q, codes[ids[i]*stride:]) into out[i] for each id
+// with AVX2, prefetching each next row. The caller guarantees
+// every row is in range and len(out) >= len(ids).
+//
+//go:noescape
+func dotU8GatherAVX2(q []int8, codes []uint8, stride int, ids []uint32, out []int32)
+
+// dotU8I16AVX2 is dotU8I16 with AVX2; len(c) >= len(q) is the caller's.
+//
+//go:noescape
+func dotU8I16AVX2(q []int16, c []uint8) int32
+
+// dotU8I16GatherAVX2 writes dotU8I16(q, codes[ids[i]*stride:]) into out[i] for each id
+// with AVX2, prefetching each next row. The caller guarantees
+// every row is in range and len(out) >= len(ids).
+//
+//go:noescape
+func dotU8I16GatherAVX2(q []int16, codes []uint8, stride int, ids []uint32, out []int32)
+
 // prefetchWords prefetches every cache line of p into L1.
 //
 //go:noescape

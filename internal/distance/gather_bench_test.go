@@ -55,3 +55,71 @@ func BenchmarkGather(b *testing.B) {
 		})
 	}
 }
+
+var sinkI32 int32
+
+// BenchmarkCodeImpl compares the implementations of the uint8 code
+// kernels this CPU supports on one in-cache pair (the generic one is the
+// peer the assembly is measured against).
+func BenchmarkCodeImpl(b *testing.B) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, d := range []int{128, 784} {
+		q16, q8 := codeQueries(r, d)
+		c := randCodes(r, d)
+		for _, im := range gatherSupported() {
+			b.Run(fmt.Sprintf("l2u8/d=%d/impl=%s", d, im.name), func(b *testing.B) {
+				var s int32
+				for b.Loop() {
+					s += im.l2SqU8(q16, c)
+				}
+				sinkI32 = s
+			})
+			b.Run(fmt.Sprintf("dotu8/d=%d/impl=%s", d, im.name), func(b *testing.B) {
+				var s int32
+				for b.Loop() {
+					s += im.dotU8(q8, c)
+				}
+				sinkI32 = s
+			})
+			b.Run(fmt.Sprintf("dotu8i16/d=%d/impl=%s", d, im.name), func(b *testing.B) {
+				var s int32
+				for b.Loop() {
+					s += im.dotU8I16(q16, c)
+				}
+				sinkI32 = s
+			})
+		}
+	}
+}
+
+// BenchmarkCodeGatherImpl is BenchmarkGather's code rows (32 random rows
+// of a 256 MiB array per call) for every supported implementation.
+func BenchmarkCodeGatherImpl(b *testing.B) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, d := range []int{128, 784} {
+		ids := make([]uint32, 32)
+		stride := (d + 63) &^ 63
+		nc := benchRows(stride)
+		codes := randCodes(r, nc*stride)
+		q16, q8 := codeQueries(r, stride)
+		out := make([]int32, len(ids))
+		for _, im := range gatherSupported() {
+			b.Run(fmt.Sprintf("l2u8/d=%d/impl=%s", d, im.name), func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					for j := range ids {
+						ids[j] = uint32(r.IntN(nc))
+					}
+					im.l2SqU8Gather(q16, codes, stride, ids, out)
+				}
+			})
+			b.Run(fmt.Sprintf("dotu8/d=%d/impl=%s", d, im.name), func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					for j := range ids {
+						ids[j] = uint32(r.IntN(nc))
+					}
+					im.dotU8Gather(q8, codes, stride, ids, out)
+				}
+			})
+		}
+	}
+}

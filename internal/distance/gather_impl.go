@@ -3,8 +3,9 @@ package distance
 //go:generate go run -C _asm . -set gather -out ../gather_amd64.s -stubs ../gather_amd64_stubs.go -pkg distance
 
 // gatherImplementation is one complete set of gather and code kernels,
-// chosen apart from the float set (the code kernels need AVX-512 VNNI,
-// which some AVX-512 CPUs lack). Tests iterate over gatherSupported().
+// chosen apart from the float set (the best code kernels need AVX-512
+// VNNI, which some AVX-512 CPUs lack; they then use the AVX2 ones). Tests
+// iterate over gatherSupported().
 type gatherImplementation struct {
 	name           string
 	l2SqGather     func(q, base []float32, ids []uint32, out []float32)
@@ -30,5 +31,5 @@ var genericGather = gatherImplementation{
 }
 
 // CodeImpl returns the implementation of the uint8 code kernels chosen at
-// start-up: "avx512vnni" or "generic".
+// start-up: "avx512vnni", "avx2" or "generic".
 func CodeImpl() string { return codeImplName() }

@@ -254,3 +254,59 @@ func TestGatherBounds(t *testing.T) {
 	mustPanic("stride < len(q)", func() { DotU8Gather(make([]int8, 8), codes, 4, []uint32{0}, o32) })
 	mustPanic("short code", func() { L2SqU8(make([]int16, 8), codes[:7]) })
 }
+
+// TestCodeKernelsExtremes runs the code kernels on constant queries and
+// codes at the ends of their ranges, where a pair sum in a narrow lane
+// would saturate or overflow (VPMADDUBSW's int16 pair sums in the AVX2
+// dotU8), and on L2 queries outside [-255, 510] where the int16 difference
+// wraps (identically in every implementation).
+func TestCodeKernelsExtremes(t *testing.T) {
+	r := rand.New(rand.NewPCG(27, 28))
+	for _, im := range gatherSupported() {
+		for _, d := range append(lengths, 4096) {
+			for _, cv := range []uint8{0, 1, 127, 128, 254, 255} {
+				c := make([]uint8, d)
+				for i := range c {
+					c[i] = cv
+				}
+				for _, qv := range []int8{-128, -127, -1, 0, 1, 127} {
+					q := make([]int8, d)
+					for i := range q {
+						q[i] = qv
+					}
+					if got, want := im.dotU8(q, c), refDotU8(q, c); got != want {
+						t.Fatalf("%s/dotU8 d=%d q=%d c=%d: got %d, want %d", im.name, d, qv, cv, got, want)
+					}
+				}
+				for _, qv := range []int16{-32768, -32513, -255, 0, 510, 32767} {
+					q := make([]int16, d)
+					for i := range q {
+						q[i] = qv
+					}
+					if got, want := im.l2SqU8(q, c), refL2SqU8Wrap(q, c); got != want {
+						t.Fatalf("%s/l2SqU8 d=%d q=%d c=%d: got %d, want %d", im.name, d, qv, cv, got, want)
+					}
+					if got, want := im.dotU8I16(q, c), refDotU8I16(q, c); got != want {
+						t.Fatalf("%s/dotU8I16 d=%d q=%d c=%d: got %d, want %d", im.name, d, qv, cv, got, want)
+					}
+				}
+			}
+			// Random full-range queries: l2SqU8 wraps its differences.
+			w, c := wideQuery(r, d), randCodes(r, d)
+			if got, want := im.l2SqU8(w, c), refL2SqU8Wrap(w, c); got != want {
+				t.Fatalf("%s/l2SqU8 d=%d wide query: got %d, want %d", im.name, d, got, want)
+			}
+		}
+	}
+}
+
+// refL2SqU8Wrap is refL2SqU8 with the difference wrapped to int16, as the
+// kernels compute it for queries outside [-255, 510].
+func refL2SqU8Wrap(q []int16, c []uint8) int32 {
+	var s int64
+	for i := range q {
+		d := int64(q[i] - int16(c[i]))
+		s += d * d
+	}
+	return int32(s)
+}

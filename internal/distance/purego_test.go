@@ -11,4 +11,10 @@ func TestPuregoIsGeneric(t *testing.T) {
 	if impls := supported(); len(impls) != 1 || impls[0].name != "generic" {
 		t.Errorf("supported() under purego has %d implementations, want only generic", len(impls))
 	}
+	if got := CodeImpl(); got != "generic" {
+		t.Errorf("CodeImpl() = %q under the purego tag, want generic", got)
+	}
+	if impls := gatherSupported(); len(impls) != 1 || impls[0].name != "generic" {
+		t.Errorf("gatherSupported() under purego has %d implementations, want only generic", len(impls))
+	}
 }

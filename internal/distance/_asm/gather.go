@@ -16,11 +16,15 @@ import (
 // Each gather kernel prefetches the whole of the next row while it scores
 // the current one, so the row fetches overlap with arithmetic. The uint8
 // code kernels use AVX-512 VNNI: VPDPWSSD (int16 pairs, for L2 on widened
-// codes) and VPDPBUSD (uint8 x int8 quads, for dot products).
+// codes) and VPDPBUSD (uint8 x int8 quads, for dot products); CPUs without
+// it get the AVX2 forms of codeavx2.go (VPMADDWD, VPMADDUBSW).
 
 func genGatherSet() {
 	if v := os.Getenv("GATHER_AHEAD"); v != "" { // for A/B experiments only
 		gatherAhead, _ = strconv.Atoi(v)
+	}
+	if os.Getenv("CODE_DOT_WIDEN") != "" { // for A/B experiments only
+		splitDotU8 = false
 	}
 	for _, s := range []*isa{avx512(), avx2()} {
 		for _, k := range []kind{kindDot, kindL2Sq} {
@@ -28,8 +32,13 @@ func genGatherSet() {
 		}
 	}
 	for _, k := range []codeKind{codeL2, codeDot, codeDot16} {
-		genCode(k, false)
-		genCode(k, true)
+		genCode(codeVNNI, k, false)
+		genCode(codeVNNI, k, true)
+	}
+	declareCodeMask()
+	for _, k := range []codeKind{codeL2, codeDot, codeDot16} {
+		genCode(codeAVX2, k, false)
+		genCode(codeAVX2, k, true)
 	}
 	genPrefetch()
 }
@@ -311,30 +320,45 @@ func codeBody(k codeKind, qp, cp, n reg.GPVirtual, out reg.GPVirtual) {
 	VMOVD(x, out.As32())
 }
 
-// genCode emits func <kind>VNNI(q []<qtype>, c []uint8) int32 or, with
-// gather, func <kind>GatherVNNI(q []<qtype>, codes []uint8, stride int,
+// codeISA is one instruction set of the uint8-code kernels: a name suffix,
+// the words the doc comments use for it, and the emitter of the reduction
+// of n elements of query qp against code cp into the int32 out (qp, cp and
+// n consumed).
+type codeISA struct {
+	suffix string
+	desc   string
+	body   func(k codeKind, qp, cp, n, out reg.GPVirtual)
+}
+
+var (
+	codeVNNI = codeISA{"VNNI", "AVX-512 VNNI", codeBody}
+	codeAVX2 = codeISA{"AVX2", "AVX2", codeBodyAVX2}
+)
+
+// genCode emits func <kind><ISA>(q []<qtype>, c []uint8) int32 or, with
+// gather, func <kind>Gather<ISA>(q []<qtype>, codes []uint8, stride int,
 // ids []uint32, out []int32).
-func genCode(k codeKind, gather bool) {
+func genCode(s codeISA, k codeKind, gather bool) {
 	if !gather {
-		name := k.name() + "VNNI"
+		name := k.name() + s.suffix
 		TEXT(name, NOSPLIT, fmt.Sprintf("func(q []%s, c []uint8) int32", k.qtype()))
 		Pragma("noescape")
-		Doc(fmt.Sprintf("%s is %s with AVX-512 VNNI; len(c) >= len(q) is the caller's.", name, k.name()))
+		Doc(fmt.Sprintf("%s is %s with %s; len(c) >= len(q) is the caller's.", name, k.name(), s.desc))
 		qp := Load(Param("q").Base(), GP64()).(reg.GPVirtual)
 		n := Load(Param("q").Len(), GP64()).(reg.GPVirtual)
 		cp := Load(Param("c").Base(), GP64()).(reg.GPVirtual)
 		r := GP64()
-		codeBody(k, qp, cp, n, r)
+		s.body(k, qp, cp, n, r)
 		Store(r.As32(), ReturnIndex(0))
 		VZEROUPPER()
 		RET()
 		return
 	}
-	name := k.name() + "GatherVNNI"
+	name := k.name() + "Gather" + s.suffix
 	TEXT(name, NOSPLIT, fmt.Sprintf("func(q []%s, codes []uint8, stride int, ids []uint32, out []int32)", k.qtype()))
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s writes %s(q, codes[ids[i]*stride:]) into out[i] for each id", name, k.name()),
-		"with AVX-512 VNNI, prefetching each next row. The caller guarantees",
+		fmt.Sprintf("with %s, prefetching each next row. The caller guarantees", s.desc),
 		"every row is in range and len(out) >= len(ids).")
 	qbase := Load(Param("q").Base(), GP64()).(reg.GPVirtual)
 	d := Load(Param("q").Len(), GP64()).(reg.GPVirtual)
@@ -355,7 +379,7 @@ func genCode(k codeKind, gather bool) {
 	MOVQ(qbase, qp)
 	MOVQ(d, n)
 	r := GP64()
-	codeBody(k, qp, rp, n, r)
+	s.body(k, qp, rp, n, r)
 	MOVL(r.As32(), Mem{Base: op})
 	ADDQ(U8(4), op)
 	ADDQ(U8(4), ip)
