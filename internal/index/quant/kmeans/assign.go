@@ -76,13 +76,17 @@ func AssignBatch(centroids []float32, dim int, metric flat.Metric, data []float3
 	if n == 0 {
 		return
 	}
-	a := newAssigner(centroids, dim, metric)
+	a := NewAssigner(centroids, dim, metric)
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	w := distance.PanelWidth()
 	panels := (n + w - 1) / w
 	workers = max(1, min(workers, panels))
+	if workers == 1 {
+		a.Assign(data, out, dist)
+		return
+	}
 	per := (panels + workers - 1) / workers * w
 	var wg sync.WaitGroup
 	for lo := 0; lo < n; lo += per {
@@ -94,14 +98,17 @@ func AssignBatch(centroids []float32, dim int, metric flat.Metric, data []float3
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a.run(data[lo*dim:hi*dim], out[lo:hi], d)
+			a.Assign(data[lo*dim:hi*dim], out[lo:hi], d)
 		}()
 	}
 	wg.Wait()
 }
 
-// assigner holds what every worker of one AssignBatch shares.
-type assigner struct {
+// Assigner assigns points to fixed centroids on the calling goroutine: the
+// form of AssignBatch for callers that split the work themselves or assign
+// many small batches (it computes the centroid norms once). It is safe for
+// concurrent use.
+type Assigner struct {
 	cent   []float32
 	dim, k int
 	l2     bool
@@ -109,8 +116,11 @@ type assigner struct {
 	scale  float32
 }
 
-func newAssigner(cent []float32, dim int, metric flat.Metric) *assigner {
-	a := &assigner{cent: cent, dim: dim, k: len(cent) / dim, l2: metric != flat.InnerProduct, scale: -1}
+// NewAssigner returns an Assigner for the k = len(cent)/dim centroids
+// stored back to back in cent (which it keeps: do not modify them while
+// it is in use) and the metric (flat.L2 or flat.InnerProduct).
+func NewAssigner(cent []float32, dim int, metric flat.Metric) *Assigner {
+	a := &Assigner{cent: cent, dim: dim, k: len(cent) / dim, l2: metric != flat.InnerProduct, scale: -1}
 	if a.l2 {
 		a.scale = -2
 		a.add = make([]float32, a.k)
@@ -122,8 +132,12 @@ func newAssigner(cent []float32, dim int, metric flat.Metric) *assigner {
 	return a
 }
 
-// run assigns the points of data (one worker's share).
-func (a *assigner) run(data []float32, out []int32, dist []float32) {
+// Assign is AssignBatch on the calling goroutine, for the Assigner's
+// centroids.
+func (a *Assigner) Assign(data []float32, out []int32, dist []float32) {
+	if n := len(data) / a.dim; len(out) < n || dist != nil && len(dist) < n {
+		panic("BUG: kmeans: Assign output shorter than the data")
+	}
 	w, dim := distance.PanelWidth(), a.dim
 	n := len(data) / dim
 	panel := make([]float32, dim*w)
