@@ -220,3 +220,12 @@ func normalizeRows(x []float32, dim int) {
 		distance.Normalize(x[i : i+dim])
 	}
 }
+
+// Sample returns ns of the n = len(data)/dim rows of data, drawn
+// uniformly without replacement in random order for the seed (a copy of
+// all of them, shuffled, if ns >= n).
+func Sample(data []float32, dim, ns int, seed uint64) []float32 {
+	n := len(data) / dim
+	rng := rand.New(rand.NewPCG(seed, 0x73616d706c65)) // "sample"
+	return drawSample(data, dim, n, min(ns, n), rng)
+}

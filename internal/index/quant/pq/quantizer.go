@@ -3,7 +3,6 @@ package pq
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"runtime"
 	"sync"
 
@@ -98,29 +97,13 @@ func Train(vecs flat.Vectors, m int, metric flat.Metric, opt Options) (*Quantize
 }
 
 // sampleRows returns ns rows of vecs drawn uniformly without replacement
-// (all rows, in order, if ns is the number of rows). kmeans.Train checks
-// that they are finite.
+// (vecs.Data itself if ns is the number of rows). kmeans.Train checks that
+// they are finite.
 func sampleRows(vecs flat.Vectors, ns int, seed uint64) []float32 {
-	n := vecs.Slots()
-	if ns >= n {
+	if ns >= vecs.Slots() {
 		return vecs.Data
 	}
-	rng := rand.New(rand.NewPCG(seed, 0x7071)) // "pq"
-	moved := make(map[int]int, ns)             // sparse Fisher-Yates
-	at := func(i int) int {
-		if v, ok := moved[i]; ok {
-			return v
-		}
-		return i
-	}
-	out := make([]float32, ns*vecs.Dim)
-	for i := range ns {
-		j := i + rng.IntN(n-i)
-		vi, vj := at(i), at(j)
-		moved[j] = vi
-		copy(out[i*vecs.Dim:(i+1)*vecs.Dim], vecs.Row(uint32(vj)))
-	}
-	return out
+	return kmeans.Sample(vecs.Data, vecs.Dim, ns, seed)
 }
 
 // newQuantizer builds the derived tables of a quantizer from its codebooks.
