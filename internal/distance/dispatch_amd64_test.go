@@ -35,4 +35,12 @@ func TestDispatchPicksBest(t *testing.T) {
 		t.Errorf("best gather implementation %q, CodeImpl() %q", best, wantCode)
 	}
 	t.Logf("CodeImpl() = %s; testing %d gather implementations", CodeImpl(), len(gatherSupported()))
+
+	wantBits := "generic"
+	if want == "avx512" && cpu.X86.HasAVX512VPOPCNTDQ {
+		wantBits = "avx512vpopcntdq"
+	}
+	if got := HammingImpl(); got != wantBits {
+		t.Errorf("HammingImpl() = %q, want %q for this CPU", got, wantBits)
+	}
 }

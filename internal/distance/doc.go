@@ -8,6 +8,11 @@
 // and Norm/Normalize. Cosine similarity is Dot on vectors normalised with
 // Normalize; there is no separate cosine kernel.
 //
+// Beside them are the kernels of compressed vectors: gather kernels that
+// score a query against rows picked by id, including uint8 codes
+// (L2SqU8, DotU8, DotU8I16; gather.go), and the Hamming distance between
+// binary codes (Hamming, HammingBatch, HammingGather; hamming.go).
+//
 // # Concurrency
 //
 // Every function is pure apart from writing its out (or, for Normalize,
@@ -30,7 +35,14 @@
 // Batch forms loop over the base vectors inside the assembly, so one call
 // costs one Go-to-assembly transition however many vectors it scores. The
 // scan kernels are a third generated file, scan_amd64.s (-set scan), beside
-// the gather set of gather_amd64.s (-set gather).
+// the gather set of gather_amd64.s (-set gather) and the Hamming kernels of
+// hamming_amd64.s (-set bits).
+//
+// Sets that need more than the float level are chosen apart, each by its
+// own detection: the uint8 code kernels use AVX-512 VNNI where the CPU has
+// it, else AVX2 (CodeImpl reports which); the Hamming kernels AVX-512
+// VPOPCNTDQ, else pure Go (HammingImpl). Tests call every implementation
+// the CPU supports, not only the chosen one.
 //
 // Results of different implementations agree within float32 rounding, not
 // bit for bit: they sum in different orders.

@@ -17,4 +17,10 @@ func TestPuregoIsGeneric(t *testing.T) {
 	if impls := gatherSupported(); len(impls) != 1 || impls[0].name != "generic" {
 		t.Errorf("gatherSupported() under purego has %d implementations, want only generic", len(impls))
 	}
+	if got := HammingImpl(); got != "generic" {
+		t.Errorf("HammingImpl() = %q under the purego tag, want generic", got)
+	}
+	if impls := bitsSupported(); len(impls) != 1 || impls[0].name != "generic" {
+		t.Errorf("bitsSupported() under purego has %d implementations, want only generic", len(impls))
+	}
 }

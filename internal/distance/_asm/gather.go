@@ -100,9 +100,31 @@ func rowAddr(dst, base, ip, rowBytes reg.GPVirtual, disp int) {
 // fashion-mnist (13-line rows) did not change.
 var gatherAhead = 8
 
+// prefetchSpan emits prefetches of every cache line of the n > 0 bytes at
+// p, including the last line of a span that straddles more lines than
+// n/64 rounds up to (prefetchRow assumes rows that start on a line, as
+// rows of 64-byte multiples in a 64-byte-aligned array do).
+func prefetchSpan(p, n reg.GPVirtual) {
+	l := fmt.Sprintf("pf%d", labelSeq())
+	a, end := GP64(), GP64()
+	LEAQ(Mem{Base: p, Index: n, Scale: 1, Disp: -1}, end)
+	MOVQ(p, a)
+	ANDQ(I32(-64), a)
+	Label(l)
+	PREFETCHT0(Mem{Base: a})
+	ADDQ(U8(64), a)
+	CMPQ(a, end)
+	JBE(LabelRef(l))
+}
+
 // prefetchFirst emits prefetches of the first gatherAhead rows (as many as
 // there are).
 func prefetchFirst(base, ip, cnt, rowBytes, n reg.GPVirtual) {
+	prefetchFirstWith(prefetchRow, base, ip, cnt, rowBytes, n)
+}
+
+// prefetchFirstWith is prefetchFirst with the row prefetch pf.
+func prefetchFirstWith(pf func(p, n reg.GPVirtual), base, ip, cnt, rowBytes, n reg.GPVirtual) {
 	l := fmt.Sprintf("pfdone%d", labelSeq())
 	for j := 0; j < gatherAhead; j++ {
 		if j > 0 {
@@ -111,7 +133,7 @@ func prefetchFirst(base, ip, cnt, rowBytes, n reg.GPVirtual) {
 		}
 		p := GP64()
 		rowAddr(p, base, ip, rowBytes, 4*j)
-		prefetchRow(p, n)
+		pf(p, n)
 	}
 	Label(l)
 }
@@ -119,12 +141,17 @@ func prefetchFirst(base, ip, cnt, rowBytes, n reg.GPVirtual) {
 // prefetchNext emits: if more than gatherAhead ids are left, prefetch the
 // row of the id gatherAhead ahead (n bytes).
 func prefetchNext(base, ip, cnt, rowBytes, n reg.GPVirtual) {
+	prefetchNextWith(prefetchRow, base, ip, cnt, rowBytes, n)
+}
+
+// prefetchNextWith is prefetchNext with the row prefetch pf.
+func prefetchNextWith(pf func(p, n reg.GPVirtual), base, ip, cnt, rowBytes, n reg.GPVirtual) {
 	l := fmt.Sprintf("nopf%d", labelSeq())
 	CMPQ(cnt, U8(gatherAhead))
 	JBE(LabelRef(l))
 	p := GP64()
 	rowAddr(p, base, ip, rowBytes, 4*gatherAhead)
-	prefetchRow(p, n)
+	pf(p, n)
 	Label(l)
 }
 

@@ -15,7 +15,8 @@
 // With -set gather it generates the graph-search kernels of gather.go
 // instead (gather_amd64.s), a separate file so the two sets can change
 // independently; with -set scan the exact-search kernels of scan.go
-// (scan_amd64.s).
+// (scan_amd64.s); with -set bits the Hamming kernels of hamming.go
+// (hamming_amd64.s).
 package main
 
 import (
@@ -24,7 +25,7 @@ import (
 	. "github.com/mmcloughlin/avo/build"
 )
 
-var set = flag.String("set", "float", "kernel set to generate: float (dist_amd64.s), gather (gather_amd64.s) or scan (scan_amd64.s)")
+var set = flag.String("set", "float", "kernel set to generate: float (dist_amd64.s), gather (gather_amd64.s), scan (scan_amd64.s) or bits (hamming_amd64.s)")
 
 func main() {
 	flag.Parse()
@@ -33,6 +34,11 @@ func main() {
 	if *set == "gather" {
 		declareTailMask("gathertailmask")
 		genGatherSet()
+		Generate()
+		return
+	}
+	if *set == "bits" {
+		genBitsSet()
 		Generate()
 		return
 	}

@@ -1,0 +1,46 @@
+package distance
+
+import (
+	"math/rand/v2"
+	"testing"
+	"unsafe"
+)
+
+// guardedWords returns n random words that end exactly where an
+// inaccessible page begins.
+func guardedWords(t *testing.T, r *rand.Rand, n int) []uint64 {
+	t.Helper()
+	b := guardedBytes(t, 8*n)
+	if n == 0 {
+		return nil
+	}
+	w := unsafe.Slice((*uint64)(unsafe.Pointer(&b[0])), n)
+	for i := range w {
+		w[i] = r.Uint64()
+	}
+	return w
+}
+
+// TestHammingNoReadPastEnd runs the Hamming kernels on queries and codes
+// that end at a guard page.
+func TestHammingNoReadPastEnd(t *testing.T) {
+	r := rand.New(rand.NewPCG(61, 62))
+	for _, im := range bitsSupported() {
+		for _, d := range lengths {
+			a, b := guardedWords(t, r, d), guardedWords(t, r, d)
+			if got, want := im.hamming(a, b), refHamming(a, b); got != want {
+				t.Fatalf("%s/hamming d=%d: got %d, want %d", im.name, d, got, want)
+			}
+			codes := guardedWords(t, r, 3*d)
+			out := make([]int32, 3)
+			im.hammingBatch(a, codes, out)
+			if want := refHamming(a, codes[2*d:]); int(out[2]) != want {
+				t.Fatalf("%s/hammingBatch d=%d: got %d, want %d", im.name, d, out[2], want)
+			}
+			im.hammingGather(a, codes, d, []uint32{2, 0}, out)
+			if want := refHamming(a, codes[2*d:]); int(out[0]) != want {
+				t.Fatalf("%s/hammingGather d=%d: got %d, want %d", im.name, d, out[0], want)
+			}
+		}
+	}
+}
