@@ -1,0 +1,235 @@
+package ivf
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math"
+
+	"github.com/needlevdb/needle/internal/index/flat"
+	"github.com/needlevdb/needle/internal/index/quant/pq"
+)
+
+// File layout (docs/format/ivf.md).
+const (
+	fileVersion = 1
+	headerSize  = 64
+)
+
+var magic = [8]byte{'N', 'D', 'L', 'I', 'V', 'F', 0, 0}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+var le = binary.LittleEndian
+
+// ErrCorrupt is wrapped by every error that reports an invalid index file.
+var ErrCorrupt = errors.New("ivf: corrupt index file")
+
+// CorruptError reports an index file that fails validation. It wraps
+// ErrCorrupt.
+type CorruptError struct {
+	Offset int64 // byte offset of the offending field or section
+	Reason string
+}
+
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("ivf: corrupt index file at offset %d: %s", e.Offset, e.Reason)
+}
+
+// Unwrap returns ErrCorrupt.
+func (e *CorruptError) Unwrap() error { return ErrCorrupt }
+
+func corrupt(off int64, format string, args ...any) error {
+	return &CorruptError{Offset: off, Reason: fmt.Sprintf(format, args...)}
+}
+
+// WriteTo writes the trained index and its lists (not the float vectors)
+// in the format of docs/format/ivf.md. It waits for a running Add and
+// holds further ones off until done; searches continue.
+func (x *Index) WriteTo(w io.Writer) (int64, error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if !x.trained.Load() {
+		return 0, errors.New("ivf: WriteTo: index not trained")
+	}
+	cfg := x.cfg
+	var qb []byte
+	if x.pq != nil {
+		qb, _ = x.pq.AppendBinary(nil)
+	}
+	lists := make([]*list, cfg.Nlist)
+	var count uint64
+	for i := range lists {
+		lists[i] = x.lists[i].Load()
+		count += uint64(len(lists[i].ids))
+	}
+	body := make([]byte, 0, len(x.centroids)*4+len(qb)+cfg.Nlist*4+int(count)*(4+cfg.PQM))
+	for _, c := range x.centroids {
+		body = le.AppendUint32(body, math.Float32bits(c))
+	}
+	body = append(body, qb...)
+	for _, l := range lists {
+		body = le.AppendUint32(body, uint32(len(l.ids)))
+	}
+	for _, l := range lists {
+		for _, s := range l.ids {
+			body = le.AppendUint32(body, s)
+		}
+	}
+	for _, l := range lists {
+		body = append(body, l.codes...)
+	}
+	head := make([]byte, headerSize)
+	copy(head, magic[:])
+	le.PutUint32(head[8:], fileVersion)
+	le.PutUint32(head[16:], uint32(cfg.Dim))
+	head[20] = byte(cfg.Metric)
+	le.PutUint32(head[24:], uint32(cfg.Nlist))
+	le.PutUint32(head[28:], uint32(cfg.PQM))
+	le.PutUint64(head[32:], cfg.Seed)
+	le.PutUint64(head[40:], count)
+	le.PutUint32(head[48:], uint32(len(qb)))
+	le.PutUint32(head[52:], crc32.Checksum(body, castagnoli))
+	le.PutUint32(head[60:], crc32.Checksum(head[:60], castagnoli))
+	n, err := w.Write(head)
+	if err == nil {
+		var k int
+		k, err = w.Write(body)
+		n += k
+	}
+	if err != nil {
+		return int64(n), fmt.Errorf("ivf: write index: %w", err)
+	}
+	return int64(n), nil
+}
+
+// Read reads an index written by WriteTo from r (to its end) and attaches
+// vecs, the float vectors it was built over (may be empty for PQ lists
+// searched without rescoring). See Load.
+func Read(r io.Reader, vecs flat.Vectors) (*Index, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("ivf: read index: %w", err)
+	}
+	return Load(data, vecs)
+}
+
+// Load decodes an index written by WriteTo. If vecs holds any vectors,
+// every listed slot must be one of them. Invalid bytes give an error
+// wrapping ErrCorrupt, never a panic; allocations are bounded by a small
+// multiple of the input plus the quantizer's derived tables (1 KiB per
+// dimension, and the precomputed table of Nlist × PQM KiB, which a valid
+// header of a small file can ask for: at most MaxPrecomputedBytes).
+func Load(data []byte, vecs flat.Vectors) (*Index, error) {
+	if len(data) < headerSize {
+		return nil, corrupt(0, "file of %d bytes is shorter than the header", len(data))
+	}
+	if [8]byte(data[:8]) != magic {
+		return nil, corrupt(0, "bad magic %q", data[:8])
+	}
+	if crc := crc32.Checksum(data[:60], castagnoli); crc != le.Uint32(data[60:]) {
+		return nil, corrupt(60, "header checksum mismatch")
+	}
+	if v := le.Uint32(data[8:]); v != fileVersion {
+		return nil, corrupt(8, "unsupported version %d (this build reads version %d)", v, fileVersion)
+	}
+	if f := le.Uint32(data[12:]); f != 0 {
+		return nil, corrupt(12, "unknown flags %#x", f)
+	}
+	if data[21] != 0 || data[22] != 0 || data[23] != 0 || le.Uint32(data[56:]) != 0 {
+		return nil, corrupt(21, "reserved bytes not zero")
+	}
+	cfg := Config{
+		Dim: int(le.Uint32(data[16:])), Metric: flat.Metric(data[20]), Nlist: int(le.Uint32(data[24:])),
+		PQM: int(le.Uint32(data[28:])), Seed: le.Uint64(data[32:]),
+	}
+	count, qlen := le.Uint64(data[40:]), uint64(le.Uint32(data[48:]))
+	body := data[headerSize:]
+	size := uint64(len(body))
+	if cfg.Dim <= 0 || cfg.Dim > maxDim || cfg.Nlist <= 0 || cfg.Nlist > maxNlist || cfg.PQM < 0 || cfg.PQM > cfg.Dim {
+		return nil, corrupt(16, "dimension %d, nlist %d or PQM %d out of range", cfg.Dim, cfg.Nlist, cfg.PQM)
+	}
+	nc := uint64(cfg.Nlist) * uint64(cfg.Dim) * 4
+	if (qlen == 0) != (cfg.PQM == 0) {
+		return nil, corrupt(48, "quantizer block of %d bytes with PQM = %d", qlen, cfg.PQM)
+	}
+	// Sizes are checked before anything is allocated.
+	if count > size || nc+qlen+uint64(cfg.Nlist)*4+count*(4+uint64(cfg.PQM)) != size {
+		return nil, corrupt(40, "%d entries do not fill the %d bytes after the header", count, size)
+	}
+	x, err := New(cfg)
+	if err != nil {
+		return nil, corrupt(16, "%v", err)
+	}
+	if crc := crc32.Checksum(body, castagnoli); crc != le.Uint32(data[52:]) {
+		return nil, corrupt(headerSize, "body checksum mismatch")
+	}
+	off := uint64(0)
+	cent := make([]float32, cfg.Nlist*cfg.Dim)
+	for i := range cent {
+		c := math.Float32frombits(le.Uint32(body[4*i:]))
+		if math.IsNaN(float64(c)) || math.IsInf(float64(c), 0) {
+			return nil, corrupt(headerSize+4*int64(i), "non-finite centroid coordinate")
+		}
+		cent[i] = c
+	}
+	off += nc
+	var q *pq.Quantizer
+	if qlen > 0 {
+		q, err = pq.ParseQuantizer(body[off:off+qlen], headerSize+int64(off))
+		if err != nil {
+			return nil, fmt.Errorf("ivf: %w", err)
+		}
+		if q.Dim() != cfg.Dim || q.M() != cfg.PQM || q.Metric() != cfg.Metric {
+			return nil, corrupt(headerSize+int64(off), "quantizer of dimension %d, M %d, metric %d for an index of %d, %d, %d",
+				q.Dim(), q.M(), q.Metric(), cfg.Dim, cfg.PQM, cfg.Metric)
+		}
+		off += qlen
+	}
+	lensAt := off
+	var sum uint64
+	for l := range cfg.Nlist {
+		sum += uint64(le.Uint32(body[off+4*uint64(l):]))
+	}
+	if sum != count {
+		return nil, corrupt(headerSize+int64(lensAt), "list lengths add up to %d, not %d", sum, count)
+	}
+	off += uint64(cfg.Nlist) * 4
+	idsAt, codesAt := off, off+count*4
+	nv := uint64(vecs.Slots())
+	if len(vecs.Data) > 0 && vecs.Dim != cfg.Dim {
+		return nil, fmt.Errorf("ivf: Load: vectors of dimension %d for an index of %d", vecs.Dim, cfg.Dim)
+	}
+	m := uint64(cfg.PQM)
+	var done uint64
+	for l := range cfg.Nlist {
+		n := uint64(le.Uint32(body[lensAt+4*uint64(l):]))
+		if n == 0 {
+			continue
+		}
+		li := &list{ids: make([]uint32, n)}
+		for i := range li.ids {
+			s := le.Uint32(body[idsAt+4*(done+uint64(i)):])
+			if nv > 0 && uint64(s) >= nv {
+				return nil, corrupt(headerSize+int64(idsAt+4*(done+uint64(i))), "slot %d outside the %d vectors", s, nv)
+			}
+			li.ids[i] = s
+		}
+		if m > 0 {
+			li.codes = append([]byte(nil), body[codesAt+done*m:codesAt+(done+n)*m]...)
+			if err := pq.CheckCodes(q, li.codes); err != nil {
+				return nil, fmt.Errorf("ivf: list %d: %w", l, err)
+			}
+		}
+		x.lists[l].Store(li)
+		done += n
+	}
+	x.count.Store(int64(count))
+	if len(vecs.Data) > 0 {
+		x.vecs.Store(&vecs)
+	}
+	x.install(cent, q)
+	return x, nil
+}
