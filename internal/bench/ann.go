@@ -8,6 +8,7 @@ import (
 
 	"github.com/needlevdb/needle/internal/distance"
 	"github.com/needlevdb/needle/internal/index/flat"
+	"github.com/needlevdb/needle/internal/index/quant/codec"
 	"github.com/needlevdb/needle/internal/topk"
 )
 
@@ -27,8 +28,23 @@ type ANNConfig struct {
 	EfConstruct  int    // candidate list of the build
 	Ef           []int  // candidate lists of the searches: one result line each
 	BuildThreads int    // 0: all cores
-	Quantization string // auto (default: int8 with AVX-512 VNNI, else float32), int8 or float32
+	// Quantization is auto (default: int8 with AVX-512 VNNI, else float32), none/float32,
+	// int8, pq:M or binary (binary:hamming).
+	Quantization string
+	// Oversampling rescores ceil(K*Oversampling) candidates of the quantized search (0: the
+	// index's default).
+	Oversampling float64
+	// NoRescore returns the quantized distances (--rescore false).
+	NoRescore bool
+	// OnDisk keeps the float vectors in a mapped file (cold at the start) instead of RAM.
+	OnDisk bool
+
+	// IVF only.
+	Nlist  int   // lists (coarse centroids)
+	Nprobe []int // lists probed per query: one result line each
 }
+
+func (c ANNConfig) rescore() bool { return !c.NoRescore }
 
 // ANNResult is one JSON line of `needle bench ann`, shaped like the peers script's lines.
 type ANNResult struct {
@@ -51,8 +67,10 @@ type ANNResult struct {
 // RunANN loads the dataset, runs the configured search and writes one JSON line to w (one per
 // ef for hnsw).
 func RunANN(cfg ANNConfig, w io.Writer, log io.Writer) error {
-	if cfg.Index != "flat" && cfg.Index != "hnsw" {
-		return fmt.Errorf("--index must be flat or hnsw, got %q", cfg.Index)
+	switch cfg.Index {
+	case "flat", "hnsw", "ivf", "ivfpq":
+	default:
+		return fmt.Errorf("--index must be flat, hnsw, ivf or ivfpq, got %q", cfg.Index)
 	}
 	var m flat.Metric
 	switch cfg.Metric {
@@ -107,8 +125,20 @@ func RunANN(cfg ANNConfig, w io.Writer, log io.Writer) error {
 	for i := range qs {
 		qs[i] = queries.Row(i)
 	}
-	if cfg.Index == "hnsw" {
+	switch cfg.Index {
+	case "hnsw":
 		return runHNSW(cfg, m, vs, qs, gt, w, log)
+	case "ivf", "ivfpq":
+		return runIVF(cfg, m, vs, qs, gt, w, log)
+	}
+	switch cfg.Quantization {
+	case "", "auto", "none", "float32":
+	default:
+		spec, err := codec.Parse(cfg.Quantization)
+		if err != nil {
+			return fmt.Errorf("--index flat: --quantization must be none, pq:M, binary or binary:hamming: %v", err)
+		}
+		return runFlatCodes(cfg, spec, m, vs, qs, gt, w, log)
 	}
 	results := make([][]int32, nq)
 	run := func() time.Duration {

@@ -11,6 +11,7 @@ import (
 	"github.com/needlevdb/needle/internal/distance"
 	"github.com/needlevdb/needle/internal/index/flat"
 	"github.com/needlevdb/needle/internal/index/hnsw"
+	"github.com/needlevdb/needle/internal/index/quant/codec"
 )
 
 // HNSWResult is one JSON line of `needle bench ann --index hnsw`: the fields of the issue
@@ -25,35 +26,75 @@ type HNSWResult struct {
 	QPS         float64 `json:"qps"`
 	Threads     int     `json:"threads"`
 	BuildS      float64 `json:"build_s"`
-	// MemBytes is the growth of the resident set over the build, measured like the native
-	// hnswlib peer measures it (after the base vectors are loaded; here also after collecting
-	// the build's garbage). Needle's index references the caller's vectors, so this is the
-	// graph and the codes; hnswlib's includes its own copy of the vectors.
+	// MemBytes is what the index and the vectors it keeps in RAM occupy: the growth of the
+	// anonymous resident set over the build (graph and codes; measured after collecting the
+	// build's garbage), plus the float vectors unless they are on disk. hnswlib's line measures
+	// its RSS growth, which includes its own copy of the vectors.
 	MemBytes     int64  `json:"mem_bytes"`
-	IndexBytes   int64  `json:"index_bytes"`   // hnsw.Index.MemoryBytes()
-	VectorBytes  int64  `json:"vector_bytes"`  // the base vectors the index reads
-	Metric       string `json:"metric"`        // l2, ip or cosine
-	Quantization string `json:"quantization"`  // int8 or float32 (what was used)
-	BuildThreads int    `json:"build_threads"` // goroutines of the build
-	NQ           int    `json:"nq"`
-	Kernels      string `json:"kernels"`
+	IndexBytes   int64  `json:"index_bytes"`  // hnsw.Index.MemoryBytes() (graph, int8 codes)
+	CodeBytes    int64  `json:"code_bytes"`   // product / binary codes and codebooks
+	VectorBytes  int64  `json:"vector_bytes"` // the float vectors' full size
+	Metric       string `json:"metric"`       // l2, ip or cosine
+	Quantization string `json:"quantization"` // float32, int8, pq:M, binary (what was used)
+	Oversampling float64 `json:"oversampling,omitempty"`
+	Rescore      bool    `json:"rescore"`
+	OnDisk       bool    `json:"on_disk"`
+	// VectorResidentBytes is, with --on-disk, how much of the vector file the searches had
+	// brought into memory by the end of this line's queries (mincore).
+	VectorResidentBytes int64  `json:"vector_resident_bytes,omitempty"`
+	BuildThreads        int    `json:"build_threads"` // goroutines of the build
+	NQ                  int    `json:"nq"`
+	Kernels             string `json:"kernels"`
+}
+
+// annQuant is a parsed --quantization.
+type annQuant struct {
+	name  string
+	graph hnsw.Quantization
+	codec *codec.Spec // product / binary codes the graph is traversed with
+}
+
+func parseQuant(s string) (annQuant, error) {
+	switch s {
+	case "", "auto":
+		// The int8 code kernels are fastest with AVX-512 VNNI; without it the float32
+		// traversal is the faster one.
+		if distance.CodeImpl() == "generic" {
+			return annQuant{name: "float32"}, nil
+		}
+		return annQuant{name: "int8", graph: hnsw.Int8}, nil
+	case "int8":
+		return annQuant{name: "int8", graph: hnsw.Int8}, nil
+	case "float32", "none":
+		return annQuant{name: "float32"}, nil
+	}
+	spec, err := codec.Parse(s)
+	if err != nil {
+		return annQuant{}, fmt.Errorf("--quantization must be none, int8, pq:M, binary or binary:hamming, got %q", s)
+	}
+	return annQuant{name: spec.String(), codec: &spec}, nil
+}
+
+// prepareVectors moves the base vectors to a mapped file for --on-disk and
+// returns them with the anonymous resident set to measure the build from.
+func prepareVectors(cfg ANNConfig, vs flat.Vectors) (flat.Vectors, *diskVectors, int64, error) {
+	var dv *diskVectors
+	if cfg.OnDisk {
+		var err error
+		if dv, err = toDisk(vs.Data, ""); err != nil {
+			return vs, nil, 0, err
+		}
+		vs = flat.Vectors{Dim: vs.Dim, Data: dv.data} // the heap copy is garbage now
+	}
+	runtime.GC()
+	debug.FreeOSMemory()
+	return vs, dv, RSSAnon(), nil
 }
 
 func runHNSW(cfg ANNConfig, m flat.Metric, vs flat.Vectors, qs [][]float32, gt *IntMatrix, w, log io.Writer) error {
-	quant := hnsw.Int8
-	switch cfg.Quantization {
-	case "", "auto":
-		// The int8 code kernels need AVX-512 VNNI; without it the float32
-		// traversal is the faster one.
-		cfg.Quantization = "int8"
-		if distance.CodeImpl() == "generic" {
-			quant, cfg.Quantization = hnsw.Float32, "float32"
-		}
-	case "int8":
-	case "float32", "none":
-		quant, cfg.Quantization = hnsw.Float32, "float32"
-	default:
-		return fmt.Errorf("--quantization must be int8 or float32, got %q", cfg.Quantization)
+	aq, err := parseQuant(cfg.Quantization)
+	if err != nil {
+		return err
 	}
 	if len(cfg.Ef) == 0 {
 		cfg.Ef = []int{10, 20, 40, 80, 120, 200, 400}
@@ -67,44 +108,68 @@ func runHNSW(cfg ANNConfig, m flat.Metric, vs flat.Vectors, qs [][]float32, gt *
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	runtime.GC()
-	before := RSS()
+	vs, dv, before, err := prepareVectors(cfg, vs)
+	if err != nil {
+		return err
+	}
+	if dv != nil {
+		defer dv.Close()
+	}
 	t0 := time.Now()
 	idx, err := hnsw.New(hnsw.Config{Dim: vs.Dim, Metric: m, M: cfg.M, EfConstruct: cfg.EfConstruct,
-		Quantization: quant}, vs)
+		Quantization: aq.graph}, vs)
 	if err != nil {
 		return err
 	}
 	if err := idx.Build(vs.Slots(), threads); err != nil {
 		return err
 	}
+	var codeBytes int64
+	if aq.codec != nil {
+		codes, err := codec.Train(*aq.codec, vs, m, 1, threads)
+		if err != nil {
+			return err
+		}
+		if err := idx.SetCodes(codes); err != nil {
+			return err
+		}
+		codeBytes = codes.MemoryBytes()
+	}
 	buildS := time.Since(t0).Seconds()
 	// The build's garbage is not the index: collect it and return it to the
 	// OS before reading the resident set (the peer, in C++, frees as it goes).
 	runtime.GC()
 	debug.FreeOSMemory()
-	mem := RSS() - before
+	mem := RSSAnon() - before
+	if !cfg.OnDisk {
+		mem += int64(len(vs.Data)) * 4
+	}
 	c := idx.Config()
 	fmt.Fprintf(log, "built hnsw (M=%d, ef_construct=%d, %s) over %d vectors in %.2fs on %d threads\n",
-		c.M, c.EfConstruct, cfg.Quantization, vs.Slots(), buildS, threads)
+		c.M, c.EfConstruct, aq.name, vs.Slots(), buildS, threads)
 
 	nq := len(qs)
 	results := make([][]int32, nq)
 	for _, ef := range cfg.Ef {
+		p := hnsw.SearchParams{K: cfg.K, Ef: ef, Oversampling: cfg.Oversampling, NoRescore: !cfg.rescore()}
 		for i := 0; i < min(nq, 100); i++ { // warm-up, as the native peer does
-			idx.Search(qs[i], cfg.K, ef, nil)
+			idx.SearchWith(qs[i], p)
 		}
 		start := time.Now()
 		parallelQueries(nq, cfg.Threads, func(i int) {
-			results[i] = slotsOf(idx.Search(qs[i], cfg.K, ef, nil))
+			results[i] = slotsOf(idx.SearchWith(qs[i], p))
 		})
 		dt := time.Since(start)
 		res := HNSWResult{
 			Index: "hnsw", M: c.M, EfConstruct: c.EfConstruct, Ef: ef, K: cfg.K,
 			Recall: round4(Recall(results, gt, cfg.K)), QPS: round1(float64(nq) / dt.Seconds()),
 			Threads: cfg.Threads, BuildS: round2(buildS), MemBytes: mem, IndexBytes: idx.MemoryBytes(),
-			VectorBytes: int64(len(vs.Data)) * 4, Metric: cfg.Metric, Quantization: cfg.Quantization,
-			BuildThreads: threads, NQ: nq, Kernels: distance.Impl(),
+			CodeBytes: codeBytes, VectorBytes: int64(len(vs.Data)) * 4, Metric: cfg.Metric,
+			Quantization: aq.name, Oversampling: cfg.Oversampling, Rescore: cfg.rescore() && aq.name != "float32",
+			OnDisk: cfg.OnDisk, BuildThreads: threads, NQ: nq, Kernels: distance.Impl(),
+		}
+		if dv != nil {
+			res.VectorResidentBytes = dv.Resident()
 		}
 		if err := json.NewEncoder(w).Encode(res); err != nil {
 			return err

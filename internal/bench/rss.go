@@ -24,3 +24,29 @@ func RSS() int64 {
 	}
 	return pages * int64(os.Getpagesize())
 }
+
+// RSSAnon returns the anonymous part of this process's resident set (heap,
+// stacks; not mapped files) in bytes, from the RssAnon line of
+// /proc/self/status; -1 where it is unavailable.
+func RSSAnon() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		rest, ok := bytes.CutPrefix(line, []byte("RssAnon:"))
+		if !ok {
+			continue
+		}
+		f := bytes.Fields(rest)
+		if len(f) < 1 {
+			return -1
+		}
+		kb, err := strconv.ParseInt(string(f[0]), 10, 64)
+		if err != nil {
+			return -1
+		}
+		return kb << 10
+	}
+	return -1
+}

@@ -95,5 +95,13 @@ func verifySegment(dir string, ms manifestSegment) error {
 			}
 		}
 	}
+	for name, file := range ms.Codes {
+		if _, ok := ms.Graphs[name]; !ok {
+			return fmt.Errorf("codes %s for vector %q, which has no graph", file, name)
+		}
+		if _, err := readCodes(filepath.Join(sdir, file)); err != nil {
+			return err
+		}
+	}
 	return nil
 }

@@ -165,7 +165,7 @@ func (c *Collection) checkpointLocked() error {
 	oldDeleted := map[*segmentData]string{}
 	newDeleted := map[*segmentData]manifestSegment{}
 	for _, f := range keep {
-		ms := manifestSegment{ID: f.sg.id, Deleted: f.sg.deleted, DeletedCRC: f.sg.deletedCRC, Graphs: f.sg.graphFiles}
+		ms := manifestSegment{ID: f.sg.id, Deleted: f.sg.deleted, DeletedCRC: f.sg.deletedCRC, Graphs: f.sg.graphFiles, Codes: f.sg.codeFiles}
 		if f.kills != f.sg.persistedKills {
 			name := fmt.Sprintf("deleted-%d.bits", seq)
 			dead := make(bits, (len(f.sg.ids)+63)/64)
@@ -186,7 +186,7 @@ func (c *Collection) checkpointLocked() error {
 		m.Segments = append(m.Segments, ms)
 	}
 	for _, b := range built {
-		m.Segments = append(m.Segments, manifestSegment{ID: b.id, Graphs: b.seg.graphFiles})
+		m.Segments = append(m.Segments, manifestSegment{ID: b.id, Graphs: b.seg.graphFiles, Codes: b.seg.codeFiles})
 	}
 	m.Indexes = defs
 	if err := writeManifest(c.dir, m); err != nil {

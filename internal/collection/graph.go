@@ -10,7 +10,11 @@ import (
 	"github.com/needlevdb/needle/internal/fsx"
 	"github.com/needlevdb/needle/internal/index/flat"
 	"github.com/needlevdb/needle/internal/index/hnsw"
+	"github.com/needlevdb/needle/internal/index/quant"
+	"github.com/needlevdb/needle/internal/index/quant/binary"
+	"github.com/needlevdb/needle/internal/index/quant/codec"
 	"github.com/needlevdb/needle/internal/jsonfile"
+	"github.com/needlevdb/needle/internal/segment"
 )
 
 // HnswConfig is Qdrant's hnsw_config. Nil fields take the defaults below.
@@ -119,8 +123,105 @@ func (c *Collection) buildGraphs(sg *segmentData, dir string) (map[string]string
 		}
 		files[name] = file
 		sg.graphs[name] = g
+		if spec := c.cfg.codecFor(name); spec != nil {
+			codes, err := codec.Train(*spec, sp.flat(), g.Config().Metric, sg.id, runtime.GOMAXPROCS(0))
+			if err != nil {
+				return nil, fmt.Errorf("train %s codes for %s: %w", spec, name, err)
+			}
+			file := fmt.Sprintf("codes-%d%s", i, spec.Ext())
+			if err := writeCodes(filepath.Join(dir, file), codes); err != nil {
+				return nil, err
+			}
+			if err := g.SetCodes(codes); err != nil {
+				return nil, fmt.Errorf("codes for %s: %w", name, err)
+			}
+			if sg.codeFiles == nil {
+				sg.codeFiles = map[string]string{}
+			}
+			sg.codeFiles[name] = file
+		}
 	}
 	return files, nil
+}
+
+// codecFor returns the product or binary codec of vector name's quantization_config (nil for
+// none or scalar, which the graph itself implements).
+func (c *Config) codecFor(name string) *codec.Spec {
+	q := c.QuantizationFor(name)
+	switch {
+	case q == nil:
+		return nil
+	case q.Product != nil:
+		m := productSubvectors(c.Vectors[name].Size, productCompressions[q.Product.Compression])
+		return &codec.Spec{Kind: codec.Product, Subvectors: m}
+	case q.Binary != nil:
+		spec := codec.Spec{Kind: codec.Binary, Query: binary.Asymmetric}
+		if q.Binary.QueryEncoding == "binary" {
+			spec.Query = binary.Symmetric
+		}
+		return &spec
+	}
+	return nil
+}
+
+// writeCodes writes codes to path and syncs it and its directory.
+func writeCodes(path string, codes quant.Codes) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("write codes: %w", err)
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	err = codec.Write(bw, codes)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write codes %s: %w", path, err)
+	}
+	return fsx.SyncDir(filepath.Dir(path))
+}
+
+// readCodes reads a codes file written by writeCodes (its kind from its extension).
+func readCodes(path string) (quant.Codes, error) {
+	kind, ok := codec.KindOfFile(path)
+	if !ok {
+		return nil, &segment.CorruptionError{File: path, Reason: "unknown codes file kind"}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read codes: %w", err)
+	}
+	defer f.Close()
+	codes, err := codec.Read(kind, bufio.NewReaderSize(f, 1<<20))
+	if err != nil {
+		return nil, &segment.CorruptionError{File: path, Reason: err.Error()}
+	}
+	return codes, nil
+}
+
+// loadCodes attaches the codes a manifest lists for a sealed segment to its graphs.
+func loadCodes(sg *segmentData, dir string, files map[string]string) error {
+	for name, file := range files {
+		g := sg.graphs[name]
+		if g == nil {
+			return &segment.CorruptionError{File: filepath.Join(dir, file), Reason: fmt.Sprintf("codes for vector %q, which has no graph", name)}
+		}
+		codes, err := readCodes(filepath.Join(dir, file))
+		if err != nil {
+			return err
+		}
+		if err := g.SetCodes(codes); err != nil {
+			return &segment.CorruptionError{File: filepath.Join(dir, file), Reason: err.Error()}
+		}
+	}
+	sg.codeFiles = files
+	return nil
 }
 
 func writeGraph(path string, g *hnsw.Index) error {

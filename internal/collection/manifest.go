@@ -32,6 +32,7 @@ type manifestSegment struct {
 	Deleted    string            `json:"deleted,omitempty"` // deletion bitmap file inside the segment directory
 	DeletedCRC uint32            `json:"deleted_crc32c,omitempty"`
 	Graphs     map[string]string `json:"graphs,omitempty"` // HNSW graph file per vector name
+	Codes      map[string]string `json:"codes,omitempty"`  // product / binary codes file per vector name
 }
 
 const (

@@ -100,6 +100,7 @@ type segmentData struct {
 	deleted        string // deletion file name in the manifest ("" = none)
 	deletedCRC     uint32
 	graphFiles     map[string]string // graph file per vector name, as in the manifest
+	codeFiles      map[string]string // product / binary codes file per vector name, as in the manifest
 }
 
 func newMutable(cfg *Config) *segmentData {

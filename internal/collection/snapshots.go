@@ -48,6 +48,9 @@ func (c *Collection) WriteSnapshot(w io.Writer) (uint64, error) {
 		for _, g := range ms.Graphs {
 			names = append(names, g)
 		}
+		for _, f := range ms.Codes {
+			names = append(names, f)
+		}
 		sort.Strings(names)
 		for _, n := range names {
 			paths = append(paths, rel+"/"+n)

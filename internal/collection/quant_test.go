@@ -1,0 +1,185 @@
+package collection
+
+import (
+	"context"
+	"math"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/needlevdb/needle/internal/pointid"
+)
+
+func boolp(b bool) *bool { return &b }
+
+// clusteredVec draws a point near one of a few fixed centres, so that neighbours are meaningful.
+func clusteredVec(rng *rand.Rand, centres [][]float32) []float32 {
+	c := centres[rng.Intn(len(centres))]
+	v := make([]float32, len(c))
+	for i := range v {
+		v[i] = c[i] + 0.5*float32(rng.NormFloat64())
+	}
+	return v
+}
+
+// TestQuantizedSegments: every quantization_config builds its codes with the sealed segment's
+// graph, searches traverse with them and rescore (oversampling raises recall, rescore=false
+// returns the codes' scores, ignore searches in float32), the codes persist across a restart
+// without being rebuilt, and memory use is reported.
+func TestQuantizedSegments(t *testing.T) {
+	const n = 3000
+	cases := []struct {
+		name  string
+		q     QuantizationConfig
+		codes string // codes file glob; "" for scalar (codes live in the graph)
+		dim   int     // binary codes need many dimensions to rank well
+		over  float64 // oversampling that must reach recall 0.9
+	}{
+		{"scalar", QuantizationConfig{Scalar: &ScalarQuantization{Type: "int8", Quantile: ptrF(0.99)}}, "", 32, 4},
+		{"product", QuantizationConfig{Product: &ProductQuantization{Compression: "x8"}}, "codes-*.pq", 32, 4},
+		{"binary", QuantizationConfig{Binary: &BinaryQuantization{}}, "codes-*.binary", 256, 10},
+	}
+	for _, tc := range cases {
+		dim := tc.dim
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			m, _ := OpenManager(dir, testOptions(), quiet)
+			q := tc.q
+			cfg := &Config{Vectors: map[string]VectorParams{"": {Size: dim, Distance: Cosine, OnDisk: boolp(true)}}, Unnamed: true,
+				Hnsw: HnswConfig{FullScanThreshold: intp(0)}, Quantization: &q}
+			if err := m.Create("q", cfg); err != nil {
+				t.Fatal(err)
+			}
+			c, _ := m.Get("q")
+			rng := rand.New(rand.NewSource(3))
+			centres := make([][]float32, 8)
+			for i := range centres {
+				centres[i] = randVec(rng, dim)
+				if tc.name == "binary" {
+					// Sign codes rank by direction: give the points more spread than the
+					// clusters (as embeddings have), or every code of a cluster is alike.
+					for j := range centres[i] {
+						centres[i][j] *= 0.2
+					}
+				}
+			}
+			pts := map[pointid.ID][]float32{}
+			op := Op{Kind: OpUpsert}
+			for i := 0; i < n; i++ {
+				v := clusteredVec(rng, centres)
+				pts[pointid.Num(uint64(i))] = v
+				op.Points = append(op.Points, Point{ID: pointid.Num(uint64(i)), Vectors: map[string][]float32{"": v}})
+			}
+			ctx := context.Background()
+			if _, err := c.Submit(ctx, &op, true); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Checkpoint(); err != nil {
+				t.Fatal(err)
+			}
+			var files []string
+			if tc.codes != "" {
+				files, _ = filepath.Glob(filepath.Join(dir, "collections", "q", "segments", "*", tc.codes))
+				if len(files) != 1 {
+					t.Fatalf("codes files: %v", files)
+				}
+			}
+			queries := make([][]float32, 50)
+			for i := range queries {
+				queries[i] = clusteredVec(rng, centres)
+			}
+			run := func(label string, mod func(*SearchRequest)) (recall float64, exactScores bool) {
+				hits, exact := 0, true
+				for _, v := range queries {
+					req := SearchRequest{Vector: v, Limit: 10, Ef: 64}
+					mod(&req)
+					got, err := c.Search(ctx, req)
+					if err != nil {
+						t.Fatalf("%s: %v", label, err)
+					}
+					want := bruteForce(Cosine, pts, v, nil)[:10]
+					in := map[pointid.ID]bool{}
+					for _, w := range want {
+						in[w] = true
+					}
+					for _, r := range got {
+						if in[r.ID] {
+							hits++
+						}
+						if d := r.Score - cosine(v, pts[r.ID]); d > 1e-4 || d < -1e-4 {
+							exact = false
+						}
+					}
+				}
+				return float64(hits) / float64(10*len(queries)), exact
+			}
+			over, overExact := run("oversampling", func(r *SearchRequest) { r.Oversampling = tc.over })
+			plain, _ := run("default", func(*SearchRequest) {})
+			raw, rawExact := run("no rescore", func(r *SearchRequest) { r.NoRescore = true })
+			ign, ignExact := run("ignore", func(r *SearchRequest) { r.IgnoreQuantization = true })
+			t.Logf("%s: recall oversampling %v %.3f, default %.3f, unrescored %.3f, ignored %.3f", tc.name, tc.over, over, plain, raw, ign)
+			if over < 0.9 || over < raw {
+				t.Errorf("recall with oversampling %v = %.3f (unrescored %.3f)", tc.over, over, raw)
+			}
+			if !overExact || !ignExact {
+				t.Errorf("rescored or float32 searches returned inexact scores")
+			}
+			if rawExact {
+				t.Errorf("rescore=false returned exact scores: the codes were not used")
+			}
+			if ign < 0.95 {
+				t.Errorf("float32 search (quantization ignored) recall %.3f", ign)
+			}
+			if _, err := c.Search(ctx, SearchRequest{Vector: queries[0], Limit: 10, Oversampling: 0.5}); err == nil {
+				t.Errorf("oversampling 0.5 was accepted")
+			}
+			mem := c.Memory().Vectors[""]
+			if !mem.OnDisk || mem.VectorBytes != int64(n*dim*4) || mem.IndexBytes <= 0 || (tc.codes != "") != (mem.CodeBytes > 0) {
+				t.Errorf("memory report %+v", mem)
+			}
+			// Restart: codes are read, not rebuilt, and searches behave the same.
+			var mod []os.FileInfo
+			for _, f := range files {
+				st, _ := os.Stat(f)
+				mod = append(mod, st)
+			}
+			m.Close()
+			m, _ = OpenManager(dir, testOptions(), quiet)
+			defer m.Close()
+			c, _ = m.Get("q")
+			for i, f := range files {
+				st, err := os.Stat(f)
+				if err != nil || !st.ModTime().Equal(mod[i].ModTime()) {
+					t.Fatalf("codes file changed on restart: %v", err)
+				}
+			}
+			again, _ := run("after restart", func(r *SearchRequest) { r.Oversampling = tc.over })
+			rawAgain, rawExactAgain := run("no rescore after restart", func(r *SearchRequest) { r.NoRescore = true })
+			if again != over || rawAgain != raw || rawExactAgain {
+				t.Errorf("after restart: recall %.3f (was %.3f), unrescored %.3f (was %.3f)", again, over, rawAgain, raw)
+			}
+			findings, err := Check(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range findings {
+				if f.Err != nil {
+					t.Errorf("check %s: %v", f.What, f.Err)
+				}
+			}
+		})
+	}
+}
+
+func ptrF(v float64) *float64 { return &v }
+
+func cosine(a, b []float32) float32 {
+	var ab, aa, bb float64
+	for i := range a {
+		ab += float64(a[i]) * float64(b[i])
+		aa += float64(a[i]) * float64(a[i])
+		bb += float64(b[i]) * float64(b[i])
+	}
+	return float32(ab / (math.Sqrt(aa) * math.Sqrt(bb)))
+}

@@ -1,0 +1,124 @@
+// Package codec names the vector codecs of package quant and builds, writes and reads them by
+// name, so that collections and benchmarks share one way to say "product quantization with 32
+// sub-vectors" or "binary, asymmetric queries".
+package codec
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/needlevdb/needle/internal/index/flat"
+	"github.com/needlevdb/needle/internal/index/quant"
+	"github.com/needlevdb/needle/internal/index/quant/binary"
+	"github.com/needlevdb/needle/internal/index/quant/pq"
+)
+
+// Kind is a codec family.
+type Kind uint8
+
+// The codec families.
+const (
+	Product Kind = iota + 1 // product quantization, one byte per sub-vector
+	Binary                  // one bit per dimension
+)
+
+// Spec is a codec and its parameters.
+type Spec struct {
+	Kind       Kind
+	Subvectors int                  // Product: sub-vectors, i.e. bytes per code
+	Query      binary.QueryEncoding // Binary: how queries meet the codes
+}
+
+// Parse reads "pq:M" (M sub-vectors), "binary" (asymmetric queries) or "binary:hamming"
+// (binarised queries, Hamming distance).
+func Parse(s string) (Spec, error) {
+	switch {
+	case strings.HasPrefix(s, "pq:"):
+		m, err := strconv.Atoi(s[3:])
+		if err != nil || m < 1 {
+			return Spec{}, fmt.Errorf("codec %q: pq:M needs a positive sub-vector count", s)
+		}
+		return Spec{Kind: Product, Subvectors: m}, nil
+	case s == "binary":
+		return Spec{Kind: Binary, Query: binary.Asymmetric}, nil
+	case s == "binary:hamming":
+		return Spec{Kind: Binary, Query: binary.Symmetric}, nil
+	}
+	return Spec{}, fmt.Errorf("codec %q: want pq:M, binary or binary:hamming", s)
+}
+
+// String is the inverse of Parse.
+func (s Spec) String() string {
+	switch s.Kind {
+	case Product:
+		return fmt.Sprintf("pq:%d", s.Subvectors)
+	case Binary:
+		if s.Query == binary.Symmetric {
+			return "binary:hamming"
+		}
+		return "binary"
+	}
+	return fmt.Sprintf("Spec(%d)", s.Kind)
+}
+
+// Ext is the file-name extension of the codec's files.
+func (s Spec) Ext() string {
+	if s.Kind == Product {
+		return ".pq"
+	}
+	return ".binary"
+}
+
+// KindOfFile returns the codec kind whose files end in name's extension.
+func KindOfFile(name string) (Kind, bool) {
+	switch {
+	case strings.HasSuffix(name, ".pq"):
+		return Product, true
+	case strings.HasSuffix(name, ".binary"):
+		return Binary, true
+	}
+	return 0, false
+}
+
+// Train fits the codec on vecs (a sample of them, as each codec chooses) and encodes them all on
+// workers goroutines (0: all cores).
+func Train(s Spec, vecs flat.Vectors, metric flat.Metric, seed uint64, workers int) (quant.Codes, error) {
+	switch s.Kind {
+	case Product:
+		q, err := pq.Train(vecs, s.Subvectors, metric, pq.Options{Seed: seed, Workers: workers})
+		if err != nil {
+			return nil, err
+		}
+		return q.EncodeAll(vecs), nil
+	case Binary:
+		q, err := binary.Train(vecs, metric, binary.Options{Query: s.Query, Seed: seed})
+		if err != nil {
+			return nil, err
+		}
+		return q.EncodeAll(vecs, workers)
+	}
+	return nil, fmt.Errorf("codec: unknown kind %d", s.Kind)
+}
+
+// Write writes codes built by Train in their codec's format.
+func Write(w io.Writer, c quant.Codes) error {
+	wt, ok := c.(io.WriterTo)
+	if !ok {
+		return fmt.Errorf("codec: %T cannot be written", c)
+	}
+	_, err := wt.WriteTo(w)
+	return err
+}
+
+// Read reads codes of kind k written by Write.
+func Read(k Kind, r io.Reader) (quant.Codes, error) {
+	switch k {
+	case Product:
+		return pq.Read(r)
+	case Binary:
+		return binary.Read(r)
+	}
+	return nil, fmt.Errorf("codec: unknown kind %d", k)
+}
