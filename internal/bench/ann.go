@@ -24,10 +24,10 @@ type ANNConfig struct {
 	Bandwidth         bool   // also measure streaming-read bandwidth and report the scan's fraction of it
 
 	// HNSW only.
-	M            int    // neighbours per node (2M on level 0)
-	EfConstruct  int    // candidate list of the build
-	Ef           []int  // candidate lists of the searches: one result line each
-	BuildThreads int    // 0: all cores
+	M            int   // neighbours per node (2M on level 0)
+	EfConstruct  int   // candidate list of the build
+	Ef           []int // candidate lists of the searches: one result line each
+	BuildThreads int   // 0: all cores
 	// Quantization is auto (default: int8 with AVX-512 VNNI, else float32), none/float32,
 	// int8, pq:M or binary (binary:hamming).
 	Quantization string

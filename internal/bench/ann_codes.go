@@ -28,11 +28,11 @@ type CodesResult struct {
 	// MemBytes: anonymous resident growth over the codec's training and encoding (the codes
 	// and codebooks), plus the float vectors unless they are on disk.
 	MemBytes            int64   `json:"mem_bytes"`
-	CodeBytes           int64   `json:"code_bytes"`           // Codes.MemoryBytes()
-	BytesPerVector      int     `json:"bytes_per_vector"`     // one code
-	Oversampling        float64 `json:"oversampling"`         // rescored = ceil(k*oversampling)
-	Rescore             bool    `json:"rescore"`              // false: the codes' distances
-	OnDisk              bool    `json:"on_disk"`              // vectors in a mapped file
+	CodeBytes           int64   `json:"code_bytes"`            // Codes.MemoryBytes()
+	BytesPerVector      int     `json:"bytes_per_vector"`      // one code
+	Oversampling        float64 `json:"oversampling"`          // rescored = ceil(k*oversampling)
+	Rescore             bool    `json:"rescore"`               // false: the codes' distances
+	OnDisk              bool    `json:"on_disk"`               // vectors in a mapped file
 	VectorResidentBytes int64   `json:"vector_resident_bytes"` // with --on-disk: touched by the rescoring
 	VectorBytes         int64   `json:"vector_bytes"`
 	Metric              string  `json:"metric"`

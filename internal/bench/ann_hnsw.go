@@ -30,12 +30,12 @@ type HNSWResult struct {
 	// anonymous resident set over the build (graph and codes; measured after collecting the
 	// build's garbage), plus the float vectors unless they are on disk. hnswlib's line measures
 	// its RSS growth, which includes its own copy of the vectors.
-	MemBytes     int64  `json:"mem_bytes"`
-	IndexBytes   int64  `json:"index_bytes"`  // hnsw.Index.MemoryBytes() (graph, int8 codes)
-	CodeBytes    int64  `json:"code_bytes"`   // product / binary codes and codebooks
-	VectorBytes  int64  `json:"vector_bytes"` // the float vectors' full size
-	Metric       string `json:"metric"`       // l2, ip or cosine
-	Quantization string `json:"quantization"` // float32, int8, pq:M, binary (what was used)
+	MemBytes     int64   `json:"mem_bytes"`
+	IndexBytes   int64   `json:"index_bytes"`  // hnsw.Index.MemoryBytes() (graph, int8 codes)
+	CodeBytes    int64   `json:"code_bytes"`   // product / binary codes and codebooks
+	VectorBytes  int64   `json:"vector_bytes"` // the float vectors' full size
+	Metric       string  `json:"metric"`       // l2, ip or cosine
+	Quantization string  `json:"quantization"` // float32, int8, pq:M, binary (what was used)
 	Oversampling float64 `json:"oversampling,omitempty"`
 	Rescore      bool    `json:"rescore"`
 	OnDisk       bool    `json:"on_disk"`

@@ -32,7 +32,7 @@ func TestQuantizedSegments(t *testing.T) {
 	cases := []struct {
 		name  string
 		q     QuantizationConfig
-		codes string // codes file glob; "" for scalar (codes live in the graph)
+		codes string  // codes file glob; "" for scalar (codes live in the graph)
 		dim   int     // binary codes need many dimensions to rank well
 		over  float64 // oversampling that must reach recall 0.9
 	}{
