@@ -149,8 +149,10 @@ def builds(path):
     return [json.loads(l)["build_s"] for l in open(path) if l.startswith("{") and json.loads(l)["ef"] == pb["ef"]]
 for i, (a, b) in enumerate(zip(builds(sys.argv[1]), builds(sys.argv[2])), 1):
     print(f"build, round {i}: hnswlib {a:.2f} s, needle {b:.2f} s ({nb.get('build_threads', '?')} threads each), ratio {b / a:.2f}")
-vec = nb.get("vector_bytes", 0)
-print(f"memory (RSS growth over the build): hnswlib {pb['mem_bytes'] / 2**20:.1f} MiB, needle {nb['mem_bytes'] / 2**20:.1f} MiB, ratio {nb['mem_bytes'] / pb['mem_bytes']:.2f}")
-print(f"memory incl. the base vectors needle reads in place ({vec / 2**20:.1f} MiB): ratio {(nb['mem_bytes'] + vec) / pb['mem_bytes']:.2f}")
+vec = nb.get("vector_bytes", 0) if not nb.get("on_disk") else 0
+# needle's mem_bytes: index growth plus the float vectors it keeps in RAM (none with --on-disk);
+# hnswlib's: RSS growth over the build, which includes its copy of the vectors.
+print(f"memory (index and vectors in RAM): hnswlib {pb['mem_bytes'] / 2**20:.1f} MiB, needle {nb['mem_bytes'] / 2**20:.1f} MiB, ratio {nb['mem_bytes'] / pb['mem_bytes']:.2f}")
+print(f"memory of the index alone (needle without its {vec / 2**20:.1f} MiB of vectors): ratio {(nb['mem_bytes'] - vec) / pb['mem_bytes']:.2f}")
 EOF
 echo "# raw lines in $OUT" >&2
