@@ -43,4 +43,12 @@ func TestDispatchPicksBest(t *testing.T) {
 	if got := HammingImpl(); got != wantBits {
 		t.Errorf("HammingImpl() = %q, want %q for this CPU", got, wantBits)
 	}
+
+	wantF16 := "generic"
+	if want == "avx512" && cpu.X86.HasAVX512BW {
+		wantF16 = "avx512"
+	}
+	if got := F16Impl(); got != wantF16 {
+		t.Errorf("F16Impl() = %q, want %q for this CPU", got, wantF16)
+	}
 }

@@ -10,8 +10,10 @@
 //
 // Beside them are the kernels of compressed vectors: gather kernels that
 // score a query against rows picked by id, including uint8 codes
-// (L2SqU8, DotU8, DotU8I16; gather.go), and the Hamming distance between
-// binary codes (Hamming, HammingBatch, HammingGather; hamming.go).
+// (L2SqU8, DotU8, DotU8I16; gather.go), the Hamming distance between
+// binary codes (Hamming, HammingBatch, HammingGather; hamming.go), and
+// float16 storage (F16ToF32, F32ToF16, DotF16, L2SqF16 and their gathers;
+// f16.go).
 //
 // # Concurrency
 //
@@ -35,14 +37,16 @@
 // Batch forms loop over the base vectors inside the assembly, so one call
 // costs one Go-to-assembly transition however many vectors it scores. The
 // scan kernels are a third generated file, scan_amd64.s (-set scan), beside
-// the gather set of gather_amd64.s (-set gather) and the Hamming kernels of
-// hamming_amd64.s (-set bits).
+// the gather set of gather_amd64.s (-set gather), the Hamming kernels of
+// hamming_amd64.s (-set bits) and the float16 kernels of f16_amd64.s (-set
+// f16).
 //
 // Sets that need more than the float level are chosen apart, each by its
 // own detection: the uint8 code kernels use AVX-512 VNNI where the CPU has
 // it, else AVX2 (CodeImpl reports which); the Hamming kernels AVX-512
-// VPOPCNTDQ, else pure Go (HammingImpl). Tests call every implementation
-// the CPU supports, not only the chosen one.
+// VPOPCNTDQ, else pure Go (HammingImpl); the float16 kernels AVX-512 with
+// AVX-512 BW, else pure Go (F16Impl). Tests call every implementation the
+// CPU supports, not only the chosen one.
 //
 // Results of different implementations agree within float32 rounding, not
 // bit for bit: they sum in different orders.

@@ -23,4 +23,10 @@ func TestPuregoIsGeneric(t *testing.T) {
 	if impls := bitsSupported(); len(impls) != 1 || impls[0].name != "generic" {
 		t.Errorf("bitsSupported() under purego has %d implementations, want only generic", len(impls))
 	}
+	if got := F16Impl(); got != "generic" {
+		t.Errorf("F16Impl() = %q under the purego tag, want generic", got)
+	}
+	if impls := f16Supported(); len(impls) != 1 || impls[0].name != "generic" {
+		t.Errorf("f16Supported() under purego has %d implementations, want only generic", len(impls))
+	}
 }

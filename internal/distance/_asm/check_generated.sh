@@ -5,13 +5,14 @@
 set -eu
 cd "$(dirname "$0")"
 tmp=$(mktemp -d)
-files="dist_amd64.s dist_amd64_stubs.go gather_amd64.s gather_amd64_stubs.go scan_amd64.s scan_amd64_stubs.go hamming_amd64.s hamming_amd64_stubs.go"
+files="dist_amd64.s dist_amd64_stubs.go gather_amd64.s gather_amd64_stubs.go scan_amd64.s scan_amd64_stubs.go hamming_amd64.s hamming_amd64_stubs.go f16_amd64.s f16_amd64_stubs.go"
 trap 'for f in $files; do cp "$tmp/$f" ..; done; rm -rf "$tmp"' EXIT
 for f in $files; do cp "../$f" "$tmp/"; done
 go run . -out ../dist_amd64.s -stubs ../dist_amd64_stubs.go -pkg distance
 go run . -set gather -out ../gather_amd64.s -stubs ../gather_amd64_stubs.go -pkg distance
 go run . -set scan -out ../scan_amd64.s -stubs ../scan_amd64_stubs.go -pkg distance
 go run . -set bits -out ../hamming_amd64.s -stubs ../hamming_amd64_stubs.go -pkg distance
+go run . -set f16 -out ../f16_amd64.s -stubs ../f16_amd64_stubs.go -pkg distance
 status=0
 for f in $files; do
 	if ! cmp -s "$tmp/$f" "../$f"; then

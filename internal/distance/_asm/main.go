@@ -16,7 +16,8 @@
 // instead (gather_amd64.s), a separate file so the two sets can change
 // independently; with -set scan the exact-search kernels of scan.go
 // (scan_amd64.s); with -set bits the Hamming kernels of hamming.go
-// (hamming_amd64.s).
+// (hamming_amd64.s); with -set f16 the float16 kernels of f16.go
+// (f16_amd64.s).
 package main
 
 import (
@@ -25,7 +26,7 @@ import (
 	. "github.com/mmcloughlin/avo/build"
 )
 
-var set = flag.String("set", "float", "kernel set to generate: float (dist_amd64.s), gather (gather_amd64.s), scan (scan_amd64.s) or bits (hamming_amd64.s)")
+var set = flag.String("set", "float", "kernel set to generate: float (dist_amd64.s), gather (gather_amd64.s), scan (scan_amd64.s), bits (hamming_amd64.s) or f16 (f16_amd64.s)")
 
 func main() {
 	flag.Parse()
@@ -39,6 +40,11 @@ func main() {
 	}
 	if *set == "bits" {
 		genBitsSet()
+		Generate()
+		return
+	}
+	if *set == "f16" {
+		genF16Set()
 		Generate()
 		return
 	}
