@@ -113,12 +113,12 @@ func (x *Index) Search(q []float32, p SearchParams) []topk.Item {
 				// |q-c|² + (|r|² + 2<c,r>) - 2<q,r>
 				pq.AddTables(lut, x.precomp[pr.Slot], s.qt)
 			} else {
+				// |q-c|² + |r|² - 2<q-c, r>
 				c := x.centroids[int(pr.Slot)*x.cfg.Dim:]
 				for i := range s.rq {
 					s.rq[i] = q[i] - c[i]
 				}
-				x.pq.L2Table(s.rq, lut)
-				bias = 0
+				x.pq.DotTableAdd(s.rq, -2, x.pq.Norms(), lut)
 			}
 		}
 		x.scanPQ(lut, bias, l, p.Accept, s)
