@@ -134,4 +134,3 @@ func genDotTable(withAdd bool) {
 	VZEROUPPER()
 	RET()
 }
-
