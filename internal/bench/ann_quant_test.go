@@ -111,8 +111,13 @@ func TestRunANNQuantized(t *testing.T) {
 				t.Errorf("%s: on_disk %v", name, l["on_disk"])
 			}
 			mem, vec := l["mem_bytes"].(float64), l["vector_bytes"].(float64)
-			if vec != n*d*4 || (!onDisk && mem < vec) || (onDisk && mem >= vec+1<<20) {
+			// (On disk, mem_bytes is the anonymous growth alone: too noisy at this size to
+			// bound, so the test checks the vectors' residency instead.)
+			if vec != n*d*4 || (!onDisk && mem < vec) {
 				t.Errorf("%s (on disk %v): mem_bytes %.0f with vectors of %.0f bytes", name, onDisk, mem, vec)
+			}
+			if res, _ := l["vector_resident_bytes"].(float64); onDisk && (res < 0 || res > vec+4096) {
+				t.Errorf("%s: vector_resident_bytes %.0f of %.0f", name, res, vec)
 			}
 		}
 	}
