@@ -40,3 +40,24 @@ func BenchmarkSearch(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSearchBatch is BenchmarkSearch through SearchBatch on one
+// worker (1,000 queries per op; reports ns per query).
+func BenchmarkSearchBatch(b *testing.B) {
+	queries := clustered(1000, 128, 2000, 0.3, 2)
+	qs := make([][]float32, 1000)
+	for i := range qs {
+		qs[i] = queries.Row(uint32(i))
+	}
+	for _, pqm := range []int{16} {
+		for _, nprobe := range []int{1, 4, 16} {
+			b.Run(fmt.Sprintf("PQM=%d/nprobe=%d", pqm, nprobe), func(b *testing.B) {
+				x := benchIndex(b, pqm)
+				for b.Loop() {
+					x.SearchBatch(qs, SearchParams{K: 10, Nprobe: nprobe}, 1)
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(qs)), "ns/query")
+			})
+		}
+	}
+}

@@ -37,6 +37,7 @@ type Index struct {
 
 	// Set by Train (or Read) before trained is set; read-only afterwards.
 	centroids []float32 // Nlist × Dim
+	cnorms    []float32 // |c|² per centroid (the batched coarse step's expansion)
 	pq        *pq.Quantizer
 	precomp   []pq.Table // per list, its M rows of |r|² + 2<c, r>; nil if not precomputed
 	trained   atomic.Bool

@@ -75,8 +75,14 @@ func (x *Index) Search(q []float32, p SearchParams) []topk.Item {
 	}
 	s := x.searcher()
 	defer x.searchers.Put(s)
-	nprobe := min(max(p.Nprobe, 1), x.cfg.Nlist)
-	probes := x.probe(q, nprobe, s)
+	return x.searchProbes(q, x.probe(q, x.nprobe(p), s), p, s)
+}
+
+func (x *Index) nprobe(p SearchParams) int { return min(max(p.Nprobe, 1), x.cfg.Nlist) }
+
+// searchProbes is Search after the coarse step: probes are the lists to
+// scan, nearest first, with their exact coarse distances.
+func (x *Index) searchProbes(q []float32, probes []topk.Item, p SearchParams, s *searcher) []topk.Item {
 	vecs := x.vecs.Load()
 	keep := p.K
 	rescore := x.pq != nil && p.Rescore > 0 && vecs != nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/needlevdb/needle/internal/distance"
 	"github.com/needlevdb/needle/internal/index/flat"
 	"github.com/needlevdb/needle/internal/index/quant/kmeans"
 	"github.com/needlevdb/needle/internal/index/quant/pq"
@@ -72,6 +73,12 @@ func (x *Index) Train(vecs flat.Vectors, n int) error {
 // the index trained.
 func (x *Index) install(cent []float32, q *pq.Quantizer) {
 	x.centroids, x.pq = cent, q
+	d := x.cfg.Dim
+	x.cnorms = make([]float32, len(cent)/d)
+	for i := range x.cnorms {
+		c := cent[i*d : (i+1)*d]
+		x.cnorms[i] = distance.Dot(c, c)
+	}
 	if q != nil && x.cfg.Metric == flat.L2 && int64(x.cfg.Nlist)*int64(x.cfg.PQM)*pq.KsubMax*4 <= MaxPrecomputedBytes {
 		x.precomp = precompute(cent, x.cfg.Dim, q)
 	}
