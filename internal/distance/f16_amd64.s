@@ -248,105 +248,105 @@ TEXT ·dotF16GatherAVX512(SB), NOSPLIT, $0-96
 	MOVL  (BX), R9
 	IMULQ R8, R9
 	ADDQ  DX, R9
-	LEAQ  -1(R9)(R8*1), R10
-	ANDQ  $-64, R9
+	XORQ  R10, R10
 
 pf3:
-	PREFETCHT0 (R9)
-	ADDQ       $0x40, R9
-	CMPQ       R9, R10
-	JBE        pf3
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf3
+	PREFETCHT0 -1(R9)(R8*1)
 	CMPQ       SI, $0x01
 	JBE        pfdone2
 	MOVL       4(BX), R9
 	IMULQ      R8, R9
 	ADDQ       DX, R9
-	LEAQ       -1(R9)(R8*1), R10
-	ANDQ       $-64, R9
+	XORQ       R10, R10
 
 pf4:
-	PREFETCHT0 (R9)
-	ADDQ       $0x40, R9
-	CMPQ       R9, R10
-	JBE        pf4
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf4
+	PREFETCHT0 -1(R9)(R8*1)
 	CMPQ       SI, $0x02
 	JBE        pfdone2
 	MOVL       8(BX), R9
 	IMULQ      R8, R9
 	ADDQ       DX, R9
-	LEAQ       -1(R9)(R8*1), R10
-	ANDQ       $-64, R9
+	XORQ       R10, R10
 
 pf5:
-	PREFETCHT0 (R9)
-	ADDQ       $0x40, R9
-	CMPQ       R9, R10
-	JBE        pf5
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf5
+	PREFETCHT0 -1(R9)(R8*1)
 	CMPQ       SI, $0x03
 	JBE        pfdone2
 	MOVL       12(BX), R9
 	IMULQ      R8, R9
 	ADDQ       DX, R9
-	LEAQ       -1(R9)(R8*1), R10
-	ANDQ       $-64, R9
+	XORQ       R10, R10
 
 pf6:
-	PREFETCHT0 (R9)
-	ADDQ       $0x40, R9
-	CMPQ       R9, R10
-	JBE        pf6
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf6
+	PREFETCHT0 -1(R9)(R8*1)
 	CMPQ       SI, $0x04
 	JBE        pfdone2
 	MOVL       16(BX), R9
 	IMULQ      R8, R9
 	ADDQ       DX, R9
-	LEAQ       -1(R9)(R8*1), R10
-	ANDQ       $-64, R9
+	XORQ       R10, R10
 
 pf7:
-	PREFETCHT0 (R9)
-	ADDQ       $0x40, R9
-	CMPQ       R9, R10
-	JBE        pf7
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf7
+	PREFETCHT0 -1(R9)(R8*1)
 	CMPQ       SI, $0x05
 	JBE        pfdone2
 	MOVL       20(BX), R9
 	IMULQ      R8, R9
 	ADDQ       DX, R9
-	LEAQ       -1(R9)(R8*1), R10
-	ANDQ       $-64, R9
+	XORQ       R10, R10
 
 pf8:
-	PREFETCHT0 (R9)
-	ADDQ       $0x40, R9
-	CMPQ       R9, R10
-	JBE        pf8
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf8
+	PREFETCHT0 -1(R9)(R8*1)
 	CMPQ       SI, $0x06
 	JBE        pfdone2
 	MOVL       24(BX), R9
 	IMULQ      R8, R9
 	ADDQ       DX, R9
-	LEAQ       -1(R9)(R8*1), R10
-	ANDQ       $-64, R9
+	XORQ       R10, R10
 
 pf9:
-	PREFETCHT0 (R9)
-	ADDQ       $0x40, R9
-	CMPQ       R9, R10
-	JBE        pf9
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf9
+	PREFETCHT0 -1(R9)(R8*1)
 	CMPQ       SI, $0x07
 	JBE        pfdone2
 	MOVL       28(BX), R9
 	IMULQ      R8, R9
 	ADDQ       DX, R9
-	LEAQ       -1(R9)(R8*1), R10
-	ANDQ       $-64, R9
+	XORQ       R10, R10
 
 pf10:
-	PREFETCHT0 (R9)
-	ADDQ       $0x40, R9
-	CMPQ       R9, R10
-	JBE        pf10
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf10
+	PREFETCHT0 -1(R9)(R8*1)
 
 pfdone2:
 row:
@@ -355,14 +355,14 @@ row:
 	MOVL  32(BX), R9
 	IMULQ R8, R9
 	ADDQ  DX, R9
-	LEAQ  -1(R9)(R8*1), R10
-	ANDQ  $-64, R9
+	XORQ  R10, R10
 
 pf12:
-	PREFETCHT0 (R9)
-	ADDQ       $0x40, R9
-	CMPQ       R9, R10
-	JBE        pf12
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf12
+	PREFETCHT0 -1(R9)(R8*1)
 
 nopf11:
 	MOVL   (BX), R9
@@ -657,105 +657,105 @@ TEXT ·l2SqF16GatherAVX512(SB), NOSPLIT, $0-96
 	MOVL  (BX), R9
 	IMULQ R8, R9
 	ADDQ  DX, R9
-	LEAQ  -1(R9)(R8*1), R10
-	ANDQ  $-64, R9
+	XORQ  R10, R10
 
 pf16:
-	PREFETCHT0 (R9)
-	ADDQ       $0x40, R9
-	CMPQ       R9, R10
-	JBE        pf16
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf16
+	PREFETCHT0 -1(R9)(R8*1)
 	CMPQ       SI, $0x01
 	JBE        pfdone15
 	MOVL       4(BX), R9
 	IMULQ      R8, R9
 	ADDQ       DX, R9
-	LEAQ       -1(R9)(R8*1), R10
-	ANDQ       $-64, R9
+	XORQ       R10, R10
 
 pf17:
-	PREFETCHT0 (R9)
-	ADDQ       $0x40, R9
-	CMPQ       R9, R10
-	JBE        pf17
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf17
+	PREFETCHT0 -1(R9)(R8*1)
 	CMPQ       SI, $0x02
 	JBE        pfdone15
 	MOVL       8(BX), R9
 	IMULQ      R8, R9
 	ADDQ       DX, R9
-	LEAQ       -1(R9)(R8*1), R10
-	ANDQ       $-64, R9
+	XORQ       R10, R10
 
 pf18:
-	PREFETCHT0 (R9)
-	ADDQ       $0x40, R9
-	CMPQ       R9, R10
-	JBE        pf18
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf18
+	PREFETCHT0 -1(R9)(R8*1)
 	CMPQ       SI, $0x03
 	JBE        pfdone15
 	MOVL       12(BX), R9
 	IMULQ      R8, R9
 	ADDQ       DX, R9
-	LEAQ       -1(R9)(R8*1), R10
-	ANDQ       $-64, R9
+	XORQ       R10, R10
 
 pf19:
-	PREFETCHT0 (R9)
-	ADDQ       $0x40, R9
-	CMPQ       R9, R10
-	JBE        pf19
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf19
+	PREFETCHT0 -1(R9)(R8*1)
 	CMPQ       SI, $0x04
 	JBE        pfdone15
 	MOVL       16(BX), R9
 	IMULQ      R8, R9
 	ADDQ       DX, R9
-	LEAQ       -1(R9)(R8*1), R10
-	ANDQ       $-64, R9
+	XORQ       R10, R10
 
 pf20:
-	PREFETCHT0 (R9)
-	ADDQ       $0x40, R9
-	CMPQ       R9, R10
-	JBE        pf20
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf20
+	PREFETCHT0 -1(R9)(R8*1)
 	CMPQ       SI, $0x05
 	JBE        pfdone15
 	MOVL       20(BX), R9
 	IMULQ      R8, R9
 	ADDQ       DX, R9
-	LEAQ       -1(R9)(R8*1), R10
-	ANDQ       $-64, R9
+	XORQ       R10, R10
 
 pf21:
-	PREFETCHT0 (R9)
-	ADDQ       $0x40, R9
-	CMPQ       R9, R10
-	JBE        pf21
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf21
+	PREFETCHT0 -1(R9)(R8*1)
 	CMPQ       SI, $0x06
 	JBE        pfdone15
 	MOVL       24(BX), R9
 	IMULQ      R8, R9
 	ADDQ       DX, R9
-	LEAQ       -1(R9)(R8*1), R10
-	ANDQ       $-64, R9
+	XORQ       R10, R10
 
 pf22:
-	PREFETCHT0 (R9)
-	ADDQ       $0x40, R9
-	CMPQ       R9, R10
-	JBE        pf22
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf22
+	PREFETCHT0 -1(R9)(R8*1)
 	CMPQ       SI, $0x07
 	JBE        pfdone15
 	MOVL       28(BX), R9
 	IMULQ      R8, R9
 	ADDQ       DX, R9
-	LEAQ       -1(R9)(R8*1), R10
-	ANDQ       $-64, R9
+	XORQ       R10, R10
 
 pf23:
-	PREFETCHT0 (R9)
-	ADDQ       $0x40, R9
-	CMPQ       R9, R10
-	JBE        pf23
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf23
+	PREFETCHT0 -1(R9)(R8*1)
 
 pfdone15:
 row:
@@ -764,14 +764,14 @@ row:
 	MOVL  32(BX), R9
 	IMULQ R8, R9
 	ADDQ  DX, R9
-	LEAQ  -1(R9)(R8*1), R10
-	ANDQ  $-64, R9
+	XORQ  R10, R10
 
 pf25:
-	PREFETCHT0 (R9)
-	ADDQ       $0x40, R9
-	CMPQ       R9, R10
-	JBE        pf25
+	PREFETCHT0 (R9)(R10*1)
+	ADDQ       $0x40, R10
+	CMPQ       R10, R8
+	JB         pf25
+	PREFETCHT0 -1(R9)(R8*1)
 
 nopf24:
 	MOVL   (BX), R9

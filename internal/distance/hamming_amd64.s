@@ -212,105 +212,105 @@ TEXT ·hammingGatherAVX512(SB), NOSPLIT, $0-104
 	MOVL  (SI), R10
 	IMULQ BX, R10
 	ADDQ  DX, R10
-	LEAQ  -1(R10)(R9*1), R11
-	ANDQ  $-64, R10
+	XORQ  R11, R11
 
 pf4:
-	PREFETCHT0 (R10)
-	ADDQ       $0x40, R10
-	CMPQ       R10, R11
-	JBE        pf4
+	PREFETCHT0 (R10)(R11*1)
+	ADDQ       $0x40, R11
+	CMPQ       R11, R9
+	JB         pf4
+	PREFETCHT0 -1(R10)(R9*1)
 	CMPQ       DI, $0x01
 	JBE        pfdone3
 	MOVL       4(SI), R10
 	IMULQ      BX, R10
 	ADDQ       DX, R10
-	LEAQ       -1(R10)(R9*1), R11
-	ANDQ       $-64, R10
+	XORQ       R11, R11
 
 pf5:
-	PREFETCHT0 (R10)
-	ADDQ       $0x40, R10
-	CMPQ       R10, R11
-	JBE        pf5
+	PREFETCHT0 (R10)(R11*1)
+	ADDQ       $0x40, R11
+	CMPQ       R11, R9
+	JB         pf5
+	PREFETCHT0 -1(R10)(R9*1)
 	CMPQ       DI, $0x02
 	JBE        pfdone3
 	MOVL       8(SI), R10
 	IMULQ      BX, R10
 	ADDQ       DX, R10
-	LEAQ       -1(R10)(R9*1), R11
-	ANDQ       $-64, R10
+	XORQ       R11, R11
 
 pf6:
-	PREFETCHT0 (R10)
-	ADDQ       $0x40, R10
-	CMPQ       R10, R11
-	JBE        pf6
+	PREFETCHT0 (R10)(R11*1)
+	ADDQ       $0x40, R11
+	CMPQ       R11, R9
+	JB         pf6
+	PREFETCHT0 -1(R10)(R9*1)
 	CMPQ       DI, $0x03
 	JBE        pfdone3
 	MOVL       12(SI), R10
 	IMULQ      BX, R10
 	ADDQ       DX, R10
-	LEAQ       -1(R10)(R9*1), R11
-	ANDQ       $-64, R10
+	XORQ       R11, R11
 
 pf7:
-	PREFETCHT0 (R10)
-	ADDQ       $0x40, R10
-	CMPQ       R10, R11
-	JBE        pf7
+	PREFETCHT0 (R10)(R11*1)
+	ADDQ       $0x40, R11
+	CMPQ       R11, R9
+	JB         pf7
+	PREFETCHT0 -1(R10)(R9*1)
 	CMPQ       DI, $0x04
 	JBE        pfdone3
 	MOVL       16(SI), R10
 	IMULQ      BX, R10
 	ADDQ       DX, R10
-	LEAQ       -1(R10)(R9*1), R11
-	ANDQ       $-64, R10
+	XORQ       R11, R11
 
 pf8:
-	PREFETCHT0 (R10)
-	ADDQ       $0x40, R10
-	CMPQ       R10, R11
-	JBE        pf8
+	PREFETCHT0 (R10)(R11*1)
+	ADDQ       $0x40, R11
+	CMPQ       R11, R9
+	JB         pf8
+	PREFETCHT0 -1(R10)(R9*1)
 	CMPQ       DI, $0x05
 	JBE        pfdone3
 	MOVL       20(SI), R10
 	IMULQ      BX, R10
 	ADDQ       DX, R10
-	LEAQ       -1(R10)(R9*1), R11
-	ANDQ       $-64, R10
+	XORQ       R11, R11
 
 pf9:
-	PREFETCHT0 (R10)
-	ADDQ       $0x40, R10
-	CMPQ       R10, R11
-	JBE        pf9
+	PREFETCHT0 (R10)(R11*1)
+	ADDQ       $0x40, R11
+	CMPQ       R11, R9
+	JB         pf9
+	PREFETCHT0 -1(R10)(R9*1)
 	CMPQ       DI, $0x06
 	JBE        pfdone3
 	MOVL       24(SI), R10
 	IMULQ      BX, R10
 	ADDQ       DX, R10
-	LEAQ       -1(R10)(R9*1), R11
-	ANDQ       $-64, R10
+	XORQ       R11, R11
 
 pf10:
-	PREFETCHT0 (R10)
-	ADDQ       $0x40, R10
-	CMPQ       R10, R11
-	JBE        pf10
+	PREFETCHT0 (R10)(R11*1)
+	ADDQ       $0x40, R11
+	CMPQ       R11, R9
+	JB         pf10
+	PREFETCHT0 -1(R10)(R9*1)
 	CMPQ       DI, $0x07
 	JBE        pfdone3
 	MOVL       28(SI), R10
 	IMULQ      BX, R10
 	ADDQ       DX, R10
-	LEAQ       -1(R10)(R9*1), R11
-	ANDQ       $-64, R10
+	XORQ       R11, R11
 
 pf11:
-	PREFETCHT0 (R10)
-	ADDQ       $0x40, R10
-	CMPQ       R10, R11
-	JBE        pf11
+	PREFETCHT0 (R10)(R11*1)
+	ADDQ       $0x40, R11
+	CMPQ       R11, R9
+	JB         pf11
+	PREFETCHT0 -1(R10)(R9*1)
 
 pfdone3:
 row:
@@ -319,14 +319,14 @@ row:
 	MOVL  32(SI), R10
 	IMULQ BX, R10
 	ADDQ  DX, R10
-	LEAQ  -1(R10)(R9*1), R11
-	ANDQ  $-64, R10
+	XORQ  R11, R11
 
 pf13:
-	PREFETCHT0 (R10)
-	ADDQ       $0x40, R10
-	CMPQ       R10, R11
-	JBE        pf13
+	PREFETCHT0 (R10)(R11*1)
+	ADDQ       $0x40, R11
+	CMPQ       R11, R9
+	JB         pf13
+	PREFETCHT0 -1(R10)(R9*1)
 
 nopf12:
 	MOVL   (SI), R10

@@ -101,20 +101,16 @@ func rowAddr(dst, base, ip, rowBytes reg.GPVirtual, disp int) {
 var gatherAhead = 8
 
 // prefetchSpan emits prefetches of every cache line of the n > 0 bytes at
-// p, including the last line of a span that straddles more lines than
-// n/64 rounds up to (prefetchRow assumes rows that start on a line, as
-// rows of 64-byte multiples in a 64-byte-aligned array do).
+// p, also for spans that do not start on a line: prefetchRow's lines
+// (from p, 64 bytes apart) and the line of the last byte. The trip count
+// depends on n only, so the loop branch predicts. (Walking the lines from
+// p rounded down made it depend on p's alignment; with rows of 48 bytes,
+// half of them straddling, the mispredicted exits made HammingGather over
+// an L2-resident array 2.6x slower than without prefetching: 225 ns
+// against 86 per 32 rows.)
 func prefetchSpan(p, n reg.GPVirtual) {
-	l := fmt.Sprintf("pf%d", labelSeq())
-	a, end := GP64(), GP64()
-	LEAQ(Mem{Base: p, Index: n, Scale: 1, Disp: -1}, end)
-	MOVQ(p, a)
-	ANDQ(I32(-64), a)
-	Label(l)
-	PREFETCHT0(Mem{Base: a})
-	ADDQ(U8(64), a)
-	CMPQ(a, end)
-	JBE(LabelRef(l))
+	prefetchRow(p, n)
+	PREFETCHT0(Mem{Base: p, Index: n, Scale: 1, Disp: -1})
 }
 
 // prefetchFirst emits prefetches of the first gatherAhead rows (as many as
