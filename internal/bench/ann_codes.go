@@ -65,6 +65,9 @@ func runFlatCodes(cfg ANNConfig, spec codec.Spec, m flat.Metric, vs flat.Vectors
 	if !cfg.OnDisk {
 		mem += int64(len(vs.Data)) * 4
 	}
+	if dv != nil {
+		dv.Drop() // the build read every vector; the queries start from a cold cache
+	}
 	fmt.Fprintf(log, "trained and encoded %s over %d vectors in %.2fs (%d bytes per code)\n", spec, vs.Slots(), buildS, codes.CodeBytes())
 	p := quant.ScanParams{K: cfg.K, Rescore: rescoreCount(cfg.K, cfg.Oversampling)}
 	if cfg.NoRescore {

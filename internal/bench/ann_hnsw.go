@@ -144,6 +144,9 @@ func runHNSW(cfg ANNConfig, m flat.Metric, vs flat.Vectors, qs [][]float32, gt *
 	if !cfg.OnDisk {
 		mem += int64(len(vs.Data)) * 4
 	}
+	if dv != nil {
+		dv.Drop() // the build read every vector; the queries start from a cold cache
+	}
 	c := idx.Config()
 	fmt.Fprintf(log, "built hnsw (M=%d, ef_construct=%d, %s) over %d vectors in %.2fs on %d threads\n",
 		c.M, c.EfConstruct, aq.name, vs.Slots(), buildS, threads)

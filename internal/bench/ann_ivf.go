@@ -83,6 +83,9 @@ func runIVF(cfg ANNConfig, m flat.Metric, vs flat.Vectors, qs [][]float32, gt *I
 	if !cfg.OnDisk {
 		mem += int64(len(vs.Data)) * 4
 	}
+	if dv != nil {
+		dv.Drop() // the build read every vector; the queries start from a cold cache
+	}
 	fmt.Fprintf(log, "built %s (nlist %d, pq_m %d) over %d vectors in %.2fs\n", cfg.Index, cfg.Nlist, pqm, vs.Slots(), buildS)
 	rescore := 0
 	if pqm > 0 && !cfg.NoRescore && cfg.Oversampling > 0 {
