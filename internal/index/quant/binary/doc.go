@@ -17,15 +17,16 @@
 // (the formulas are on Scorer).
 //
 // Measured (TestDatasetRecall, flat scan of all codes, rescoring the best 30 with the
-// float vectors, 2-core AVX-512 VM): fashion-mnist (L2) recall@10 0.78 asymmetric, 0.71
-// symmetric; clustered-100k-768-unit (inner product) 0.60 and 0.52, where 70 candidates
-// give 0.92 and 0.87, and 100 give 0.999 and 0.994. That set's neighbours are the members
-// of one tight cluster, told apart by isotropic noise that one bit per dimension keeps
-// about 64 % of (2/π); in the experiments that chose this design neither per-slot scales,
-// query-adaptive tables, a k-means centre per slot (1,024 centres) nor 3 levels per
-// dimension reached 0.90 at 30 candidates (best 0.81: 2 bits per dimension around
-// k-means centres). Scan cost: about 27 ns per 768-d code asymmetric, 5 symmetric
-// (BenchmarkScoreRange).
+// float vectors, 2-core AVX-512 VM): fashion-mnist (L2, 100 queries) recall@10 0.78
+// asymmetric, 0.71 symmetric; clustered-100k-768-unit (inner product, 1,000 queries) 0.61
+// and 0.53, where 70 candidates give 0.92 and 0.88, and 100 give 0.996 and 0.993. That
+// set's neighbours are the members of one tight cluster, told apart by isotropic noise of
+// which one bit per dimension keeps about 64 % of the variance (2/π). In the experiments
+// that chose this design, none of these reached 0.90 at 30 candidates: per-slot scales,
+// query-adaptive tables, a k-means centre per slot (1,024 centres), up to 8 levels per
+// dimension around the global mean (0.66), 2 bits per dimension around the k-means centres
+// (0.81, the best). Scan cost: about 27 ns per 768-d code asymmetric, 5 symmetric
+// (BenchmarkScoreRange on a quiet machine).
 //
 // Persistence: Codes.WriteTo and Read / Load, in the format of docs/format/binary.md
 // (versioned, CRC-32C checked; corrupt input is an error wrapping ErrCorrupt).
