@@ -54,6 +54,11 @@ clean:
 crash:
 	CRASH_ROUNDS=$${CRASH_ROUNDS:-200} $(GO) test -run 'TestCrash' -v -timeout 60m ./internal/crashtest
 
+## bench-quant: int8 / PQ / binary codes and IVF-PQ against float32 HNSW and Faiss (bench/compare-quant.sh)
+.PHONY: bench-quant
+bench-quant:
+	bench/compare-quant.sh
+
 ## bench-knn: needle knn-graph (exact top-200 cosine, clustered-100k-768-unit) and the Faiss peer, back to back
 KNN_DATA  ?= /tmp/needle-data
 KNN_PEERS ?= ../shared/bench/peers.py

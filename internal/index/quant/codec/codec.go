@@ -114,11 +114,20 @@ func Write(w io.Writer, c quant.Codes) error {
 
 // Read reads codes of kind k written by Write.
 func Read(k Kind, r io.Reader) (quant.Codes, error) {
+	// Each branch returns a nil interface on error, not an interface holding a nil pointer.
 	switch k {
 	case Product:
-		return pq.Read(r)
+		c, err := pq.Read(r)
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
 	case Binary:
-		return binary.Read(r)
+		c, err := binary.Read(r)
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
 	}
 	return nil, fmt.Errorf("codec: unknown kind %d", k)
 }
