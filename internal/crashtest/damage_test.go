@@ -40,7 +40,8 @@ func TestDamagedFiles(t *testing.T) {
 	args := []string{"--seal-after", "100ms", "--log-level", "warn"}
 	s := start(t, base, args...)
 	s.mustCall("PUT", "/collections/dmg", map[string]any{"vectors": map[string]any{"size": dim, "distance": "Cosine"},
-		"hnsw_config": map[string]any{"full_scan_threshold": 0, "m": 8, "ef_construct": 32}}, nil)
+		"hnsw_config":         map[string]any{"full_scan_threshold": 0, "m": 8, "ef_construct": 32},
+		"quantization_config": map[string]any{"product": map[string]any{"compression": "x8"}}}, nil)
 	s.mustCall("PUT", "/collections/dmg/index?wait=true", map[string]any{"field_name": "g", "field_schema": "keyword"}, nil)
 	upsert := func(from, n int) {
 		pts := make([]map[string]any, n)
@@ -96,7 +97,7 @@ func TestDamagedFiles(t *testing.T) {
 			checkDamaged(t, dir, args, rel, how, want, sealed)
 		}
 	}
-	for _, k := range []string{"config", "manifest", "segment meta", "segment ids", "segment versions", "segment payload", "segment vectors", "deletion bitmap", "hnsw graph", "wal"} {
+	for _, k := range []string{"config", "manifest", "segment meta", "segment ids", "segment versions", "segment payload", "segment vectors", "deletion bitmap", "hnsw graph", "pq codes", "wal"} {
 		if !kinds[k] {
 			t.Errorf("no %s file was damaged (files: %v)", k, files)
 		}
@@ -126,6 +127,8 @@ func kindOf(rel string) string {
 		return "deletion bitmap"
 	case strings.HasPrefix(base, "hnsw-"):
 		return "hnsw graph"
+	case strings.HasPrefix(base, "codes-") && strings.HasSuffix(base, ".pq"):
+		return "pq codes"
 	}
 	return base
 }
