@@ -57,9 +57,9 @@ type annQuant struct {
 func parseQuant(s string) (annQuant, error) {
 	switch s {
 	case "", "auto":
-		// The int8 code kernels are fastest with AVX-512 VNNI; without it the float32
-		// traversal is the faster one.
-		if distance.CodeImpl() == "generic" {
+		// The int8 traversal was measured ahead of float32 with AVX-512 VNNI only; the
+		// AVX2 code kernels are unmeasured against float32 traversal, so auto keeps float32.
+		if distance.CodeImpl() != "avx512vnni" {
 			return annQuant{name: "float32"}, nil
 		}
 		return annQuant{name: "int8", graph: hnsw.Int8}, nil
