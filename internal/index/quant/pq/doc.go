@@ -12,9 +12,14 @@
 // the negated inner product for flat.InnerProduct. Codebooks are always
 // trained and codes always assigned by L2 in each subspace, as Faiss does.
 //
-// The scan (Sums, ScanBelow) is pure Go, unrolled for M = 8, 16 and 32
-// with the table as fixed-size arrays so that the compiler drops every
-// bounds check; it is bound by the M table loads per code.
+// The scan (Sums, ScanBelow, Gather) is pure Go, unrolled for M = 8, 16
+// and 32 with the table as fixed-size arrays so that the compiler drops
+// every bounds check; it is bound by the M table loads per code (see
+// internal/index/ivf/BENCHMARKS.md for what was tried). Building tables
+// (DotTable, DotTableAdd, AddTables) uses AVX-512 kernels generated with
+// avo from _asm/ (table_amd64.s; _asm/check_generated.sh checks them),
+// with the Go loops of table.go as the fallback (other CPUs, -tags purego)
+// and the reference the tests compare them with.
 //
 // Package ivf stores codes itself (in inverted lists, of residuals) and
 // uses the building blocks exported here: Quantizer.EncodeBatch, the Table

@@ -5,8 +5,8 @@ package pq
 import "golang.org/x/sys/cpu"
 
 // hasAVX512 selects the generated kernels of table_amd64.s. BenchmarkTable
-// (M=16, d=128, loaded 2-core AVX-512 VM): the Go loops took about 11 us
-// per DotTable and 1 us per AddTables.
+// (M=16, d=128, 2-core AVX-512 VM): DotTable 11.6 us with the Go loop,
+// 1.06 us with the kernel; AddTables 954 ns and 130 ns.
 var hasAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL
 
 func addRows(dst, a, b []float32) {
