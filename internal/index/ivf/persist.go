@@ -34,6 +34,7 @@ type CorruptError struct {
 	Reason string
 }
 
+// Error describes the corruption and where it is.
 func (e *CorruptError) Error() string {
 	return fmt.Sprintf("ivf: corrupt index file at offset %d: %s", e.Offset, e.Reason)
 }
@@ -180,7 +181,7 @@ func Load(data []byte, vecs flat.Vectors) (*Index, error) {
 	if qlen > 0 {
 		q, err = pq.ParseQuantizer(body[off:off+qlen], headerSize+int64(off))
 		if err != nil {
-			return nil, fmt.Errorf("ivf: %w", err)
+			return nil, corrupt(headerSize+int64(off), "quantizer block: %v", err)
 		}
 		if q.Dim() != cfg.Dim || q.M() != cfg.PQM || q.Metric() != cfg.Metric {
 			return nil, corrupt(headerSize+int64(off), "quantizer of dimension %d, M %d, metric %d for an index of %d, %d, %d",
@@ -220,7 +221,7 @@ func Load(data []byte, vecs flat.Vectors) (*Index, error) {
 		if m > 0 {
 			li.codes = append([]byte(nil), body[codesAt+done*m:codesAt+(done+n)*m]...)
 			if err := pq.CheckCodes(q, li.codes); err != nil {
-				return nil, fmt.Errorf("ivf: list %d: %w", l, err)
+				return nil, corrupt(headerSize+int64(codesAt+done*m), "list %d: %v", l, err)
 			}
 		}
 		x.lists[l].Store(li)

@@ -122,3 +122,23 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+func TestReadCorruptQuantizer(t *testing.T) {
+	base := clustered(300, 8, 5, 0.3, 1)
+	x, _ := New(Config{Dim: 8, Metric: flat.L2, Nlist: 4, PQM: 2, Seed: 1})
+	if err := x.Train(base, 100); err != nil { // codebooks of 100 centroids
+		t.Fatal(err)
+	}
+	x.AddRange(base, 0, 300)
+	var buf bytes.Buffer
+	x.WriteTo(&buf)
+	qat := headerSize + 4*8*4 // the quantizer block
+	for name, at := range map[string]int{"ksub": qat + 9, "metric": qat + 12, "code byte": buf.Len() - 1} {
+		b := slices.Clone(buf.Bytes())
+		b[at] = 200
+		fixCRCs(b)
+		if _, err := Read(bytes.NewReader(b), base); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: %v, want ivf.ErrCorrupt", name, err)
+		}
+	}
+}

@@ -33,6 +33,7 @@ type CorruptError struct {
 	Reason string
 }
 
+// Error describes the corruption and where it is.
 func (e *CorruptError) Error() string {
 	return fmt.Sprintf("pq: corrupt data at offset %d: %s", e.Offset, e.Reason)
 }
