@@ -117,3 +117,21 @@ func BenchmarkEncodeBatch(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*v.Slots()), "ns/vector")
 }
+
+// BenchmarkScorerReset measures building a Scorer's table for one query
+// (d=128).
+func BenchmarkScorerReset(b *testing.B) {
+	v := clustered(2000, 128, 20, 0.3, 1)
+	for _, m := range []int{16, 32} {
+		q, err := Train(v, m, flat.L2, Options{Seed: 1, Iterations: 2})
+		if err != nil {
+			b.Fatal(err)
+		}
+		s := q.EncodeAll(v).Scorer()
+		b.Run(fmt.Sprintf("M=%d", m), func(b *testing.B) {
+			for b.Loop() {
+				s.Reset(v.Row(1))
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package pq
 
 import (
+	"github.com/needlevdb/needle/internal/distance"
 	"github.com/needlevdb/needle/internal/index/flat"
 	"github.com/needlevdb/needle/internal/index/quant"
 )
@@ -63,23 +64,31 @@ func (c *Codes) Scorer() *Scorer { return &Scorer{c: c, t: NewTable(c.q.m)} }
 // Scorer scores queries against Codes by ADC. It implements quant.Scorer
 // and belongs to one goroutine at a time.
 type Scorer struct {
-	c *Codes
-	t Table
+	c    *Codes
+	t    Table
+	bias float32 // added to every sum: |q|² for L2 (the table lacks the |q_j|² terms)
 }
 
-// Reset builds the lookup table for q (len(q) == Dim()).
-func (s *Scorer) Reset(q []float32) { s.c.q.Table(q, s.t) }
-
-// Table returns the current lookup table (valid until the next Reset).
-func (s *Scorer) Table() Table { return s.t }
+// Reset builds the lookup table for q (len(q) == Dim()). For L2 the table
+// holds |c|² - 2<q_j, c> and the |q_j|² terms go into one bias, |q|².
+func (s *Scorer) Reset(q []float32) {
+	qz := s.c.q
+	if qz.metric == flat.L2 {
+		qz.DotTableAdd(q, -2, qz.norms, s.t)
+		s.bias = distance.Dot(q, q)
+		return
+	}
+	qz.DotTable(q, -1, s.t)
+	s.bias = 0
+}
 
 // Score writes the approximate distance to the code of each of ids into
 // out[:len(ids)].
-func (s *Scorer) Score(ids []uint32, out []float32) { Gather(s.t, s.c.codes, ids, 0, out) }
+func (s *Scorer) Score(ids []uint32, out []float32) { Gather(s.t, s.c.codes, ids, s.bias, out) }
 
 // ScoreRange writes the approximate distances to slots first ...
 // first+len(out)-1 into out.
 func (s *Scorer) ScoreRange(first int, out []float32) {
 	m := s.c.q.m
-	Sums(s.t, s.c.codes[first*m:], 0, out)
+	Sums(s.t, s.c.codes[first*m:], s.bias, out)
 }
