@@ -28,7 +28,13 @@
 // + r> = -<q, c> - <q, r>: one table per query and the coarse score as the
 // list's bias.
 //
-// Concurrency: Search is safe for concurrent use, also with Add. Add calls
+// SearchBatch answers many queries at once: its coarse step scores panels
+// of queries against the centroids with the register-blocked panel kernel
+// (distance.PanelScan), as Faiss's batched search does with a matrix
+// product, instead of one L2-cache-bound pass over the centroids per
+// query. BENCHMARKS.md compares both with Faiss.
+//
+// Concurrency: Search (and SearchBatch) is safe for concurrent use, also with Add. Add calls
 // are serialised by a lock, and a search sees, for each list, either all
 // or none of one Add's entries in it. Each list is an immutable header
 // (ids, codes) published through an atomic pointer: Add appends into

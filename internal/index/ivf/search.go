@@ -65,7 +65,9 @@ func (x *Index) searcher() *searcher {
 // Search returns the K best slots for q (len(q) == Dim), best first, with
 // distances in the convention of package topk (squared L2, or the negated
 // inner product); approximate for PQ lists unless rescored. It returns
-// nil if K <= 0 or the index is not trained.
+// nil if K <= 0, the index is not trained, or the lists are flat and no
+// vectors are set (Add, SetVectors or Read give them). It panics if a
+// listed slot is beyond the vectors set.
 func (x *Index) Search(q []float32, p SearchParams) []topk.Item {
 	if len(q) != x.cfg.Dim {
 		panic(fmt.Sprintf("BUG: ivf: query of dimension %d, index %d", len(q), x.cfg.Dim))
