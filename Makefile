@@ -32,6 +32,7 @@ purego:
 
 generate-check:
 	./internal/distance/_asm/check_generated.sh
+	./internal/index/quant/pq/_asm/check_generated.sh
 
 compat:
 	./compat/run.sh
