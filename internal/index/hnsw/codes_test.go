@@ -1,6 +1,7 @@
 package hnsw
 
 import (
+	"bytes"
 	"math"
 	"testing"
 
@@ -133,5 +134,60 @@ func TestQuantileNarrowsRange(t *testing.T) {
 	want := truth(base, flat.L2, qs, 10, nil)
 	if r := recall(searchAll(clipped, qs, 10, 64, nil), want); r < 0.95 {
 		t.Errorf("recall with quantile 0.95: %.3f", r)
+	}
+}
+
+// TestLosslessCodes: integer-valued vectors get exact int8 codes; L2 searches with on-grid
+// queries then return exact distances without reading the float vectors (here: the float
+// array is swapped for garbage after the build), across a save and load; one lossy vector or
+// an off-grid query brings rescoring back.
+func TestLosslessCodes(t *testing.T) {
+	const n, d = 2000, 24
+	base, qs := data(variant{metric: flat.L2}, n, d, 9)
+	for i, v := range base.Data {
+		base.Data[i] = float32(math.Round(float64(v) * 20)) // integers
+	}
+	for i, v := range qs.Data {
+		qs.Data[i] = float32(math.Round(float64(v) * 20))
+	}
+	x := build(t, base, Config{Metric: flat.L2, Quantization: Int8}, 1)
+	if x.lossy.Load() {
+		t.Fatal("integer data produced lossy codes")
+	}
+	want := truth(base, flat.L2, qs, 10, nil)
+	var buf bytes.Buffer
+	if _, err := x.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	garbage := Vectors{Dim: d, Data: make([]float32, len(base.Data))}
+	for i := range garbage.Data {
+		garbage.Data[i] = 1e6
+	}
+	y, err := Load(buf.Bytes(), garbage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := searchAll(y, qs, 10, 64, nil)
+	if r := recall(got, want); r < 0.95 {
+		t.Fatalf("lossless recall %.3f", r)
+	}
+	for i := range got {
+		for _, it := range got[i] {
+			if e := exactDist(base, flat.L2, qs.Row(uint32(i)), it.Slot); math.Abs(float64(it.Dist-e)) > 1e-3*float64(e)+1e-3 {
+				t.Fatalf("distance %v, exact %v", it.Dist, e)
+			}
+		}
+	}
+	// An off-grid query is rescored (and so reads the garbage vectors).
+	q := append([]float32(nil), qs.Row(0)...)
+	q[0] += 0.5
+	if it := y.Search(q, 1, 64, nil); it[0].Dist < 1e6 {
+		t.Errorf("off-grid query not rescored: %v", it[0].Dist)
+	}
+	// A non-integer vector makes the codes lossy.
+	base.Data[5] += 0.25
+	z := build(t, base, Config{Metric: flat.L2, Quantization: Int8}, 1)
+	if !z.lossy.Load() {
+		t.Error("a non-integer coordinate left the codes lossless")
 	}
 }

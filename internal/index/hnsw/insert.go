@@ -118,7 +118,9 @@ func (x *Index) Insert(slot uint32) error {
 	}
 	if x.quant != nil {
 		o := int(slot) * x.codeStride
-		x.quant.encode(x.vec(slot), x.codes[o:o+x.codeStride])
+		if !x.quant.encode(x.vec(slot), x.codes[o:o+x.codeStride]) && !x.lossy.Load() {
+			x.lossy.Store(true)
+		}
 	}
 	lk.Unlock()
 

@@ -21,6 +21,9 @@ const (
 	sectionsAt  = headerSize + tableSize // 256, a multiple of 64
 	align       = 64
 	maxDim      = 1 << 16
+	// flagLossless (header flags bit 0): every inserted vector equals its
+	// int8 code's reconstruction lo + step*c.
+	flagLossless = 1
 )
 
 var magic = [8]byte{'N', 'D', 'L', 'H', 'N', 'S', 'W', 0}
@@ -118,6 +121,9 @@ func (x *Index) WriteTo(w io.Writer) (int64, error) {
 	copy(head, magic[:])
 	le := binary.LittleEndian
 	le.PutUint32(head[8:], fileVersion)
+	if x.quant != nil && !x.lossy.Load() {
+		le.PutUint32(head[12:], flagLossless)
+	}
 	le.PutUint32(head[16:], uint32(x.dim))
 	head[20] = byte(x.cfg.Metric)
 	head[21] = byte(x.cfg.Quantization)
@@ -218,8 +224,9 @@ func Load(data []byte, vecs Vectors) (*Index, error) {
 	if crc != le.Uint32(data[60:]) {
 		return nil, corrupt(60, "header checksum mismatch")
 	}
-	if f := le.Uint32(data[12:]); f != 0 {
-		return nil, corrupt(12, "unknown flags %#x", f)
+	flags := le.Uint32(data[12:])
+	if flags&^flagLossless != 0 {
+		return nil, corrupt(12, "unknown flags %#x", flags)
 	}
 	dim := int(le.Uint32(data[16:]))
 	metric, quant := Metric(data[20]), Quantization(data[21])
@@ -237,6 +244,8 @@ func Load(data []byte, vecs Vectors) (*Index, error) {
 		return nil, corrupt(20, "metric %d", metric)
 	case quant > Int8:
 		return nil, corrupt(21, "quantization %d", quant)
+	case flags&flagLossless != 0 && quant != Int8:
+		return nil, corrupt(12, "lossless flag without int8 codes")
 	case m < 2 || m > MaxM:
 		return nil, corrupt(24, "M %d", m)
 	case efc < 1 || efc > 1<<20:
@@ -319,6 +328,7 @@ func Load(data []byte, vecs Vectors) (*Index, error) {
 			return nil, corrupt(sectionOffset(data, secQuantizer), "%v", err)
 		}
 		copy(x.codes, sec[secCodes])
+		x.lossy.Store(flags&flagLossless == 0)
 	}
 	up := sec[secUpper]
 	for s, lv := range x.levels {

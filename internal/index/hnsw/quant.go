@@ -40,9 +40,11 @@ func newQuantizer(dim, n int, row func(i int) []float32, quantile float64) (*qua
 	}
 	lo := make([]float32, dim)
 	hi := make([]float32, dim)
+	integral := false // every sampled coordinate is an integer
 	if quantile > 0 && quantile < 1 {
 		quantileRanges(dim, n, row, quantile, lo, hi)
 	} else {
+		integral = true
 		for d := range lo {
 			lo[d], hi[d] = float32(math.Inf(1)), float32(math.Inf(-1))
 		}
@@ -51,6 +53,9 @@ func newQuantizer(dim, n int, row func(i int) []float32, quantile float64) (*qua
 			for d, v := range row(i) {
 				lo[d] = min(lo[d], v)
 				hi[d] = max(hi[d], v)
+				if integral && float32(math.Trunc(float64(v))) != v {
+					integral = false
+				}
 			}
 		}
 	}
@@ -63,7 +68,10 @@ func newQuantizer(dim, n int, row func(i int) []float32, quantile float64) (*qua
 		span = max(span, hi[d]-lo[d])
 	}
 	step := span / 255
-	if !(step > 0) || math.IsInf(float64(step), 0) {
+	if !(step > 0) || math.IsInf(float64(step), 0) || integral && span <= 255 {
+		// Integer data whose every range fits 256 levels (pixels, byte
+		// embeddings): a step of one makes the codes exact (lossless), so
+		// L2 searches with integer queries need no rescoring.
 		step = 1
 	}
 	return &quantizer{lo: lo, step: step, inv: 1 / step}, nil
@@ -106,13 +114,20 @@ func newQuantizerFrom(lo []float32, step float32) (*quantizer, error) {
 func codeStride(dim int) int { return (dim + 63) &^ 63 }
 
 // encode writes x's code into dst (len(dst) >= len(x); the rest of dst is
-// left as it is — zero in a fresh row).
-func (z *quantizer) encode(x []float32, dst []uint8) {
+// left as it is — zero in a fresh row). It reports whether the code is
+// exact: lo + step*c reproduces every coordinate of x.
+func (z *quantizer) encode(x []float32, dst []uint8) (exact bool) {
 	dst = dst[:len(x)]
+	exact = true
 	for i, v := range x {
 		c := math.Round(float64((v - z.lo[i]) * z.inv))
-		dst[i] = uint8(min(max(c, 0), 255))
+		b := uint8(min(max(c, 0), 255))
+		dst[i] = b
+		if z.lo[i]+z.step*float32(b) != v {
+			exact = false
+		}
 	}
+	return exact
 }
 
 // query holds a query prepared for one search: the float vector, and for
@@ -126,6 +141,9 @@ type query struct {
 	q16      []int16
 	add, mul float32
 	norm     float32 // |q| (InnerProduct)
+	// exact (L2): the quantized query reproduces q exactly, so with lossless
+	// codes the integer distances are the float distances.
+	exact bool
 }
 
 // ipLevels is the int16 resolution of an inner-product query: |q16| ≤
@@ -153,13 +171,19 @@ func (x *Index) prepare(qr *query, q []float32) {
 	qr.q16 = qr.q16[:n]
 	clear(qr.q16[len(q):])
 	if x.cfg.Metric == flat.L2 {
+		qr.exact = true
 		for i, v := range q {
 			c := math.Round(float64((v - z.lo[i]) * z.inv))
-			qr.q16[i] = int16(min(max(c, -255), 510))
+			c16 := int16(min(max(c, -255), 510))
+			qr.q16[i] = c16
+			if z.lo[i]+z.step*float32(c16) != v {
+				qr.exact = false
+			}
 		}
 		qr.add, qr.mul = 0, z.step*z.step
 		return
 	}
+	qr.exact = false
 	var amax, asum, qlo, sq float64
 	for i, v := range q {
 		a := math.Abs(float64(v))

@@ -111,6 +111,17 @@ const rescoreSigmas = 6.0
 // that may be among the best k with exact ones, and returns the best k.
 func (x *Index) rescore(s *searcher, k, pool int) []topk.Item {
 	slices.Sort(s.res) // ascending: no longer a heap
+	if s.mode == modeInt8 && s.qr.exact && !x.lossy.Load() {
+		// Lossless codes and an on-grid query: the integer distances are
+		// the float32 distances; the float vectors are not read at all.
+		keys := s.res[:min(k, len(s.res))]
+		out := make([]topk.Item, len(keys))
+		for i, c := range keys {
+			out[i] = topk.Item{Dist: keyDist(c), Slot: keySlot(c)}
+		}
+		s.res = s.res[:0]
+		return out
+	}
 	if s.mode == modeCodes {
 		// Attached codes have no noise model: rescore the best pool.
 		s.res = s.res[:min(len(s.res), max(k, pool))]
