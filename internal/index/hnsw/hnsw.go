@@ -97,12 +97,12 @@ type Index struct {
 	inserted bitmap       // set once a slot is fully linked
 	deleted  bitmap
 
-	quant      *quantizer // nil for Float32 and before Train
+	quant *quantizer // nil for Float32 and before Train
 	// lossy is set once any inserted vector's int8 code does not reproduce
 	// it exactly; until then (integer-valued data such as pixels) L2
 	// searches with an on-grid query need no float32 rescoring.
-	lossy atomic.Bool
-	codes      []uint8    // Int8: codeStride bytes per slot
+	lossy      atomic.Bool
+	codes      []uint8 // Int8: codeStride bytes per slot
 	codeStride int
 	attached   quant.Codes // attached codes searches traverse with (SetCodes); nil: none
 
