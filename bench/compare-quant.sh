@@ -47,7 +47,7 @@ for s in "${steps[@]}"; do
 		run hnsw-pq32-ondisk "$needle" bench ann --data "$c1m" --index hnsw --quantization pq:32 --oversampling 10 --on-disk --ef 64,128,64,128 --nq "$NQ"
 		;;
 	ivfpq)
-		run faiss-ivfpq python3 "$SHARED/peers.py" faiss-ivf --data "$c1m" --nlist 1024 --nprobe 1,4,16,64 --pq-m 16 --nq "$NQ"
+		run faiss-ivfpq /usr/bin/python3 "$SHARED/peers.py" faiss-ivf --data "$c1m" --nlist 1024 --nprobe 1,4,16,64 --pq-m 16 --nq "$NQ"
 		run needle-ivfpq "$needle" bench ann --data "$c1m" --index ivfpq --quantization pq:16 --nlist 1024 --nprobe 1,4,16,64 --nq "$NQ"
 		;;
 	binary)
