@@ -6,7 +6,7 @@
 #   int8    clustered-1M-128: HNSW float32 with the vectors in RAM, then HNSW int8 with the vectors
 #           on disk (cold page cache after the build; the ef list repeats so later lines are warm).
 #   pq      clustered-1M-128: HNSW traversed with product codes of 32 bytes (pq:32), vectors on
-#           disk, rescoring ceil(10*OVERSAMPLING) candidates.
+#           disk, rescoring 300 candidates (oversampling 30).
 #   ivfpq   clustered-1M-128: Faiss IndexIVFPQ (peers.py faiss-ivf) then needle --index ivfpq, same
 #           nlist 1024, nprobe list and code size (16 bytes), single-threaded, no rescoring.
 #   binary  clustered-100k-768-unit (inner product): flat scan of 96-byte binary codes, rescoring
@@ -44,7 +44,7 @@ for s in "${steps[@]}"; do
 		run hnsw-int8-ondisk "$needle" bench ann --data "$c1m" --index hnsw --quantization int8 --on-disk --ef 32,64,128,32,64,128 --nq "$NQ"
 		;;
 	pq)
-		run hnsw-pq32-ondisk "$needle" bench ann --data "$c1m" --index hnsw --quantization pq:32 --oversampling 10 --on-disk --ef 64,128,64,128 --nq "$NQ"
+		run hnsw-pq32-ondisk "$needle" bench ann --data "$c1m" --index hnsw --quantization pq:32 --oversampling 30 --on-disk --ef 300,400,300,400 --nq "$NQ"
 		;;
 	ivfpq)
 		run faiss-ivfpq /usr/bin/python3 "$SHARED/peers.py" faiss-ivf --data "$c1m" --nlist 1024 --nprobe 1,4,16,64 --pq-m 16 --nq "$NQ"
