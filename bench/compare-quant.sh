@@ -48,7 +48,7 @@ for s in "${steps[@]}"; do
 		;;
 	ivfpq)
 		run faiss-ivfpq /usr/bin/python3 "$SHARED/peers.py" faiss-ivf --data "$c1m" --nlist 1024 --nprobe 1,4,16,64 --pq-m 16 --nq "$NQ"
-		run needle-ivfpq "$needle" bench ann --data "$c1m" --index ivfpq --quantization pq:16 --nlist 1024 --nprobe 1,4,16,64 --nq "$NQ"
+		run needle-ivfpq "$needle" bench ann --data "$c1m" --index ivfpq --quantization pq:16 --nlist 1024 --nprobe 1,4,16,64 --on-disk --nq "$NQ"
 		;;
 	binary)
 		run flat-binary-ondisk "$needle" bench ann --data "$u768" --metric ip --index flat --quantization binary --oversampling 3 --on-disk --nq "$NQ"
