@@ -22,6 +22,12 @@
 #   NEEDLE_FLAGS  --cache-bytes 0      extra `needle serve` flags; the result cache is off because
 #                                      the runs cycle through the same 10,000 queries, which would
 #                                      measure cache hits (the peer has no cache)
+#   COLLECTION_EXTRA ""                JSON merged into Needle's collection creation body, e.g.
+#                                      '{"quantization_config": {"scalar": {"type": "int8"}},
+#                                        "optimizers_config": {"default_segment_number": 1}}'
+#   ON_DISK       ""                   non-empty: Needle's vectors "on_disk": true
+#   WAIT_SEGMENTS ""                   wait until Needle reports at most this many segments
+#                                      (sealed + mutable) before loading it: merges finished
 #   NEEDLE_PORT   16402, PEER_PORT 16401 (127.0.0.1 only)
 #   OUT           a new /tmp/compare-seed000.XXXXXX   logs, JSON results, Needle's data dir
 #
@@ -136,7 +142,8 @@ pids+=("$npid")
 wait_http "http://127.0.0.1:$NEEDLE_PORT/readyz" "$npid" 30
 log "loading $DS.base.npy into Needle"
 load=$("$PY" "$here/peers/seed000/load_qdrant.py" --url "http://127.0.0.1:$NEEDLE_PORT" --collection "$COLL" \
-	--data "$DS.base.npy" --m 16 --ef-construct 200 --recreate --wait-indexed 900 2>"$OUT/load.log")
+	--data "$DS.base.npy" --m 16 --ef-construct 200 --recreate --wait-indexed 900 \
+	${COLLECTION_EXTRA:+--extra "$COLLECTION_EXTRA"} ${ON_DISK:+--on-disk} ${WAIT_SEGMENTS:+--wait-segments "$WAIT_SEGMENTS"} 2>"$OUT/load.log")
 echo "$load" >"$OUT/load.json"
 indexed=$("$PY" -c 'import json,sys; d=json.loads(sys.argv[1]); print(int(d["indexed_vectors_count"] >= d["points_count"] > 0))' "$load")
 if [[ $NEEDLE_MODE == exact ]]; then

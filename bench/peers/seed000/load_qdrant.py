@@ -5,7 +5,8 @@
         --data /tmp/needle-data/fashion-mnist-784-euclidean.base.npy [--recreate]
 
 Point i gets id i and the vector of row i, no payload. The collection is created with
-{"vectors": {"size": D, "distance": DIST}, "hnsw_config": {"m": M, "ef_construct": EFC}}.
+{"vectors": {"size": D, "distance": DIST}, "hnsw_config": {"m": M, "ef_construct": EFC}}
+(plus "on_disk": true with --on-disk, and --extra's keys).
 Batches are sent with wait=true over one keep-alive connection. At the end the script
 prints the collection info's points_count and indexed_vectors_count (a server without an
 approximate index reports 0 indexed vectors), waiting up to --wait-indexed seconds for
@@ -44,7 +45,12 @@ def main():
     ap.add_argument("--batch", type=int, default=500)
     ap.add_argument("--limit", type=int, default=0, help="upload only the first N rows")
     ap.add_argument("--recreate", action="store_true", help="delete the collection first if it exists")
+    ap.add_argument("--on-disk", action="store_true", help='create the vectors with "on_disk": true')
+    ap.add_argument("--extra", default="", help="JSON object merged into the collection creation body, "
+                    "e.g. '{\"quantization_config\": {\"scalar\": {\"type\": \"int8\"}}}'")
     ap.add_argument("--wait-indexed", type=float, default=0, help="seconds to wait for indexed_vectors_count == points_count")
+    ap.add_argument("--wait-segments", type=int, default=0,
+                    help="also wait (within --wait-indexed) until segments_count is at most this (background merges done)")
     ap.add_argument("--no-index-grace", type=float, default=120,
                     help="stop waiting if nothing at all is indexed after this many seconds (Needle seals after 30 s, then builds graphs in the background)")
     a = ap.parse_args()
@@ -58,10 +64,15 @@ def main():
     coll = "/collections/" + urllib.parse.quote(a.collection, safe="")
     if a.recreate:
         request(conn, "DELETE", coll, ok=(200, 404))
-    request(conn, "PUT", coll, {
+    body = {
         "vectors": {"size": d, "distance": a.distance},
         "hnsw_config": {"m": a.m, "ef_construct": a.ef_construct},
-    })
+    }
+    if a.on_disk:
+        body["vectors"]["on_disk"] = True
+    if a.extra:
+        body.update(json.loads(a.extra))
+    request(conn, "PUT", coll, body)
     t0 = time.time()
     for lo in range(0, n, a.batch):
         rows = np.asarray(x[lo:lo + a.batch], dtype=np.float32).tolist()
@@ -77,7 +88,8 @@ def main():
         pc, ic = r.get("points_count"), r.get("indexed_vectors_count") or 0
         waited = time.time() - start
         # A server without an approximate index never indexes anything: stop after the grace period.
-        if ic >= n or waited >= a.wait_indexed or (ic == 0 and waited >= a.no_index_grace):
+        settled = not a.wait_segments or (r.get("segments_count") or 0) <= a.wait_segments
+        if ic >= n and settled or waited >= a.wait_indexed or (ic == 0 and waited >= a.no_index_grace):
             break
         time.sleep(1)
     print(json.dumps({"points_count": pc, "indexed_vectors_count": ic, "segments_count": r.get("segments_count"),
