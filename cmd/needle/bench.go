@@ -15,7 +15,7 @@ const benchUsage = `Usage:
   needle bench ann --base F --queries F --gt F [--metric l2|ip|cosine] [--k 10] [--index flat]
                    [--threads 1] [--batch] [--nq N] [--bandwidth]
   needle bench ann ... --index hnsw [--m 16] [--ef-construct 200] [--ef 10,20,40,80,120,200,400]
-                   [--build-threads N] [--quantization auto|none|int8|pq:SUBVECTORS|binary]
+                   [--build-threads N] [--quantization auto|none|int8|pq:SUBVECTORS|binary|fp16]
                    [--oversampling X] [--rescore true|false] [--on-disk]
   needle bench ann ... --index flat --quantization pq:M|binary [--oversampling X] [--rescore ...]
   needle bench ann ... --index ivf|ivfpq [--nlist 1024] [--nprobe 1,2,4,8,16,32,64]
@@ -50,7 +50,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.EfConstruct, "ef-construct", 200, "hnsw: candidate list of the build")
 	efs := fs.String("ef", "10,20,40,80,120,200,400", "hnsw: comma-separated search candidate lists, one result line each")
 	fs.IntVar(&cfg.BuildThreads, "build-threads", 0, "hnsw: build goroutines (0: all cores)")
-	fs.StringVar(&cfg.Quantization, "quantization", "auto", "codes searched with, rescored in float32: none, int8, pq:SUBVECTORS, binary (binary:hamming), or auto (int8 where the CPU has AVX-512 VNNI)")
+	fs.StringVar(&cfg.Quantization, "quantization", "auto", "codes searched with, rescored in float32: none, int8, pq:SUBVECTORS, binary (binary:hamming), fp16, or auto (int8 where the CPU has AVX-512 VNNI)")
 	fs.Float64Var(&cfg.Oversampling, "oversampling", 0, "rescore ceil(k*X) candidates of a quantized search (0: the index's default)")
 	rescore := fs.String("rescore", "true", "true: rescore quantized candidates with the float vectors; false: return the codes' distances")
 	fs.BoolVar(&cfg.OnDisk, "on-disk", false, "keep the float vectors in a mapped file (cold page cache at the start), not in RAM")

@@ -131,13 +131,13 @@ func vectorParams(raw json.RawMessage, field string) (collection.VectorParams, e
 	if p.Size == nil {
 		return collection.VectorParams{}, BadRequest("%s.size is missing", field)
 	}
-	if p.Datatype != "" && p.Datatype != "float32" {
-		return collection.VectorParams{}, BadRequest("%s.datatype %q is not supported yet (float32 only)", field, p.Datatype)
+	if p.Datatype != "" && p.Datatype != "float32" && p.Datatype != "float16" {
+		return collection.VectorParams{}, BadRequest("%s.datatype %q is not supported (float32 or float16)", field, p.Datatype)
 	}
 	if !isNull(p.Multi) {
 		return collection.VectorParams{}, BadRequest("%s.multivector_config is not supported", field)
 	}
-	vp := collection.VectorParams{Size: *p.Size, Distance: collection.Distance(p.Distance), OnDisk: p.OnDisk, Hnsw: p.Hnsw}
+	vp := collection.VectorParams{Size: *p.Size, Distance: collection.Distance(p.Distance), OnDisk: p.OnDisk, Hnsw: p.Hnsw, Datatype: p.Datatype}
 	if !isNull(p.Quant) {
 		q, err := quantization(p.Quant, field+".quantization_config")
 		if err != nil {

@@ -23,6 +23,7 @@ func TestQuantizationConfig(t *testing.T) {
 		`{"vectors":{"size":128,"distance":"Euclid"},"quantization_config":{"product":{"compression":"x16","always_ram":true}}}`,
 		`{"vectors":{"size":768,"distance":"Cosine"},"quantization_config":{"binary":{"always_ram":true,"query_encoding":"binary"}}}`,
 		`{"vectors":{"a":{"size":64,"distance":"Dot","quantization_config":{"product":{"compression":"x32"}}}}}`,
+		`{"vectors":{"size":64,"distance":"Dot","datatype":"float16"}}`,
 	}
 	for _, b := range ok {
 		if _, err := createConfig(t, b); err != nil {

@@ -70,7 +70,7 @@ func parseQuant(s string) (annQuant, error) {
 	}
 	spec, err := codec.Parse(s)
 	if err != nil {
-		return annQuant{}, fmt.Errorf("--quantization must be none, int8, pq:M, binary or binary:hamming, got %q", s)
+		return annQuant{}, fmt.Errorf("--quantization must be none, int8, pq:M, binary, binary:hamming or fp16, got %q", s)
 	}
 	return annQuant{name: spec.String(), codec: &spec}, nil
 }

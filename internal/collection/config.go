@@ -37,6 +37,10 @@ type VectorParams struct {
 	Hnsw     *HnswConfig `json:"hnsw_config,omitempty"`
 	// Quantization overrides the collection's quantization_config for this vector.
 	Quantization *QuantizationConfig `json:"quantization_config,omitempty"`
+	// Datatype is "float32" (or empty) or "float16": sealed segments with a graph then keep a
+	// half-precision copy in RAM that searches score with and return, and leave the float32
+	// file on disk for with_vector, exact searches and rewrites.
+	Datatype string `json:"datatype,omitempty"`
 }
 
 // QuantizationConfig is Qdrant's quantization_config: exactly one of Scalar, Product and Binary.
@@ -189,6 +193,9 @@ func (c *Config) Validate() error {
 		}
 		if err := validateHnsw(label+".hnsw_config", p.Hnsw); err != nil {
 			return err
+		}
+		if p.Datatype != "" && p.Datatype != "float32" && p.Datatype != "float16" {
+			return fmt.Errorf("%s.datatype: must be float32 or float16, got %q", label, p.Datatype)
 		}
 	}
 	if err := validateHnsw("hnsw_config", &c.Hnsw); err != nil {

@@ -144,11 +144,14 @@ func (c *Collection) buildGraphs(sg *segmentData, dir string) (map[string]string
 	return files, nil
 }
 
-// codecFor returns the product or binary codec of vector name's quantization_config (nil for
-// none or scalar, which the graph itself implements).
+// codecFor returns the product or binary codec of vector name's quantization_config, or float16
+// for a float16 datatype without quantization (nil for none or scalar, which the graph itself
+// implements).
 func (c *Config) codecFor(name string) *codec.Spec {
 	q := c.QuantizationFor(name)
 	switch {
+	case q == nil && c.Vectors[name].Datatype == "float16":
+		return &codec.Spec{Kind: codec.Float16}
 	case q == nil:
 		return nil
 	case q.Product != nil:

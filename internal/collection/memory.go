@@ -32,7 +32,8 @@ func (c *Collection) Memory() Memory {
 		return m
 	}
 	for name, p := range c.cfg.Vectors {
-		vm := VectorMemory{OnDisk: p.OnDisk != nil && *p.OnDisk}
+		// float16 vectors leave their float32 file on disk too (searches use the copy in RAM).
+		vm := VectorMemory{OnDisk: p.OnDisk != nil && *p.OnDisk || p.Datatype == "float16"}
 		for _, sg := range c.st.segs {
 			sp := sg.spaces[name]
 			if sp == nil {

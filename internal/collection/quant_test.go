@@ -39,15 +39,22 @@ func TestQuantizedSegments(t *testing.T) {
 		{"scalar", QuantizationConfig{Scalar: &ScalarQuantization{Type: "int8", Quantile: ptrF(0.99)}}, "", 32, 4},
 		{"product", QuantizationConfig{Product: &ProductQuantization{Compression: "x8"}}, "codes-*.pq", 32, 4},
 		{"binary", QuantizationConfig{Binary: &BinaryQuantization{}}, "codes-*.binary", 256, 10},
+		// datatype float16, no quantization_config: precise codes, scores returned unrescored
+		{"float16", QuantizationConfig{}, "codes-*.f16", 32, 1},
 	}
 	for _, tc := range cases {
 		dim := tc.dim
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			m, _ := OpenManager(dir, testOptions(), quiet)
-			q := tc.q
-			cfg := &Config{Vectors: map[string]VectorParams{"": {Size: dim, Distance: Cosine, OnDisk: boolp(true)}}, Unnamed: true,
-				Hnsw: HnswConfig{FullScanThreshold: intp(0)}, Quantization: &q}
+			q := &tc.q
+			vp := VectorParams{Size: dim, Distance: Cosine, OnDisk: boolp(true)}
+			precise := tc.name == "float16"
+			if precise {
+				q, vp.Datatype = nil, "float16"
+			}
+			cfg := &Config{Vectors: map[string]VectorParams{"": vp}, Unnamed: true,
+				Hnsw: HnswConfig{FullScanThreshold: intp(0)}, Quantization: q}
 			if err := m.Create("q", cfg); err != nil {
 				t.Fatal(err)
 			}
@@ -89,6 +96,10 @@ func TestQuantizedSegments(t *testing.T) {
 			for i := range queries {
 				queries[i] = clusteredVec(rng, centres)
 			}
+			tol := float32(1e-4)
+			if precise {
+				tol = 2e-3 // half precision: scores within its rounding
+			}
 			run := func(label string, mod func(*SearchRequest)) (recall float64, exactScores bool) {
 				hits, exact := 0, true
 				for _, v := range queries {
@@ -107,7 +118,7 @@ func TestQuantizedSegments(t *testing.T) {
 						if in[r.ID] {
 							hits++
 						}
-						if d := r.Score - cosine(v, pts[r.ID]); d > 1e-4 || d < -1e-4 {
+						if d := r.Score - cosine(v, pts[r.ID]); d > tol || d < -tol {
 							exact = false
 						}
 					}
@@ -125,8 +136,8 @@ func TestQuantizedSegments(t *testing.T) {
 			if !overExact || !ignExact {
 				t.Errorf("rescored or float32 searches returned inexact scores")
 			}
-			if rawExact {
-				t.Errorf("rescore=false returned exact scores: the codes were not used")
+			if rawExact != precise {
+				t.Errorf("rescore=false returned exact scores %v (codes precise: %v)", rawExact, precise)
 			}
 			if ign < 0.95 {
 				t.Errorf("float32 search (quantization ignored) recall %.3f", ign)
@@ -156,7 +167,7 @@ func TestQuantizedSegments(t *testing.T) {
 			}
 			again, _ := run("after restart", func(r *SearchRequest) { r.Oversampling = tc.over })
 			rawAgain, rawExactAgain := run("no rescore after restart", func(r *SearchRequest) { r.NoRescore = true })
-			if again != over || rawAgain != raw || rawExactAgain {
+			if again != over || rawAgain != raw || rawExactAgain != precise {
 				t.Errorf("after restart: recall %.3f (was %.3f), unrescored %.3f (was %.3f)", again, over, rawAgain, raw)
 			}
 			findings, err := Check(dir)

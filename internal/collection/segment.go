@@ -263,7 +263,9 @@ func openSealed(cfg *Config, id uint64, f *segment.Segment, deleted bits) *segme
 	}
 	for name, p := range cfg.Vectors {
 		sp := &space{params: p, dim: p.Size, data: f.Vectors(name)}
-		f.AdviseVectors(name, p.OnDisk != nil && *p.OnDisk)
+		// float16 graphs score with their half-precision copy: the float32 file is only read
+		// by exact searches, with_vector and rewrites, so it is left on disk.
+		f.AdviseVectors(name, p.OnDisk != nil && *p.OnDisk || p.Datatype == "float16")
 		sp.has = make(bits, len(sg.live))
 		if sp.data != nil {
 			for s := 0; s < n; s++ {

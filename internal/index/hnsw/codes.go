@@ -15,9 +15,10 @@ const (
 	modeCodes                  // attached quant.Codes (PQ, binary, ...)
 )
 
-// SetCodes attaches codes (product, binary, ...) that searches traverse the
-// graph with instead of float32 distances, rescoring their best candidates
-// against the float vectors (see SearchParams). The graph is built as
+// SetCodes attaches codes (product, binary, float16, ...) that searches
+// traverse the graph with instead of float32 distances, rescoring their best
+// candidates against the float vectors (see SearchParams) — unless the codes
+// are quant.Precise, whose distances are returned as they are. The graph is built as
 // before, from the vectors; codes only change how a search scores. c must
 // cover every slot the index holds or will hold (c.Len() > the largest
 // slot inserted); nil detaches. An index with its own int8 codes keeps
@@ -57,6 +58,8 @@ func (x *Index) setMode(s *searcher, ignore bool) {
 		s.mode = modeCodes
 		if s.extOf != x.attached {
 			s.ext, s.extOf = x.attached.NewScorer(), x.attached
+			p, ok := x.attached.(quant.Precise)
+			s.precise = ok && p.Precise()
 		}
 	default:
 		s.mode = modeFloat

@@ -111,9 +111,10 @@ const rescoreSigmas = 6.0
 // that may be among the best k with exact ones, and returns the best k.
 func (x *Index) rescore(s *searcher, k, pool int) []topk.Item {
 	slices.Sort(s.res) // ascending: no longer a heap
-	if s.mode == modeInt8 && s.qr.exact && !x.lossy.Load() {
-		// Lossless codes and an on-grid query: the integer distances are
-		// the float32 distances; the float vectors are not read at all.
+	if s.mode == modeInt8 && s.qr.exact && !x.lossy.Load() || s.mode == modeCodes && s.precise {
+		// Lossless codes and an on-grid query (the integer distances are
+		// the float32 distances), or precise attached codes (float16): the
+		// float vectors are not read at all.
 		keys := s.res[:min(k, len(s.res))]
 		out := make([]topk.Item, len(keys))
 		for i, c := range keys {
@@ -289,6 +290,7 @@ type searcher struct {
 	qr      query
 	mode    scoreMode
 	ext     quant.Scorer // scorer of extCodes (modeCodes)
+	precise bool         // modeCodes: the attached codes are quant.Precise
 	extOf   quant.Codes  // the Codes ext belongs to
 }
 

@@ -39,3 +39,9 @@ type Scorer interface {
 	// first, first+1, ..., first+len(out)-1 into out (a sequential scan).
 	ScoreRange(first int, out []float32)
 }
+
+// Precise is implemented by Codes whose distances are accurate enough to be returned as
+// results (float16): an index traversing them skips the float32 rescoring.
+type Precise interface {
+	Precise() bool
+}

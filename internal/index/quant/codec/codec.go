@@ -12,6 +12,7 @@ import (
 	"github.com/needlevdb/needle/internal/index/flat"
 	"github.com/needlevdb/needle/internal/index/quant"
 	"github.com/needlevdb/needle/internal/index/quant/binary"
+	"github.com/needlevdb/needle/internal/index/quant/f16"
 	"github.com/needlevdb/needle/internal/index/quant/pq"
 )
 
@@ -22,6 +23,7 @@ type Kind uint8
 const (
 	Product Kind = iota + 1 // product quantization, one byte per sub-vector
 	Binary                  // one bit per dimension
+	Float16                 // IEEE half precision, two bytes per dimension, precise enough to return
 )
 
 // Spec is a codec and its parameters.
@@ -31,8 +33,8 @@ type Spec struct {
 	Query      binary.QueryEncoding // Binary: how queries meet the codes
 }
 
-// Parse reads "pq:M" (M sub-vectors), "binary" (asymmetric queries) or "binary:hamming"
-// (binarised queries, Hamming distance).
+// Parse reads "pq:M" (M sub-vectors), "binary" (asymmetric queries), "binary:hamming"
+// (binarised queries, Hamming distance) or "fp16" (half precision).
 func Parse(s string) (Spec, error) {
 	switch {
 	case strings.HasPrefix(s, "pq:"):
@@ -45,8 +47,10 @@ func Parse(s string) (Spec, error) {
 		return Spec{Kind: Binary, Query: binary.Asymmetric}, nil
 	case s == "binary:hamming":
 		return Spec{Kind: Binary, Query: binary.Symmetric}, nil
+	case s == "fp16":
+		return Spec{Kind: Float16}, nil
 	}
-	return Spec{}, fmt.Errorf("codec %q: want pq:M, binary or binary:hamming", s)
+	return Spec{}, fmt.Errorf("codec %q: want pq:M, binary, binary:hamming or fp16", s)
 }
 
 // String is the inverse of Parse.
@@ -59,14 +63,19 @@ func (s Spec) String() string {
 			return "binary:hamming"
 		}
 		return "binary"
+	case Float16:
+		return "fp16"
 	}
 	return fmt.Sprintf("Spec(%d)", s.Kind)
 }
 
 // Ext is the file-name extension of the codec's files.
 func (s Spec) Ext() string {
-	if s.Kind == Product {
+	switch s.Kind {
+	case Product:
 		return ".pq"
+	case Float16:
+		return ".f16"
 	}
 	return ".binary"
 }
@@ -78,6 +87,8 @@ func KindOfFile(name string) (Kind, bool) {
 		return Product, true
 	case strings.HasSuffix(name, ".binary"):
 		return Binary, true
+	case strings.HasSuffix(name, ".f16"):
+		return Float16, true
 	}
 	return 0, false
 }
@@ -98,6 +109,8 @@ func Train(s Spec, vecs flat.Vectors, metric flat.Metric, seed uint64, workers i
 			return nil, err
 		}
 		return q.EncodeAll(vecs, workers)
+	case Float16:
+		return f16.Encode(vecs, metric), nil
 	}
 	return nil, fmt.Errorf("codec: unknown kind %d", s.Kind)
 }
@@ -124,6 +137,12 @@ func Read(k Kind, r io.Reader) (quant.Codes, error) {
 		return c, nil
 	case Binary:
 		c, err := binary.Read(r)
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	case Float16:
+		c, err := f16.Read(r)
 		if err != nil {
 			return nil, err
 		}

@@ -9,7 +9,7 @@ import (
 )
 
 func TestParseRoundTrip(t *testing.T) {
-	for _, s := range []string{"pq:16", "pq:1", "binary", "binary:hamming"} {
+	for _, s := range []string{"pq:16", "pq:1", "binary", "binary:hamming", "fp16"} {
 		spec, err := Parse(s)
 		if err != nil || spec.String() != s {
 			t.Errorf("Parse(%q) = %v, %v", s, spec, err)
@@ -32,7 +32,7 @@ func TestTrainWriteRead(t *testing.T) {
 		data[i] = float32(r.NormFloat64())
 	}
 	vecs := flat.Vectors{Dim: d, Data: data}
-	for _, s := range []string{"pq:16", "binary", "binary:hamming"} {
+	for _, s := range []string{"pq:16", "binary", "binary:hamming", "fp16"} {
 		spec, _ := Parse(s)
 		codes, err := Train(spec, vecs, flat.L2, 1, 2)
 		if err != nil {
