@@ -95,12 +95,25 @@ func verifySegment(dir string, ms manifestSegment) error {
 			}
 		}
 	}
+	var meta segment.Meta
+	if len(ms.Codes) > 0 {
+		var err error
+		if meta, err = segment.ReadMeta(sdir); err != nil {
+			return err
+		}
+	}
 	for name, file := range ms.Codes {
 		if _, ok := ms.Graphs[name]; !ok {
 			return fmt.Errorf("codes %s for vector %q, which has no graph", file, name)
 		}
-		if _, err := readCodes(filepath.Join(sdir, file)); err != nil {
+		codes, err := readCodes(filepath.Join(sdir, file))
+		if err != nil {
 			return err
+		}
+		vm, ok := meta.Vectors[name]
+		if !ok || codes.Dim() != vm.Dim || codes.Len() != meta.Count {
+			return &segment.CorruptionError{File: filepath.Join(sdir, file),
+				Reason: fmt.Sprintf("codes of %d vectors of dimension %d for a segment of %d vectors of vector %q", codes.Len(), codes.Dim(), meta.Count, name)}
 		}
 	}
 	return nil

@@ -105,8 +105,8 @@ func (q *QuantizationConfig) validate(label string, dim int) error {
 		if !ok {
 			return fmt.Errorf("%s.product.compression must be x4, x8, x16, x32 or x64, got %q", label, q.Product.Compression)
 		}
-		if dim > 0 && productSubvectors(dim, ratio) == 0 {
-			return fmt.Errorf("%s.product.compression %s: a %d-dimensional vector has no sub-vector count that divides it at that ratio", label, q.Product.Compression, dim)
+		if m, want := productSubvectors(dim, ratio), 4*dim/ratio; dim > 0 && (m == 0 || 2*m < want) {
+			return fmt.Errorf("%s.product.compression %s: %d dimensions split into at most %d equal sub-vectors gives %d (the sizes dividing %d fall far below it); choose another compression", label, q.Product.Compression, dim, want, m, dim)
 		}
 	case q.Binary != nil:
 		if e := q.Binary.Encoding; e != "" && e != "one_bit" {

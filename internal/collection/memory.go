@@ -1,5 +1,7 @@
 package collection
 
+import "github.com/needlevdb/needle/internal/index/hnsw"
+
 // VectorMemory is the memory of one dense vector space across a collection's segments.
 type VectorMemory struct {
 	OnDisk bool `json:"on_disk"`
@@ -22,41 +24,67 @@ type Memory struct {
 	RAMBytes int64 `json:"ram_bytes"`
 }
 
-// Memory reports the collection's memory use now (it calls mincore on the mapped vector files,
-// a few microseconds per segment).
+// Memory reports the collection's memory use now. The segment list is copied under the read lock;
+// the mincore calls on the mapped vector files (cost proportional to their size) run after it is
+// released, so a scrape never holds up writers (or the searches queued behind them). A segment
+// retired meanwhile reports no resident pages.
 func (c *Collection) Memory() Memory {
+	type part struct {
+		sg    *segmentData
+		name  string
+		sp    *space
+		graph *hnsw.Index
+	}
 	c.mu.RLock()
-	defer c.mu.RUnlock()
 	m := Memory{Vectors: map[string]VectorMemory{}}
 	if c.st == nil {
+		c.mu.RUnlock()
 		return m
 	}
+	var parts []part
+	params := map[string]VectorParams{}
 	for name, p := range c.cfg.Vectors {
-		// float16 vectors leave their float32 file on disk too (searches use the copy in RAM).
-		vm := VectorMemory{OnDisk: p.OnDisk != nil && *p.OnDisk || p.Datatype == "float16"}
+		params[name] = p
 		for _, sg := range c.st.segs {
-			sp := sg.spaces[name]
-			if sp == nil {
-				continue
-			}
-			if sg.file != nil {
-				vm.VectorBytes += sg.file.VectorBytes(name)
-				if r := sg.file.ResidentVectorBytes(name); r > 0 {
-					vm.ResidentVectorBytes += r
-				}
-			} else {
-				b := 4 * int64(cap(sp.data))
-				vm.VectorBytes += 4 * int64(len(sp.data))
-				vm.ResidentVectorBytes += b
-			}
-			if g := sg.graphs[name]; g != nil {
-				vm.IndexBytes += g.MemoryBytes()
-				if codes := g.Codes(); codes != nil {
-					vm.CodeBytes += codes.MemoryBytes()
-				}
+			if sp := sg.spaces[name]; sp != nil {
+				parts = append(parts, part{sg, name, sp, sg.graphs[name]})
 			}
 		}
-		m.Vectors[name] = vm
+	}
+	// In-memory spaces grow under the write lock: read their sizes now.
+	mutable, caps := map[*space]int64{}, map[*space]int64{}
+	for _, pt := range parts {
+		if pt.sg.file == nil {
+			mutable[pt.sp] = 4 * int64(len(pt.sp.data))
+			caps[pt.sp] = 4 * int64(cap(pt.sp.data))
+		}
+	}
+	c.mu.RUnlock()
+
+	for name, p := range params {
+		// float16 vectors leave their float32 file on disk too (searches use the copy in RAM).
+		m.Vectors[name] = VectorMemory{OnDisk: p.OnDisk != nil && *p.OnDisk || p.Datatype == "float16"}
+	}
+	for _, pt := range parts {
+		vm := m.Vectors[pt.name]
+		if pt.sg.file != nil {
+			vm.VectorBytes += pt.sg.file.VectorBytes(pt.name)
+			if r := pt.sg.file.ResidentVectorBytes(pt.name); r > 0 {
+				vm.ResidentVectorBytes += r
+			}
+		} else {
+			vm.VectorBytes += mutable[pt.sp]
+			vm.ResidentVectorBytes += caps[pt.sp]
+		}
+		if g := pt.graph; g != nil {
+			vm.IndexBytes += g.MemoryBytes()
+			if codes := g.Codes(); codes != nil {
+				vm.CodeBytes += codes.MemoryBytes()
+			}
+		}
+		m.Vectors[pt.name] = vm
+	}
+	for _, vm := range m.Vectors {
 		m.RAMBytes += vm.ResidentVectorBytes + vm.IndexBytes + vm.CodeBytes
 	}
 	return m

@@ -37,6 +37,7 @@ func (x *Index) SetCodes(c quant.Codes) error {
 		}
 	}
 	x.attached = c
+	x.attachedGen++
 	return nil
 }
 
@@ -56,8 +57,8 @@ func (x *Index) setMode(s *searcher, ignore bool) {
 		s.mode = modeInt8
 	case x.attached != nil:
 		s.mode = modeCodes
-		if s.extOf != x.attached {
-			s.ext, s.extOf = x.attached.NewScorer(), x.attached
+		if s.extOf != x.attachedGen {
+			s.ext, s.extOf = x.attached.NewScorer(), x.attachedGen
 			p, ok := x.attached.(quant.Precise)
 			s.precise = ok && p.Precise()
 		}

@@ -3,6 +3,7 @@ package hnsw
 import (
 	"bytes"
 	"math"
+	"runtime"
 	"testing"
 
 	"github.com/needlevdb/needle/internal/index/flat"
@@ -189,5 +190,35 @@ func TestLosslessCodes(t *testing.T) {
 	z := build(t, base, Config{Metric: flat.L2, Quantization: Int8}, 1)
 	if !z.lossy.Load() {
 		t.Error("a non-integer coordinate left the codes lossless")
+	}
+}
+
+// TestOversamplingBounded: a huge limit times a huge oversampling must not size the search's
+// lists beyond the index (one request could otherwise allocate gigabytes).
+func TestOversamplingBounded(t *testing.T) {
+	base, qs := data(variant{metric: flat.L2}, 1000, 8, 4)
+	x := build(t, base, Config{Metric: flat.L2, Quantization: Int8}, 1)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	items := x.SearchWith(qs.Row(0), SearchParams{K: 1000, Ef: 10, Oversampling: 1000})
+	runtime.ReadMemStats(&after)
+	if len(items) != 1000 {
+		t.Fatalf("%d results", len(items))
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 4<<20 {
+		t.Fatalf("one search allocated %d bytes", grew)
+	}
+}
+
+// TestSmallIntegerRangeKeepsLevels: integer data spanning 0..3 gets a power-of-two step below
+// one (still lossless), not a step of one that would round off-grid queries coarsely.
+func TestSmallIntegerRangeKeepsLevels(t *testing.T) {
+	base, _ := data(variant{metric: flat.L2}, 500, 8, 6)
+	for i, v := range base.Data {
+		base.Data[i] = float32(min(3, max(0, math.Round(float64(v)+1.5))))
+	}
+	x := build(t, base, Config{Metric: flat.L2, Quantization: Int8}, 1)
+	if x.quant.step != 1.0/64 || x.lossy.Load() {
+		t.Fatalf("step %v, lossy %v; want 1/64, lossless", x.quant.step, x.lossy.Load())
 	}
 }

@@ -101,10 +101,11 @@ type Index struct {
 	// lossy is set once any inserted vector's int8 code does not reproduce
 	// it exactly; until then (integer-valued data such as pixels) L2
 	// searches with an on-grid query need no float32 rescoring.
-	lossy      atomic.Bool
-	codes      []uint8 // Int8: codeStride bytes per slot
-	codeStride int
-	attached   quant.Codes // attached codes searches traverse with (SetCodes); nil: none
+	lossy       atomic.Bool
+	codes       []uint8 // Int8: codeStride bytes per slot
+	codeStride  int
+	attached    quant.Codes // attached codes searches traverse with (SetCodes); nil: none
+	attachedGen uint64      // incremented by SetCodes, so pooled scorers know theirs is stale
 
 	entry   atomic.Uint64 // (level+1)<<32 | slot of the entry point; 0 = empty
 	entryMu sync.Mutex    // held by an insert that may raise the entry level

@@ -68,11 +68,18 @@ func newQuantizer(dim, n int, row func(i int) []float32, quantile float64) (*qua
 		span = max(span, hi[d]-lo[d])
 	}
 	step := span / 255
-	if !(step > 0) || math.IsInf(float64(step), 0) || integral && span <= 255 {
-		// Integer data whose every range fits 256 levels (pixels, byte
-		// embeddings): a step of one makes the codes exact (lossless), so
-		// L2 searches with integer queries need no rescoring.
+	if !(step > 0) || math.IsInf(float64(step), 0) {
 		step = 1
+	} else if integral && span <= 255 {
+		// Integer data whose every range fits 256 levels (pixels, byte
+		// embeddings): a power-of-two step 2^-j, the finest with
+		// span·2^j ≤ 255, makes the codes exact (lossless), so L2 searches
+		// with on-grid queries need no rescoring, and keeps as many levels
+		// as the range allows for off-grid queries (0..3 data: step 1/64).
+		step = 1
+		for j := 0; j < 24 && 2*span/step <= 255; j++ {
+			step /= 2
+		}
 	}
 	return &quantizer{lo: lo, step: step, inv: 1 / step}, nil
 }

@@ -73,8 +73,11 @@ func (x *Index) SearchWith(q []float32, p SearchParams) []topk.Item {
 	a := admit{accept: p.Accept, allowed: p.Allowed}
 	a.active = filtered || x.ndeleted.Load() > 0
 	pool := p.K
-	if p.Oversampling > 1 {
-		pool = int(math.Ceil(float64(p.K) * p.Oversampling))
+	quantized := !p.IgnoreQuantization && (x.quant != nil || x.attached != nil)
+	if p.Oversampling > 1 && quantized && !p.NoRescore {
+		// Capped by the slots: a huge limit times a huge factor must not
+		// size the search's lists (they are allocated at ef).
+		pool = min(int(math.Ceil(float64(p.K)*p.Oversampling)), max(p.K, x.nslots))
 		ef = max(ef, pool)
 	}
 	s := x.getSearcher(ef)
@@ -97,6 +100,10 @@ func (x *Index) SearchWith(q []float32, p SearchParams) []topk.Item {
 	return x.rescore(s, p.K, pool)
 }
 
+// maxExactDim bounds the lossless fast path: the int32 sum of (q-c)² (each
+// at most 510²) cannot overflow below this dimension.
+const maxExactDim = (1<<31 - 1) / (510 * 510)
+
 // rescoreSigmas is how far past the k-th best approximate distance, in
 // standard deviations of the quantization noise (see noise), a candidate
 // may lie and still be rescored in float32. Each rescore reads a whole
@@ -111,7 +118,7 @@ const rescoreSigmas = 6.0
 // that may be among the best k with exact ones, and returns the best k.
 func (x *Index) rescore(s *searcher, k, pool int) []topk.Item {
 	slices.Sort(s.res) // ascending: no longer a heap
-	if s.mode == modeInt8 && s.qr.exact && !x.lossy.Load() || s.mode == modeCodes && s.precise {
+	if s.mode == modeInt8 && s.qr.exact && !x.lossy.Load() && x.dim < maxExactDim || s.mode == modeCodes && s.precise {
 		// Lossless codes and an on-grid query (the integer distances are
 		// the float32 distances), or precise attached codes (float16): the
 		// float vectors are not read at all.
@@ -126,6 +133,9 @@ func (x *Index) rescore(s *searcher, k, pool int) []topk.Item {
 	if s.mode == modeCodes {
 		// Attached codes have no noise model: rescore the best pool.
 		s.res = s.res[:min(len(s.res), max(k, pool))]
+	} else if x.cfg.Quantile > 0 && x.cfg.Quantile < 1 {
+		// Clipped ranges: a clamped coordinate's error is unbounded, so the
+		// noise window does not hold; rescore every candidate.
 	} else if len(s.res) > k {
 		kth := keyDist(s.res[k-1])
 		limit := kth + float32(rescoreSigmas)*x.noise(&s.qr, kth)
@@ -291,7 +301,7 @@ type searcher struct {
 	mode    scoreMode
 	ext     quant.Scorer // scorer of extCodes (modeCodes)
 	precise bool         // modeCodes: the attached codes are quant.Precise
-	extOf   quant.Codes  // the Codes ext belongs to
+	extOf   uint64       // the attachedGen ext was made for (0: none)
 }
 
 // getSearcher returns pooled scratch sized for the current arrays. The
