@@ -19,6 +19,8 @@ type CreateCollectionRequest struct {
 	OptimizersConfig   json.RawMessage `json:"optimizers_config"`
 	WalConfig          json.RawMessage `json:"wal_config"`
 	QuantizationConfig json.RawMessage `json:"quantization_config"`
+	// IvfConfig is Needle's extension: IVF indexes instead of HNSW graphs (collection.IvfConfig).
+	IvfConfig *collection.IvfConfig `json:"ivf_config"`
 }
 
 // Config converts the request into a collection configuration.
@@ -101,6 +103,7 @@ func (r *CreateCollectionRequest) Config() (*collection.Config, error) {
 		}
 		cfg.Quantization = q
 	}
+	cfg.Ivf = r.IvfConfig
 	for k, v := range map[string]json.RawMessage{"hnsw_config": r.HnswConfig, "optimizers_config": r.OptimizersConfig, "wal_config": r.WalConfig, "quantization_config": r.QuantizationConfig} {
 		if !isNull(v) {
 			extra[k] = v
@@ -205,6 +208,7 @@ func CollectionInfo(c *collection.Collection) map[string]any {
 			"optimizer_config":    opt,
 			"wal_config":          walCfg,
 			"quantization_config": quant,
+			"ivf_config":          cfg.Ivf, // Needle extension (null unless set)
 		},
 		"payload_schema": schema,
 		// Needle extension: memory use by vector name (see docs/api-coverage.md).

@@ -16,6 +16,8 @@ type SearchParams struct {
 	Exact        bool                `json:"exact"`
 	Quantization *QuantizationParams `json:"quantization"`
 	IndexedOnly  bool                `json:"indexed_only"`
+	// Nprobe is Needle's extension: IVF lists probed (collections with an ivf_config).
+	Nprobe *int `json:"nprobe"`
 }
 
 // QuantizationParams is Qdrant's params.quantization: whether a search uses the quantized
@@ -35,6 +37,9 @@ func (p *SearchParams) Apply(req *collection.SearchRequest) {
 	req.Exact = p.Exact
 	if p.HnswEf != nil {
 		req.Ef = *p.HnswEf
+	}
+	if p.Nprobe != nil {
+		req.Nprobe = *p.Nprobe
 	}
 	if q := p.Quantization; q != nil {
 		req.IgnoreQuantization = q.Ignore

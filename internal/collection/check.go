@@ -95,6 +95,22 @@ func verifySegment(dir string, ms manifestSegment) error {
 			}
 		}
 	}
+	for name, file := range ms.Ivfs {
+		f, err := segment.Open(sdir, false)
+		if err != nil {
+			return err
+		}
+		vm, ok := f.Meta.Vectors[name]
+		if !ok {
+			f.Close()
+			return fmt.Errorf("ivf %s for unknown vector %q", file, name)
+		}
+		_, err = readIvf(filepath.Join(sdir, file), flat.Vectors{Dim: vm.Dim, Data: f.Vectors(name)})
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
 	var meta segment.Meta
 	if len(ms.Codes) > 0 {
 		var err error

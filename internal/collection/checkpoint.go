@@ -165,7 +165,7 @@ func (c *Collection) checkpointLocked() error {
 	oldDeleted := map[*segmentData]string{}
 	newDeleted := map[*segmentData]manifestSegment{}
 	for _, f := range keep {
-		ms := manifestSegment{ID: f.sg.id, Deleted: f.sg.deleted, DeletedCRC: f.sg.deletedCRC, Graphs: f.sg.graphFiles, Codes: f.sg.codeFiles}
+		ms := manifestSegment{ID: f.sg.id, Deleted: f.sg.deleted, DeletedCRC: f.sg.deletedCRC, Graphs: f.sg.graphFiles, Codes: f.sg.codeFiles, Ivfs: f.sg.ivfFiles}
 		if f.kills != f.sg.persistedKills {
 			name := fmt.Sprintf("deleted-%d.bits", seq)
 			dead := make(bits, (len(f.sg.ids)+63)/64)
@@ -186,7 +186,7 @@ func (c *Collection) checkpointLocked() error {
 		m.Segments = append(m.Segments, ms)
 	}
 	for _, b := range built {
-		m.Segments = append(m.Segments, manifestSegment{ID: b.id, Graphs: b.seg.graphFiles, Codes: b.seg.codeFiles})
+		m.Segments = append(m.Segments, manifestSegment{ID: b.id, Graphs: b.seg.graphFiles, Codes: b.seg.codeFiles, Ivfs: b.seg.ivfFiles})
 	}
 	m.Indexes = defs
 	if err := writeManifest(c.dir, m); err != nil {
@@ -357,7 +357,12 @@ func (c *Collection) writeGroup(g []*frozenSegment, defs []indexDef) (*builtSegm
 		return nil, fmt.Errorf("%w: reopen written segment: %v", ErrUnavailable, err)
 	}
 	b.seg = openSealed(c.cfg, b.id, f, nil)
-	if b.seg.graphFiles, err = c.buildGraphs(b.seg, dir); err != nil {
+	if c.cfg.Ivf != nil {
+		b.seg.ivfFiles, err = c.buildIvfs(b.seg, dir)
+	} else {
+		b.seg.graphFiles, err = c.buildGraphs(b.seg, dir)
+	}
+	if err != nil {
 		f.Close()
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)

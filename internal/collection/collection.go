@@ -153,6 +153,11 @@ func loadState(dir string, cfg *Config, m *manifest, verify bool, logger *slog.L
 			st.close()
 			return nil, err
 		}
+		if err := loadIvfs(sg, sdir, ms.Ivfs); err != nil {
+			f.Close()
+			st.close()
+			return nil, err
+		}
 		st.segs = append(st.segs, sg)
 		for s, id := range sg.ids {
 			if sg.live.get(uint32(s)) {

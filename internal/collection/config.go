@@ -158,6 +158,8 @@ type Config struct {
 	// keeps before merging the smallest (0: the server's default).
 	Segments     int                 `json:"segments,omitempty"`
 	Quantization *QuantizationConfig `json:"quantization,omitempty"`
+	// Ivf, if set, gives sealed segments IVF indexes instead of HNSW graphs (ivf_config).
+	Ivf *IvfConfig `json:"ivf,omitempty"`
 	// Extra holds accepted-but-inert creation settings (hnsw_config, optimizers_config, ...) so
 	// collection info can echo them back.
 	Extra map[string]json.RawMessage `json:"extra,omitempty"`
@@ -203,6 +205,20 @@ func (c *Config) Validate() error {
 	}
 	if q := c.Quantization; q != nil {
 		if err := q.validate("quantization_config", 0); err != nil {
+			return err
+		}
+	}
+	if c.Ivf != nil {
+		for _, name := range c.VectorNames() {
+			if c.QuantizationFor(name) != nil {
+				return fmt.Errorf("ivf_config and quantization_config: give one (ivf_config's pq_m is its quantization)")
+			}
+		}
+		sizes := map[string]int{}
+		for name, p := range c.Vectors {
+			sizes[name] = p.Size
+		}
+		if err := c.Ivf.validate(sizes); err != nil {
 			return err
 		}
 	}

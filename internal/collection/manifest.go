@@ -33,6 +33,7 @@ type manifestSegment struct {
 	DeletedCRC uint32            `json:"deleted_crc32c,omitempty"`
 	Graphs     map[string]string `json:"graphs,omitempty"` // HNSW graph file per vector name
 	Codes      map[string]string `json:"codes,omitempty"`  // product / binary codes file per vector name
+	Ivfs       map[string]string `json:"ivfs,omitempty"`   // IVF index file per vector name (ivf_config)
 }
 
 const (

@@ -1,6 +1,9 @@
 package collection
 
-import "github.com/needlevdb/needle/internal/index/hnsw"
+import (
+	"github.com/needlevdb/needle/internal/index/hnsw"
+	"github.com/needlevdb/needle/internal/index/ivf"
+)
 
 // VectorMemory is the memory of one dense vector space across a collection's segments.
 type VectorMemory struct {
@@ -11,7 +14,8 @@ type VectorMemory struct {
 	// mapped file pages the kernel holds (for on_disk vectors, only what searches touched and
 	// the kernel has not dropped).
 	ResidentVectorBytes int64 `json:"resident_vector_bytes"`
-	// IndexBytes is what the HNSW graphs hold in RAM (links, per-node state, int8 codes).
+	// IndexBytes is what the HNSW graphs (links, per-node state, int8 codes) or IVF indexes
+	// (centroids, lists, PQ codes, tables) hold in RAM.
 	IndexBytes int64 `json:"index_bytes"`
 	// CodeBytes is what product / binary codes and their codebooks hold in RAM.
 	CodeBytes int64 `json:"code_bytes"`
@@ -34,6 +38,7 @@ func (c *Collection) Memory() Memory {
 		name  string
 		sp    *space
 		graph *hnsw.Index
+		ivf   *ivf.Index
 	}
 	c.mu.RLock()
 	m := Memory{Vectors: map[string]VectorMemory{}}
@@ -47,7 +52,7 @@ func (c *Collection) Memory() Memory {
 		params[name] = p
 		for _, sg := range c.st.segs {
 			if sp := sg.spaces[name]; sp != nil {
-				parts = append(parts, part{sg, name, sp, sg.graphs[name]})
+				parts = append(parts, part{sg, name, sp, sg.graphs[name], sg.ivfs[name]})
 			}
 		}
 	}
@@ -75,6 +80,9 @@ func (c *Collection) Memory() Memory {
 		} else {
 			vm.VectorBytes += mutable[pt.sp]
 			vm.ResidentVectorBytes += caps[pt.sp]
+		}
+		if pt.ivf != nil {
+			vm.IndexBytes += pt.ivf.MemoryBytes()
 		}
 		if g := pt.graph; g != nil {
 			vm.IndexBytes += g.MemoryBytes()

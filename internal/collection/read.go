@@ -248,6 +248,9 @@ func (c *Collection) Info() Info {
 		for name := range sg.graphs {
 			info.IndexedPoints += sg.spaces[name].has.count()
 		}
+		for name := range sg.ivfs {
+			info.IndexedPoints += sg.spaces[name].has.count()
+		}
 	}
 	for field, def := range c.st.indexes {
 		n := 0

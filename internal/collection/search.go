@@ -11,6 +11,7 @@ import (
 	"github.com/needlevdb/needle/internal/filter"
 	"github.com/needlevdb/needle/internal/index/flat"
 	"github.com/needlevdb/needle/internal/index/hnsw"
+	"github.com/needlevdb/needle/internal/index/ivf"
 	"github.com/needlevdb/needle/internal/pointid"
 	"github.com/needlevdb/needle/internal/topk"
 )
@@ -45,6 +46,8 @@ type SearchRequest struct {
 	// Oversampling rescores ceil(Limit*Oversampling) candidates found with the codes (Qdrant's
 	// quantization.oversampling; 0 means 1, values below 1 are refused).
 	Oversampling float64
+	// Nprobe is the lists an IVF search probes (Needle's params.nprobe; 0: the ivf_config's).
+	Nprobe int
 }
 
 // SearchStats describes the work of one search.
@@ -106,6 +109,9 @@ func (c *Collection) prepare(req *SearchRequest) (metric, []float32, error) {
 	}
 	if req.Offset < 0 {
 		return metric{}, nil, invalidf("offset must not be negative")
+	}
+	if req.Nprobe < 0 {
+		return metric{}, nil, invalidf("params.nprobe must be positive, got %d", req.Nprobe)
 	}
 	if o := req.Oversampling; o != 0 && !(o >= 1 && o <= 1000) {
 		return metric{}, nil, invalidf("params.quantization.oversampling must be between 1 and 1000, got %v", o)
@@ -185,6 +191,9 @@ func (c *Collection) SearchBatch(ctx context.Context, reqs []SearchRequest) ([][
 	graphed := map[string]bool{}
 	for _, sg := range c.st.segs {
 		for name := range sg.graphs {
+			graphed[name] = true
+		}
+		for name := range sg.ivfs {
 			graphed[name] = true
 		}
 	}
@@ -350,6 +359,19 @@ func (c *Collection) searchOne(ctx context.Context, r *SearchRequest, m metric, 
 				}
 			}
 			p.Accept = func(s uint32) bool { return sp.has.get(s) && f.Match(sg.ids[s], sg.payload(s)) }
+		}
+		if x := sg.ivfs[using]; x != nil && !r.Exact && only == nil {
+			kk := min(k, sg.slots())
+			rescore := 0
+			if c.cfg.Ivf.PQM > 0 && !r.NoRescore {
+				rescore = min(max(kk, int(math.Ceil(float64(kk)*max(r.Oversampling, 4)))), sg.slots())
+			}
+			items := x.Search(q, ivf.SearchParams{K: kk, Nprobe: c.nprobe(r), Accept: p.Accept, Rescore: rescore})
+			for len(items) > 0 && items[len(items)-1].Dist > maxDist {
+				items = items[:len(items)-1]
+			}
+			out = appendHits(out, sg, items)
+			continue
 		}
 		if g := sg.graphs[using]; g != nil && !r.Exact && only == nil {
 			kk := min(k, sg.slots()) // a huge limit must not size the graph search's lists

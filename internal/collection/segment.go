@@ -9,6 +9,7 @@ import (
 	"github.com/needlevdb/needle/internal/filter"
 	"github.com/needlevdb/needle/internal/index/flat"
 	"github.com/needlevdb/needle/internal/index/hnsw"
+	"github.com/needlevdb/needle/internal/index/ivf"
 	"github.com/needlevdb/needle/internal/pointid"
 	"github.com/needlevdb/needle/internal/segment"
 )
@@ -92,6 +93,7 @@ type segmentData struct {
 	spaces   map[string]*space
 	sparse   map[string]*sparseSpace
 	graphs   map[string]*hnsw.Index // sealed segments: HNSW graph per dense vector name
+	ivfs     map[string]*ivf.Index  // sealed segments of an ivf_config collection: IVF per vector name
 	indexes  *filter.Indexes
 	count    int // live points
 
@@ -101,6 +103,7 @@ type segmentData struct {
 	deletedCRC     uint32
 	graphFiles     map[string]string // graph file per vector name, as in the manifest
 	codeFiles      map[string]string // product / binary codes file per vector name, as in the manifest
+	ivfFiles       map[string]string // IVF file per vector name, as in the manifest
 }
 
 func newMutable(cfg *Config) *segmentData {

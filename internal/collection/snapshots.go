@@ -51,6 +51,9 @@ func (c *Collection) WriteSnapshot(w io.Writer) (uint64, error) {
 		for _, f := range ms.Codes {
 			names = append(names, f)
 		}
+		for _, f := range ms.Ivfs {
+			names = append(names, f)
+		}
 		sort.Strings(names)
 		for _, n := range names {
 			paths = append(paths, rel+"/"+n)
