@@ -29,7 +29,17 @@
 // ends with that may be among the best k (within six standard deviations of
 // the quantization noise of the k-th) are rescored with exact float32
 // distances: reported distances are always exact. See
-// docs/decisions/005-hnsw-int8-traversal.md.
+// docs/decisions/005-hnsw-int8-traversal.md. When every inserted vector is
+// exactly representable by its code (integer data such as pixels: the
+// index records it), an L2 query on the code grid needs no rescoring and
+// the float vectors are not read at all.
+//
+// SetCodes attaches other codes (quant.Codes: product, binary, float16)
+// that searches traverse the graph with instead, built from the float
+// vectors as before; the best ceil(K·Oversampling) candidates are then
+// rescored in float32, unless the codes are quant.Precise (float16).
+// SearchParams.IgnoreQuantization and NoRescore select float32 traversal
+// or the approximate distances, as Qdrant's quantization search params.
 //
 // Memory: level-0 lists of 2M uint32 (128 bytes at M = 16) per slot, the
 // upper levels (about 1/M of the nodes) in a chunked arena, 14 bytes of
