@@ -118,8 +118,8 @@ func (c *Collection) buildGraphs(sg *segmentData, dir string) (map[string]string
 			}
 		}
 		file := fmt.Sprintf("hnsw-%d.bin", i)
-		if err := writeGraph(filepath.Join(dir, file), g); err != nil {
-			return nil, err
+		if err := fsx.WriteToSync(filepath.Join(dir, file), g); err != nil {
+			return nil, fmt.Errorf("write graph: %w", err)
 		}
 		files[name] = file
 		sg.graphs[name] = g
@@ -129,8 +129,8 @@ func (c *Collection) buildGraphs(sg *segmentData, dir string) (map[string]string
 				return nil, fmt.Errorf("train %s codes for %s: %w", spec, name, err)
 			}
 			file := fmt.Sprintf("codes-%d%s", i, spec.Ext())
-			if err := writeCodes(filepath.Join(dir, file), codes); err != nil {
-				return nil, err
+			if err := fsx.WriteToSync(filepath.Join(dir, file), codes); err != nil {
+				return nil, fmt.Errorf("write codes: %w", err)
 			}
 			if err := g.SetCodes(codes); err != nil {
 				return nil, fmt.Errorf("codes for %s: %w", name, err)
@@ -167,30 +167,7 @@ func (c *Config) codecFor(name string) *codec.Spec {
 	return nil
 }
 
-// writeCodes writes codes to path and syncs it and its directory.
-func writeCodes(path string, codes quant.Codes) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("write codes: %w", err)
-	}
-	bw := bufio.NewWriterSize(f, 1<<20)
-	err = codec.Write(bw, codes)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("write codes %s: %w", path, err)
-	}
-	return fsx.SyncDir(filepath.Dir(path))
-}
-
-// readCodes reads a codes file written by writeCodes (its kind from its extension).
+// readCodes reads a codes file written at checkpoint (its kind from its extension).
 func readCodes(path string) (quant.Codes, error) {
 	kind, ok := codec.KindOfFile(path)
 	if !ok {
@@ -225,28 +202,6 @@ func loadCodes(sg *segmentData, dir string, files map[string]string) error {
 	}
 	sg.codeFiles = files
 	return nil
-}
-
-func writeGraph(path string, g *hnsw.Index) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("write graph: %w", err)
-	}
-	bw := bufio.NewWriterSize(f, 1<<20)
-	_, err = g.WriteTo(bw)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("write graph %s: %w", path, err)
-	}
-	return fsx.SyncDir(filepath.Dir(path))
 }
 
 // loadGraphs opens the graphs a manifest lists for a sealed segment.

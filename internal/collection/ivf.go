@@ -1,7 +1,6 @@
 package collection
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -76,8 +75,8 @@ func (c *Collection) buildIvfs(sg *segmentData, dir string) (map[string]string, 
 			return nil, fmt.Errorf("ivf for %s: %w", name, err)
 		}
 		file := fmt.Sprintf("ivf-%d.bin", i)
-		if err := writeIvf(filepath.Join(dir, file), x); err != nil {
-			return nil, err
+		if err := fsx.WriteToSync(filepath.Join(dir, file), x); err != nil {
+			return nil, fmt.Errorf("write ivf: %w", err)
 		}
 		files[name] = file
 		if sg.ivfs == nil {
@@ -86,28 +85,6 @@ func (c *Collection) buildIvfs(sg *segmentData, dir string) (map[string]string, 
 		sg.ivfs[name] = x
 	}
 	return files, nil
-}
-
-func writeIvf(path string, x *ivf.Index) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("write ivf: %w", err)
-	}
-	bw := bufio.NewWriterSize(f, 1<<20)
-	_, err = x.WriteTo(bw)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("write ivf %s: %w", path, err)
-	}
-	return fsx.SyncDir(filepath.Dir(path))
 }
 
 // readIvf reads an IVF file over a segment's vectors of vector name.

@@ -93,9 +93,15 @@ func KindOfFile(name string) (Kind, bool) {
 	return 0, false
 }
 
+// Codes are codes of any family, writable in their family's format (Read reads them back).
+type Codes interface {
+	quant.Codes
+	io.WriterTo
+}
+
 // Train fits the codec on vecs (a sample of them, as each codec chooses) and encodes them all on
 // workers goroutines (0: all cores).
-func Train(s Spec, vecs flat.Vectors, metric flat.Metric, seed uint64, workers int) (quant.Codes, error) {
+func Train(s Spec, vecs flat.Vectors, metric flat.Metric, seed uint64, workers int) (Codes, error) {
 	switch s.Kind {
 	case Product:
 		q, err := pq.Train(vecs, s.Subvectors, metric, pq.Options{Seed: seed, Workers: workers})
@@ -115,18 +121,9 @@ func Train(s Spec, vecs flat.Vectors, metric flat.Metric, seed uint64, workers i
 	return nil, fmt.Errorf("codec: unknown kind %d", s.Kind)
 }
 
-// Write writes codes built by Train in their codec's format.
-func Write(w io.Writer, c quant.Codes) error {
-	wt, ok := c.(io.WriterTo)
-	if !ok {
-		return fmt.Errorf("codec: %T cannot be written", c)
-	}
-	_, err := wt.WriteTo(w)
-	return err
-}
 
-// Read reads codes of kind k written by Write.
-func Read(k Kind, r io.Reader) (quant.Codes, error) {
+// Read reads codes of kind k written by their WriteTo.
+func Read(k Kind, r io.Reader) (Codes, error) {
 	// Each branch returns a nil interface on error, not an interface holding a nil pointer.
 	switch k {
 	case Product:

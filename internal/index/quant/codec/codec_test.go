@@ -42,7 +42,7 @@ func TestTrainWriteRead(t *testing.T) {
 			t.Fatalf("%s: %d codes of dim %d", s, codes.Len(), codes.Dim())
 		}
 		var buf bytes.Buffer
-		if err := Write(&buf, codes); err != nil {
+		if _, err := codes.WriteTo(&buf); err != nil {
 			t.Fatal(err)
 		}
 		kind, ok := KindOfFile("codes-0" + spec.Ext())
