@@ -121,7 +121,6 @@ func Train(s Spec, vecs flat.Vectors, metric flat.Metric, seed uint64, workers i
 	return nil, fmt.Errorf("codec: unknown kind %d", s.Kind)
 }
 
-
 // Read reads codes of kind k written by their WriteTo.
 func Read(k Kind, r io.Reader) (Codes, error) {
 	// Each branch returns a nil interface on error, not an interface holding a nil pointer.
