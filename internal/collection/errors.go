@@ -45,6 +45,24 @@ func (c *Config) checkVectors(vs map[string][]float32) error {
 		if err := checkFinite(v); err != nil {
 			return invalidf("vector%s %v", nameSuffix(name), err)
 		}
+		if p.Datatype == "float16" && p.Distance != Cosine { // Cosine vectors are normalised
+			if err := checkHalfRange(v); err != nil {
+				return invalidf("vector%s %v", nameSuffix(name), err)
+			}
+		}
+	}
+	return nil
+}
+
+// maxHalf is the largest finite IEEE half-precision value.
+const maxHalf = 65504
+
+// checkHalfRange refuses values a float16 copy would turn into infinities.
+func checkHalfRange(v []float32) error {
+	for i, x := range v {
+		if x > maxHalf || x < -maxHalf {
+			return fmt.Errorf("has %v at position %d, beyond the ±%d of datatype float16", x, i, maxHalf)
+		}
 	}
 	return nil
 }

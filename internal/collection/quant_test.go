@@ -2,6 +2,7 @@ package collection
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand"
 	"os"
@@ -193,4 +194,31 @@ func cosine(a, b []float32) float32 {
 		bb += float64(b[i]) * float64(b[i])
 	}
 	return float32(ab / (math.Sqrt(aa) * math.Sqrt(bb)))
+}
+
+// TestFloat16Range: a float16 vector space refuses values its half-precision copy would turn into
+// infinities (400, nothing written), except for Cosine, whose vectors are normalised.
+func TestFloat16Range(t *testing.T) {
+	m, _ := OpenManager(t.TempDir(), testOptions(), quiet)
+	defer m.Close()
+	cfg := &Config{Vectors: map[string]VectorParams{
+		"dot": {Size: 2, Distance: Dot, Datatype: "float16"},
+		"cos": {Size: 2, Distance: Cosine, Datatype: "float16"}}}
+	if err := m.Create("h", cfg); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := m.Get("h")
+	ctx := context.Background()
+	_, err := c.Submit(ctx, &Op{Kind: OpUpsert, Points: []Point{{ID: pointid.Num(1),
+		Vectors: map[string][]float32{"dot": {1, 70000}}}}}, true)
+	if !errors.Is(err, ErrInvalid) {
+		t.Fatalf("70000 in a float16 Dot vector: %v", err)
+	}
+	if n := c.Count(nil); n != 0 {
+		t.Fatalf("%d points after a refused upsert", n)
+	}
+	if _, err := c.Submit(ctx, &Op{Kind: OpUpsert, Points: []Point{{ID: pointid.Num(1),
+		Vectors: map[string][]float32{"dot": {1, 65504}, "cos": {1, 70000}}}}}, true); err != nil {
+		t.Fatalf("in-range float16 and a Cosine vector: %v", err)
+	}
 }
