@@ -34,11 +34,11 @@ type Memory struct {
 // retired meanwhile reports no resident pages.
 func (c *Collection) Memory() Memory {
 	type part struct {
-		sg    *segmentData
-		name  string
-		sp    *space
-		graph *hnsw.Index
-		ivf   *ivf.Index
+		sg            *segmentData
+		name          string
+		graph         *hnsw.Index
+		ivf           *ivf.Index
+		inMemory, cap int64 // in-memory spaces grow under the write lock: sizes read under it
 	}
 	c.mu.RLock()
 	m := Memory{Vectors: map[string]VectorMemory{}}
@@ -52,16 +52,8 @@ func (c *Collection) Memory() Memory {
 		params[name] = p
 		for _, sg := range c.st.segs {
 			if sp := sg.spaces[name]; sp != nil {
-				parts = append(parts, part{sg, name, sp, sg.graphs[name], sg.ivfs[name]})
+				parts = append(parts, part{sg, name, sg.graphs[name], sg.ivfs[name], 4 * int64(len(sp.data)), 4 * int64(cap(sp.data))})
 			}
-		}
-	}
-	// In-memory spaces grow under the write lock: read their sizes now.
-	mutable, caps := map[*space]int64{}, map[*space]int64{}
-	for _, pt := range parts {
-		if pt.sg.file == nil {
-			mutable[pt.sp] = 4 * int64(len(pt.sp.data))
-			caps[pt.sp] = 4 * int64(cap(pt.sp.data))
 		}
 	}
 	c.mu.RUnlock()
@@ -78,8 +70,8 @@ func (c *Collection) Memory() Memory {
 				vm.ResidentVectorBytes += r
 			}
 		} else {
-			vm.VectorBytes += mutable[pt.sp]
-			vm.ResidentVectorBytes += caps[pt.sp]
+			vm.VectorBytes += pt.inMemory
+			vm.ResidentVectorBytes += pt.cap
 		}
 		if pt.ivf != nil {
 			vm.IndexBytes += pt.ivf.MemoryBytes()
