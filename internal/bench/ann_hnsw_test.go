@@ -6,11 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"testing"
-
-	"github.com/needlevdb/needle/internal/index/flat"
 )
 
 // TestRunANNHNSW runs `needle bench ann --index hnsw` on a small dataset and
@@ -22,28 +18,7 @@ func TestRunANNHNSW(t *testing.T) {
 	for i := range data {
 		data[i] = float32(r.NormFloat64())
 	}
-	base, qs := data[:n*d], data[n*d:]
-	gt := make([]int32, nq*k)
-	for i := 0; i < nq; i++ {
-		items := flat.Search(flat.Vectors{Dim: d, Data: base}, flat.L2, qs[i*d:(i+1)*d], flat.Params{K: k, MaxDist: flat.NoLimit})
-		for j, it := range items {
-			gt[i*k+j] = int32(it.Slot)
-		}
-	}
-	dir := t.TempDir()
-	p := filepath.Join(dir, "x")
-	write := func(name string, f func(w io.Writer) error) {
-		var b bytes.Buffer
-		if err := f(&b); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p+name, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write(".base.npy", func(w io.Writer) error { return WriteNpyFloat32(w, n, d, base) })
-	write(".queries.npy", func(w io.Writer) error { return WriteNpyFloat32(w, nq, d, qs) })
-	write(".gt.npy", func(w io.Writer) error { return WriteNpyInt32(w, nq, k, gt) })
+	p := writeDataset(t, data, n, nq, d, k)
 	for _, quant := range []string{"auto", "int8", "float32"} {
 		var out bytes.Buffer
 		cfg := ANNConfig{Base: p + ".base.npy", Queries: p + ".queries.npy", GT: p + ".gt.npy", Metric: "l2", K: k,

@@ -29,6 +29,13 @@ func smallDataset(t *testing.T, n, nq, d, k int) string {
 			data[i*d+j] = c[j] + 0.5*float32(r.NormFloat64())
 		}
 	}
+	return writeDataset(t, data, n, nq, d, k)
+}
+
+// writeDataset writes the first n rows of data (n+nq rows of d) as the base and the rest as the
+// queries of an L2 dataset, with their exact top-k as ground truth, and returns the prefix.
+func writeDataset(t *testing.T, data []float32, n, nq, d, k int) string {
+	t.Helper()
 	base, qs := data[:n*d], data[n*d:]
 	gt := make([]int32, nq*k)
 	for i := 0; i < nq; i++ {
