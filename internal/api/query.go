@@ -62,6 +62,10 @@ type Target struct {
 	Fusion *Fusion
 }
 
+// MaxMMRCandidates bounds mmr.candidates_limit (and an mmr query's limit): re-ranking costs a
+// similarity per candidate per chosen point.
+const MaxMMRCandidates = 10_000
+
 // MMR is Qdrant's maximal-marginal-relevance re-ranking of a nearest query.
 type MMR struct {
 	Diversity       float32 // 0: relevance only, 1: diversity only (default 0.5)
@@ -201,8 +205,8 @@ func parseVectorInput(b json.RawMessage, field string) (Target, error) {
 					t.MMR.Diversity = *w.Diversity
 				}
 				if w.CandidatesLimit != nil {
-					if *w.CandidatesLimit < 1 {
-						return t, BadRequest("%s.mmr.candidates_limit must be at least 1", field)
+					if *w.CandidatesLimit < 1 || *w.CandidatesLimit > MaxMMRCandidates {
+						return t, BadRequest("%s.mmr.candidates_limit must be between 1 and %d", field, MaxMMRCandidates)
 					}
 					t.MMR.CandidatesLimit = *w.CandidatesLimit
 				}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"math"
 	"strings"
 
 	"github.com/needlevdb/needle/internal/collection"
@@ -82,6 +83,9 @@ func (s Shaper) vector(r collection.Record) any {
 		}
 		return nil
 	}
+	if len(r.Sparse) == 0 {
+		return r.Vectors // no copy per record when there is nothing to merge
+	}
 	out := make(map[string]any, len(r.Vectors)+len(r.Sparse))
 	for name, v := range r.Vectors {
 		out[name] = v
@@ -92,11 +96,25 @@ func (s Shaper) vector(r collection.Record) any {
 	return out
 }
 
+// wireScore makes a score encodable: JSON has no infinities, and distances between vectors of
+// huge (finite) values can overflow float32. ±Inf becomes ±MaxFloat32, NaN (∞ − ∞) the lowest.
+func wireScore(x float32) float32 {
+	switch {
+	case x != x:
+		return -math.MaxFloat32
+	case x > math.MaxFloat32:
+		return math.MaxFloat32
+	case x < -math.MaxFloat32:
+		return -math.MaxFloat32
+	}
+	return x
+}
+
 // Scored converts search results.
 func (s Shaper) Scored(recs []collection.Record) []ScoredPoint {
 	out := make([]ScoredPoint, len(recs))
 	for i, r := range recs {
-		out[i] = ScoredPoint{ID: r.ID, Version: r.Version, Score: r.Score, Payload: s.payload(r.Payload), Vector: s.vector(r)}
+		out[i] = ScoredPoint{ID: r.ID, Version: r.Version, Score: wireScore(r.Score), Payload: s.payload(r.Payload), Vector: s.vector(r)}
 	}
 	return out
 }

@@ -12,7 +12,7 @@
 package bm25
 
 import (
-	"hash/fnv"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -42,9 +42,13 @@ func Tokens(text string) []string {
 
 // Index returns the sparse index of a term.
 func Index(term string) uint32 {
-	h := fnv.New32a()
-	h.Write([]byte(term))
-	return h.Sum32()
+	// FNV-1a, 32 bit (hash/fnv's New32a), inline: no hasher or byte copy per token.
+	h := uint32(2166136261)
+	for i := 0; i < len(term); i++ {
+		h ^= uint32(term[i])
+		h *= 16777619
+	}
+	return h
 }
 
 // Document returns the sparse vector of a document: sorted indices and BM25 term-frequency values.
@@ -72,11 +76,7 @@ func sorted(m map[uint32]float64, value func(float64) float32) ([]uint32, []floa
 	for k := range m {
 		idx = append(idx, k)
 	}
-	for i := 1; i < len(idx); i++ {
-		for j := i; j > 0 && idx[j] < idx[j-1]; j-- {
-			idx[j], idx[j-1] = idx[j-1], idx[j]
-		}
-	}
+	slices.Sort(idx)
 	vals := make([]float32, len(idx))
 	for i, k := range idx {
 		vals[i] = value(m[k])

@@ -1,6 +1,7 @@
 package bm25
 
 import (
+	"hash/fnv"
 	"math"
 	"testing"
 )
@@ -63,5 +64,16 @@ func TestTokensAndVectors(t *testing.T) {
 	qi, qv := Query("Dogs and dogs")
 	if len(qi) != 1 || qi[0] != Index("dog") || qv[0] != 1 {
 		t.Fatalf("query vector %v %v", qi, qv)
+	}
+}
+
+// TestIndexIsFNV1a: term indices are stored in segments, so Index must stay FNV-1a (32 bit).
+func TestIndexIsFNV1a(t *testing.T) {
+	for _, term := range []string{"", "a", "appl", "naïve", "running-shoes"} {
+		h := fnv.New32a()
+		h.Write([]byte(term))
+		if got := Index(term); got != h.Sum32() {
+			t.Errorf("Index(%q) = %d, FNV-1a %d", term, got, h.Sum32())
+		}
 	}
 }

@@ -262,6 +262,9 @@ func (s *Server) mmr(ctx context.Context, c *collection.Collection, st *stage) (
 	if st.req.Sparse != nil {
 		return nil, api.BadRequest("mmr works on dense vectors only")
 	}
+	if st.req.Limit > api.MaxMMRCandidates {
+		return nil, api.BadRequest("mmr: limit %d is above the %d candidates mmr can re-rank", st.req.Limit, api.MaxMMRCandidates)
+	}
 	p := c.Config().Vectors[st.req.Using]
 	req := st.req
 	req.Limit = max(st.req.Limit, st.mmr.CandidatesLimit)
@@ -288,6 +291,12 @@ func (s *Server) mmr(ctx context.Context, c *collection.Collection, st *stage) (
 	lambda := 1 - float64(st.mmr.Diversity)
 	chosen := make([]collection.Record, 0, st.req.Limit)
 	used := make([]bool, len(cands))
+	// maxSim[i] is candidate i's highest similarity to a chosen one, updated with each new choice
+	// (so a round costs one similarity per candidate, not one per chosen pair).
+	maxSim := make([]float64, len(cands))
+	for i := range maxSim {
+		maxSim[i] = math.Inf(-1)
+	}
 	for len(chosen) < st.req.Limit && len(chosen) < len(cands) {
 		best, bestScore := -1, math.Inf(-1)
 		for i, cand := range cands {
@@ -296,18 +305,21 @@ func (s *Server) mmr(ctx context.Context, c *collection.Collection, st *stage) (
 			}
 			score := rel(cand)
 			if len(chosen) > 0 {
-				maxSim := math.Inf(-1)
-				for _, ch := range chosen {
-					maxSim = max(maxSim, sim(cand.Vectors[st.req.Using], ch.Vectors[st.req.Using]))
-				}
-				score = lambda*rel(cand) - (1-lambda)*maxSim
+				score = lambda*rel(cand) - (1-lambda)*maxSim[i]
 			}
-			if score > bestScore {
+			// best < 0: scores of -Inf or NaN (overflowing distances) still choose someone.
+			if best < 0 || score > bestScore {
 				best, bestScore = i, score
 			}
 		}
 		used[best] = true
 		chosen = append(chosen, cands[best])
+		v := cands[best].Vectors[st.req.Using]
+		for i, cand := range cands {
+			if !used[i] {
+				maxSim[i] = max(maxSim[i], sim(cand.Vectors[st.req.Using], v))
+			}
+		}
 	}
 	for i := range chosen {
 		chosen[i].Vectors = nil

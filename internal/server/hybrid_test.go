@@ -265,6 +265,25 @@ func TestMMR(t *testing.T) {
 	}
 }
 
+// TestMMROverflowAndLimits: distances that overflow to infinity (every relevance -Inf, every MMR
+// score NaN) still give results, not a panic; candidate limits beyond the cap are a 400.
+func TestMMROverflowAndLimits(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	h.ok("PUT", "/collections/o", `{"vectors":{"size":2,"distance":"Euclid"}}`)
+	h.ok("PUT", "/collections/o/points?wait=true", `{"points":[{"id":1,"vector":[3e38,3e38]},{"id":2,"vector":[3e38,2e38]}]}`)
+	if res := h.ok("POST", "/collections/o/points/query", `{"query":[-3e38,-3e38],"limit":2}`).(map[string]any)["points"].([]any); len(res) != 2 {
+		t.Fatalf("plain query with overflowing distances: %v", res)
+	}
+	for _, div := range []string{"0", "0.5"} {
+		res := h.ok("POST", "/collections/o/points/query", `{"query":{"nearest":[-3e38,-3e38],"mmr":{"diversity":`+div+`}},"limit":2}`).(map[string]any)["points"].([]any)
+		if len(res) != 2 {
+			t.Fatalf("diversity %s: %v", div, res)
+		}
+	}
+	h.fails("POST", "/collections/o/points/query", `{"query":{"nearest":[1,1],"mmr":{"candidates_limit":20000}},"limit":2}`, 400, "candidates_limit")
+	h.fails("POST", "/collections/o/points/query", `{"query":{"nearest":[1,1],"mmr":{}},"limit":20000}`, 400, "mmr")
+}
+
 func TestUpdateAndDeleteVectors(t *testing.T) {
 	h := newHarness(t, t.TempDir())
 	h.ok("PUT", "/collections/u", `{"vectors":{"size":2,"distance":"Dot"},"sparse_vectors":{"bm25":{"modifier":"idf"}}}`)
