@@ -197,9 +197,13 @@ func (c *Collection) checkpointLocked() error {
 		c.logger.Warn("wal truncation failed; old files stay until the next checkpoint", "collection", c.name, "err", err)
 	}
 	retired := c.swap(frozen, keep, built, newDeleted)
-	heapRetired := false
+	var heapRetired int64 // bytes of heap vectors the retired in-memory segments held
 	for _, sg := range retired {
-		heapRetired = heapRetired || sg.file == nil
+		if sg.file == nil {
+			for _, sp := range sg.spaces {
+				heapRetired += 4 * int64(cap(sp.data))
+			}
+		}
 		if sg.file != nil {
 			sg.file.Close()
 			os.RemoveAll(segmentDir(c.dir, sg.id))
@@ -211,13 +215,18 @@ func (c *Collection) checkpointLocked() error {
 		}
 	}
 	c.lastCheckpoint = time.Now()
-	if heapRetired {
+	if heapRetired >= freeOSMemoryBytes {
 		// The sealed vectors now live in mapped files; give their heap copies back to the OS now
 		// rather than leaving them resident until later GC cycles (seen as 500 MB after a bulk load).
+		// Small segments are left to the GC: a forced collection every checkpoint is latency jitter.
 		debug.FreeOSMemory()
 	}
 	return nil
 }
+
+// freeOSMemoryBytes is the retired heap (vectors of sealed in-memory segments) above which a
+// checkpoint forces their return to the OS; the default seal size (64 MiB) reaches it.
+const freeOSMemoryBytes = 32 << 20
 
 // freeze waits until every logged operation is applied, then turns the mutable segment into a
 // frozen one, starts a new mutable segment and rotates the WAL, all at one sequence number.

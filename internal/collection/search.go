@@ -366,7 +366,12 @@ func (c *Collection) searchOne(ctx context.Context, r *SearchRequest, m metric, 
 			if c.cfg.Ivf.PQM > 0 && !r.NoRescore {
 				rescore = min(max(kk, int(math.Ceil(float64(kk)*max(r.Oversampling, 4)))), sg.slots())
 			}
-			items := x.Search(q, ivf.SearchParams{K: kk, Nprobe: c.nprobe(r), Accept: p.Accept, Rescore: rescore})
+			accept := p.Accept
+			if cand := p.Candidates; cand != nil {
+				// The payload index's bitmap first: a bit test rather than a filter match.
+				accept = func(s uint32) bool { return cand.Get(s) && p.Accept(s) }
+			}
+			items := x.Search(q, ivf.SearchParams{K: kk, Nprobe: c.nprobe(r), Accept: accept, Rescore: rescore})
 			for len(items) > 0 && items[len(items)-1].Dist > maxDist {
 				items = items[:len(items)-1]
 			}

@@ -66,27 +66,30 @@ func Read(r io.Reader) (*Codes, error) {
 	if dim < 1 || dim > maxDim || slots > 1<<32 || (metric != flat.L2 && metric != flat.InnerProduct) {
 		return nil, fmt.Errorf("%w: dim %d, slots %d, metric %d", ErrCorrupt, dim, slots, metric)
 	}
-	// Read in bounded chunks so a forged slot count cannot allocate more than the input holds.
-	var data []byte
+	// Read in bounded chunks, decoding as it goes: a forged slot count cannot allocate more than
+	// the input holds, and the file's bytes are never held twice.
 	want := 2 * uint64(dim) * slots
+	crc := crc32.Checksum(h[:28], castagnoli)
+	data := make([]uint16, 0, min(want/2, 1<<20))
 	buf := make([]byte, 1<<20)
-	for uint64(len(data)) < want {
-		k := min(uint64(len(buf)), want-uint64(len(data)))
+	for got := uint64(0); got < want; {
+		k := min(uint64(len(buf)), want-got)
 		if _, err := io.ReadFull(r, buf[:k]); err != nil {
 			return nil, fmt.Errorf("%w: data: %v", ErrCorrupt, err)
 		}
-		data = append(data, buf[:k]...)
+		crc = crc32.Update(crc, castagnoli, buf[:k])
+		for i := uint64(0); i < k; i += 2 {
+			data = append(data, le.Uint16(buf[i:]))
+		}
+		got += k
 	}
-	if crc32.Update(crc32.Checksum(h[:28], castagnoli), castagnoli, data) != le.Uint32(h[28:]) {
+	if crc != le.Uint32(h[28:]) {
 		return nil, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
 	}
 	if n, _ := r.Read(buf[:1]); n != 0 {
 		return nil, fmt.Errorf("%w: bytes after the data", ErrCorrupt)
 	}
-	c := &Codes{dim: dim, metric: metric, data: make([]uint16, len(data)/2)}
-	for i := range c.data {
-		c.data[i] = le.Uint16(data[2*i:])
-	}
+	c := &Codes{dim: dim, metric: metric, data: data}
 	return c, nil
 }
 
