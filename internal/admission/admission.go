@@ -35,11 +35,8 @@ func New(slots, queue int) *Scheduler {
 // Acquire takes a slot, waiting in the queue if needed. The returned release must be called once
 // the work is done. It fails with ErrOverloaded when the queue is full, or with ctx's error.
 func (s *Scheduler) Acquire(ctx context.Context) (release func(), err error) {
-	select {
-	case s.slots <- struct{}{}:
-		s.running.Add(1)
-		return s.release, nil
-	default:
+	if release, ok := s.TryAcquire(); ok {
+		return release, nil
 	}
 	if s.waiting.Add(1) > s.queue {
 		s.waiting.Add(-1)
@@ -53,6 +50,17 @@ func (s *Scheduler) Acquire(ctx context.Context) (release func(), err error) {
 		return s.release, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	}
+}
+
+// TryAcquire takes a slot if one is free now, without queueing.
+func (s *Scheduler) TryAcquire() (release func(), ok bool) {
+	select {
+	case s.slots <- struct{}{}:
+		s.running.Add(1)
+		return s.release, true
+	default:
+		return nil, false
 	}
 }
 

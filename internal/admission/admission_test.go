@@ -70,3 +70,18 @@ func TestQueuedCallerLeavesOnCancel(t *testing.T) {
 		t.Fatal("cancelled caller did not leave the queue")
 	}
 }
+
+func TestTryAcquire(t *testing.T) {
+	s := New(1, 1)
+	release, ok := s.TryAcquire()
+	if !ok || s.Running() != 1 {
+		t.Fatalf("first TryAcquire: ok %v, running %d", ok, s.Running())
+	}
+	if _, ok := s.TryAcquire(); ok || s.Waiting() != 0 || s.Rejected() != 0 {
+		t.Fatalf("TryAcquire with no free slot: ok %v, waiting %d, rejected %d", ok, s.Waiting(), s.Rejected())
+	}
+	release()
+	if _, ok := s.TryAcquire(); !ok {
+		t.Fatal("TryAcquire after release failed")
+	}
+}

@@ -103,20 +103,16 @@ func (co *coalescer) lead(c *collection.Collection, g *group) {
 	}
 }
 
-func (co *coalescer) run(c *collection.Collection, batch []*coalesced) {
-	live := batch[:0:0]
-	for _, it := range batch {
-		if it.ctx.Err() != nil {
-			it.err = it.ctx.Err()
-			close(it.done)
-			continue
-		}
-		live = append(live, it)
+// acquire takes a scheduler slot for a batch: at once if one is free; otherwise it waits while
+// anyone in the batch still wants an answer (one caller leaving must not fail the rest), with a
+// watcher goroutine only when the batch has several callers and must wait.
+func (co *coalescer) acquire(live []*coalesced) (func(), error) {
+	if release, ok := co.sched.TryAcquire(); ok {
+		return release, nil
 	}
-	if len(live) == 0 {
-		return
+	if len(live) == 1 {
+		return co.sched.Acquire(live[0].ctx)
 	}
-	// Wait for a slot while anyone still wants an answer: one caller leaving must not fail the rest.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
@@ -130,10 +126,27 @@ func (co *coalescer) run(c *collection.Collection, batch []*coalesced) {
 		cancel()
 	}()
 	release, err := co.sched.Acquire(ctx)
-	if err != nil {
-		if ctx.Err() != nil && err == ctx.Err() {
-			err = live[0].ctx.Err() // everyone left; report the callers' own reason
+	if err != nil && ctx.Err() != nil && err == ctx.Err() {
+		err = live[0].ctx.Err() // everyone left; report the callers' own reason
+	}
+	return release, err
+}
+
+func (co *coalescer) run(c *collection.Collection, batch []*coalesced) {
+	live := batch[:0:0]
+	for _, it := range batch {
+		if it.ctx.Err() != nil {
+			it.err = it.ctx.Err()
+			close(it.done)
+			continue
 		}
+		live = append(live, it)
+	}
+	if len(live) == 0 {
+		return
+	}
+	release, err := co.acquire(live)
+	if err != nil {
 		for _, it := range live {
 			it.err = err
 			close(it.done)
