@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"runtime"
-	"runtime/debug"
 	"time"
 
 	"github.com/needlevdb/needle/internal/distance"
@@ -46,28 +44,19 @@ func rescoreCount(k int, oversampling float64) int {
 }
 
 func runFlatCodes(cfg ANNConfig, spec codec.Spec, m flat.Metric, vs flat.Vectors, qs [][]float32, gt *IntMatrix, w, log io.Writer) error {
-	vs, dv, before, err := prepareVectors(cfg, vs)
+	var codes codec.Codes
+	mb, err := measuredBuild(cfg, vs, func(vs flat.Vectors) error {
+		var err error
+		codes, err = codec.Train(spec, vs, m, 1, cfg.BuildThreads)
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	if dv != nil {
-		defer dv.Close()
+	if mb.disk != nil {
+		defer mb.disk.Close()
 	}
-	t0 := time.Now()
-	codes, err := codec.Train(spec, vs, m, 1, cfg.BuildThreads)
-	if err != nil {
-		return err
-	}
-	buildS := time.Since(t0).Seconds()
-	runtime.GC()
-	debug.FreeOSMemory()
-	mem := RSSAnon() - before
-	if !cfg.OnDisk {
-		mem += int64(len(vs.Data)) * 4
-	}
-	if dv != nil {
-		dv.Drop() // the build read every vector; the queries start from a cold cache
-	}
+	vs, buildS, mem := mb.vs, mb.buildS, mb.mem
 	fmt.Fprintf(log, "trained and encoded %s over %d vectors in %.2fs (%d bytes per code)\n", spec, vs.Slots(), buildS, codes.CodeBytes())
 	p := quant.ScanParams{K: cfg.K, Rescore: rescoreCount(cfg.K, cfg.Oversampling)}
 	if cfg.NoRescore {
@@ -98,8 +87,6 @@ func runFlatCodes(cfg ANNConfig, spec codec.Spec, m flat.Metric, vs flat.Vectors
 		Rescore: !cfg.NoRescore, OnDisk: cfg.OnDisk, VectorBytes: int64(len(vs.Data)) * 4, Metric: cfg.Metric,
 		NQ: nq, Kernels: distance.Impl(),
 	}
-	if dv != nil {
-		res.VectorResidentBytes = dv.Resident()
-	}
+	res.VectorResidentBytes = mb.residentVectors()
 	return json.NewEncoder(w).Encode(res)
 }

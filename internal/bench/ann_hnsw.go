@@ -75,20 +75,55 @@ func parseQuant(s string) (annQuant, error) {
 	return annQuant{name: spec.String(), codec: &spec}, nil
 }
 
-// prepareVectors moves the base vectors to a mapped file for --on-disk and
-// returns them with the anonymous resident set to measure the build from.
-func prepareVectors(cfg ANNConfig, vs flat.Vectors) (flat.Vectors, *diskVectors, int64, error) {
-	var dv *diskVectors
+// measuredBuild runs build over the base vectors — moved first to a mapped file with --on-disk —
+// and measures it: seconds, and mem_bytes = the anonymous resident growth once the build's garbage
+// is collected and returned to the OS (the native peers, in C++, free as they go), plus the float
+// vectors unless they are on disk. An on-disk file is then dropped from the page cache, so the
+// queries start cold. The caller closes m.disk (nil in RAM).
+func measuredBuild(cfg ANNConfig, vs flat.Vectors, build func(vs flat.Vectors) error) (m measured, err error) {
 	if cfg.OnDisk {
-		var err error
-		if dv, err = toDisk(vs.Data, ""); err != nil {
-			return vs, nil, 0, err
+		if m.disk, err = toDisk(vs.Data, ""); err != nil {
+			return m, err
 		}
-		vs = flat.Vectors{Dim: vs.Dim, Data: dv.data} // the heap copy is garbage now
+		vs = flat.Vectors{Dim: vs.Dim, Data: m.disk.data} // the heap copy is garbage now
 	}
+	m.vs = vs
 	runtime.GC()
 	debug.FreeOSMemory()
-	return vs, dv, RSSAnon(), nil
+	before := RSSAnon()
+	t0 := time.Now()
+	if err := build(vs); err != nil {
+		if m.disk != nil {
+			m.disk.Close()
+		}
+		return measured{}, err
+	}
+	m.buildS = time.Since(t0).Seconds()
+	runtime.GC()
+	debug.FreeOSMemory()
+	m.mem = RSSAnon() - before
+	if m.disk == nil {
+		m.mem += int64(len(vs.Data)) * 4
+	} else {
+		m.disk.Drop() // the build read every vector
+	}
+	return m, nil
+}
+
+// measured is what measuredBuild reports.
+type measured struct {
+	vs     flat.Vectors // the vectors built over: a mapping with --on-disk
+	disk   *diskVectors // the mapping, or nil
+	buildS float64
+	mem    int64
+}
+
+// residentVectors returns the vector file's resident bytes with --on-disk, else 0.
+func (m measured) residentVectors() int64 {
+	if m.disk == nil {
+		return 0
+	}
+	return m.disk.Resident()
 }
 
 func runHNSW(cfg ANNConfig, m flat.Metric, vs flat.Vectors, qs [][]float32, gt *IntMatrix, w, log io.Writer) error {
@@ -108,45 +143,35 @@ func runHNSW(cfg ANNConfig, m flat.Metric, vs flat.Vectors, qs [][]float32, gt *
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	vs, dv, before, err := prepareVectors(cfg, vs)
-	if err != nil {
-		return err
-	}
-	if dv != nil {
-		defer dv.Close()
-	}
-	t0 := time.Now()
-	idx, err := hnsw.New(hnsw.Config{Dim: vs.Dim, Metric: m, M: cfg.M, EfConstruct: cfg.EfConstruct,
-		Quantization: aq.graph}, vs)
-	if err != nil {
-		return err
-	}
-	if err := idx.Build(vs.Slots(), threads); err != nil {
-		return err
-	}
+	var idx *hnsw.Index
 	var codeBytes int64
-	if aq.codec != nil {
-		codes, err := codec.Train(*aq.codec, vs, m, 1, threads)
+	mb, err := measuredBuild(cfg, vs, func(vs flat.Vectors) error {
+		var err error
+		idx, err = hnsw.New(hnsw.Config{Dim: vs.Dim, Metric: m, M: cfg.M, EfConstruct: cfg.EfConstruct,
+			Quantization: aq.graph}, vs)
 		if err != nil {
 			return err
 		}
-		if err := idx.SetCodes(codes); err != nil {
+		if err := idx.Build(vs.Slots(), threads); err != nil {
 			return err
 		}
-		codeBytes = codes.MemoryBytes()
+		if aq.codec != nil {
+			codes, err := codec.Train(*aq.codec, vs, m, 1, threads)
+			if err != nil {
+				return err
+			}
+			codeBytes = codes.MemoryBytes()
+			return idx.SetCodes(codes)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	buildS := time.Since(t0).Seconds()
-	// The build's garbage is not the index: collect it and return it to the
-	// OS before reading the resident set (the peer, in C++, frees as it goes).
-	runtime.GC()
-	debug.FreeOSMemory()
-	mem := RSSAnon() - before
-	if !cfg.OnDisk {
-		mem += int64(len(vs.Data)) * 4
+	if mb.disk != nil {
+		defer mb.disk.Close()
 	}
-	if dv != nil {
-		dv.Drop() // the build read every vector; the queries start from a cold cache
-	}
+	vs, buildS, mem := mb.vs, mb.buildS, mb.mem
 	c := idx.Config()
 	fmt.Fprintf(log, "built hnsw (M=%d, ef_construct=%d, %s) over %d vectors in %.2fs on %d threads\n",
 		c.M, c.EfConstruct, aq.name, vs.Slots(), buildS, threads)
@@ -171,9 +196,7 @@ func runHNSW(cfg ANNConfig, m flat.Metric, vs flat.Vectors, qs [][]float32, gt *
 			Quantization: aq.name, Oversampling: cfg.Oversampling, Rescore: cfg.rescore() && aq.name != "float32",
 			OnDisk: cfg.OnDisk, BuildThreads: threads, NQ: nq, Kernels: distance.Impl(),
 		}
-		if dv != nil {
-			res.VectorResidentBytes = dv.Resident()
-		}
+		res.VectorResidentBytes = mb.residentVectors()
 		if err := json.NewEncoder(w).Encode(res); err != nil {
 			return err
 		}

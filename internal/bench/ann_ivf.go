@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"runtime"
-	"runtime/debug"
 	"time"
 
 	"github.com/needlevdb/needle/internal/distance"
@@ -58,34 +56,24 @@ func runIVF(cfg ANNConfig, m flat.Metric, vs flat.Vectors, qs [][]float32, gt *I
 	if len(cfg.Nprobe) == 0 {
 		cfg.Nprobe = []int{1, 2, 4, 8, 16, 32, 64}
 	}
-	vs, dv, before, err := prepareVectors(cfg, vs)
+	var idx *ivf.Index
+	mb, err := measuredBuild(cfg, vs, func(vs flat.Vectors) error {
+		var err error
+		if idx, err = ivf.New(ivf.Config{Dim: vs.Dim, Metric: m, Nlist: cfg.Nlist, PQM: pqm, Seed: 1, Workers: cfg.BuildThreads}); err != nil {
+			return err
+		}
+		if err := idx.Train(vs, 0); err != nil {
+			return err
+		}
+		return idx.AddRange(vs, 0, vs.Slots())
+	})
 	if err != nil {
 		return err
 	}
-	if dv != nil {
-		defer dv.Close()
+	if mb.disk != nil {
+		defer mb.disk.Close()
 	}
-	t0 := time.Now()
-	idx, err := ivf.New(ivf.Config{Dim: vs.Dim, Metric: m, Nlist: cfg.Nlist, PQM: pqm, Seed: 1, Workers: cfg.BuildThreads})
-	if err != nil {
-		return err
-	}
-	if err := idx.Train(vs, 0); err != nil {
-		return err
-	}
-	if err := idx.AddRange(vs, 0, vs.Slots()); err != nil {
-		return err
-	}
-	buildS := time.Since(t0).Seconds()
-	runtime.GC()
-	debug.FreeOSMemory()
-	mem := RSSAnon() - before
-	if !cfg.OnDisk {
-		mem += int64(len(vs.Data)) * 4
-	}
-	if dv != nil {
-		dv.Drop() // the build read every vector; the queries start from a cold cache
-	}
+	vs, buildS, mem := mb.vs, mb.buildS, mb.mem
 	fmt.Fprintf(log, "built %s (nlist %d, pq_m %d) over %d vectors in %.2fs\n", cfg.Index, cfg.Nlist, pqm, vs.Slots(), buildS)
 	rescore := 0
 	if pqm > 0 && !cfg.NoRescore && cfg.Oversampling > 0 {
@@ -110,9 +98,7 @@ func runIVF(cfg ANNConfig, m flat.Metric, vs flat.Vectors, qs [][]float32, gt *I
 			Quantization: quantName, Oversampling: cfg.Oversampling, Rescore: rescore > 0, OnDisk: cfg.OnDisk,
 			VectorBytes: int64(len(vs.Data)) * 4, Metric: cfg.Metric, NQ: nq, Kernels: distance.Impl(),
 		}
-		if dv != nil {
-			res.VectorResidentBytes = dv.Resident()
-		}
+		res.VectorResidentBytes = mb.residentVectors()
 		if err := json.NewEncoder(w).Encode(res); err != nil {
 			return err
 		}
