@@ -39,9 +39,11 @@ type Provider struct {
 	// SendDimensions adds "dimensions": Dimensions to requests, for models that can shorten their
 	// output (OpenAI text-embedding-3-*). Leave false for servers that reject the field.
 	SendDimensions bool `yaml:"send_dimensions"`
-	// Encoding is the encoding_format requested: "float" (default, understood by every server) or
-	// "base64" (little-endian float32; a quarter of the bytes and no float parsing, supported by
-	// OpenAI and vLLM).
+	// Encoding is the encoding_format requested: "base64" (default: little-endian float32, about
+	// half the bytes of float text and a third of the parsing; what the official OpenAI clients
+	// ask for, so OpenAI-compatible servers accept it) or "float". Servers that ignore the field
+	// and answer with arrays of numbers are read as well, and an upstream that rejects it with a
+	// 400 naming encoding_format is switched to "float" for good.
 	Encoding string `yaml:"encoding"`
 	// APIKeyEnv names the environment variable holding the bearer key sent to upstreams (empty:
 	// no Authorization header, as for a local Ollama or TEI). The key itself is never logged and is
@@ -268,7 +270,7 @@ func (p Provider) withDefaults() Provider {
 		}
 	}
 	if p.Encoding == "" {
-		p.Encoding = "float"
+		p.Encoding = "base64"
 	}
 	def(&p.MaxBatch, DefaultMaxBatch)
 	def(&p.MaxConcurrency, DefaultMaxConcurrency)

@@ -36,7 +36,7 @@ func TestProviderFromYAML(t *testing.T) {
 	}
 	p := ps[0].withDefaults()
 	if p.MaxBatch != 32 || p.MaxConcurrency != DefaultMaxConcurrency || p.Timeout != 5*time.Second || p.Retries != 0 ||
-		p.MaxQueue != 16*32*DefaultMaxConcurrency || p.Encoding != "float" || p.CacheEntries != DefaultCacheEntries {
+		p.MaxQueue != 16*32*DefaultMaxConcurrency || p.Encoding != "base64" || p.CacheEntries != DefaultCacheEntries {
 		t.Fatalf("defaults: %+v", p)
 	}
 	a, b := p.Upstreams[0], p.Upstreams[1]

@@ -85,18 +85,68 @@ func TestEmbedReturnsVectorsInOrder(t *testing.T) {
 	}
 }
 
-func TestBase64Encoding(t *testing.T) {
+func TestEncodings(t *testing.T) {
 	t.Parallel()
-	f := newFake(t, 8)
-	p := testProvider("m", 8, f)
-	p.Encoding = "base64"
-	e, _ := newTestEmbedder(t, nil, p)
-	texts := []string{"one", "two"}
-	got, err := e.Embed(context.Background(), "m", texts)
-	if err != nil {
-		t.Fatal(err)
+	for _, enc := range []string{"", "base64", "float"} {
+		f := newFake(t, 8)
+		var asked []string
+		f.setHook(func(_ int, in *fakeRequest) *fakeReply { asked = append(asked, in.EncodingFormat); return nil })
+		p := testProvider("m", 8, f)
+		p.Encoding = enc
+		e, _ := newTestEmbedder(t, nil, p)
+		texts := []string{"one", "two"}
+		got, err := e.Embed(context.Background(), "m", texts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkVectors(t, f, texts, got)
+		want := map[string]string{"": "base64", "base64": "base64", "float": ""}[enc]
+		if len(asked) != 1 || asked[0] != want {
+			t.Errorf("encoding %q: requests asked for %q, want [%q]", enc, asked, want)
+		}
 	}
-	checkVectors(t, f, texts, got)
+}
+
+// A server that ignores encoding_format answers base64 requests with arrays of numbers (Ollama
+// does); one that refuses the field gets float requests from then on, without failing a batch.
+func TestBase64FallBacks(t *testing.T) {
+	t.Parallel()
+	t.Run("ignored", func(t *testing.T) {
+		f := newFake(t, 8)
+		f.setHook(func(_ int, in *fakeRequest) *fakeReply { in.EncodingFormat = ""; return nil })
+		e, _ := newTestEmbedder(t, nil, testProvider("m", 8, f))
+		texts := []string{"one", "two"}
+		got, err := e.Embed(context.Background(), "m", texts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkVectors(t, f, texts, got)
+	})
+	t.Run("refused", func(t *testing.T) {
+		f := newFake(t, 8)
+		var asked []string
+		f.setHook(func(_ int, in *fakeRequest) *fakeReply {
+			asked = append(asked, in.EncodingFormat)
+			if in.EncodingFormat != "" {
+				return &fakeReply{status: 422, body: `{"error":{"message":"unsupported value for encoding_format: base64"}}`}
+			}
+			return nil
+		})
+		e, logs := newTestEmbedder(t, nil, testProvider("m", 8, f))
+		for _, texts := range [][]string{{"one", "two"}, {"three"}} {
+			got, err := e.Embed(context.Background(), "m", texts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkVectors(t, f, texts, got)
+		}
+		if want := []string{"base64", "", ""}; !slices.Equal(asked, want) {
+			t.Errorf("requests asked for %q, want %q", asked, want)
+		}
+		if !strings.Contains(logs.String(), "refused encoding_format base64") {
+			t.Errorf("no warning logged: %s", logs.String())
+		}
+	})
 }
 
 func TestBadInputAndUnknownModel(t *testing.T) {

@@ -84,15 +84,16 @@ func newProvider(cfg Provider, opts Options, m *metrics) (*provider, error) {
 			key = strings.TrimSpace(v)
 		}
 		u := &upstream{
-			name:     uc.label(),
-			model:    uc.Model,
-			url:      uc.endpoint(),
-			key:      key,
-			weight:   uc.Weight,
-			client:   &http.Client{Transport: newTransport(cfg.MaxConcurrency, cfg.Timeout)},
-			bodyMax:  bodyMax,
-			encoding: cfg.Encoding,
+			name:    uc.label(),
+			model:   uc.Model,
+			url:     uc.endpoint(),
+			key:     key,
+			weight:  uc.Weight,
+			client:  &http.Client{Transport: newTransport(cfg.MaxConcurrency, cfg.Timeout)},
+			bodyMax: bodyMax,
+			log:     p.log,
 		}
+		u.base64.Store(cfg.Encoding == "base64")
 		name := u.name
 		u.breaker = newBreaker(cfg.BreakerFailures, cfg.BreakerCooldown, time.Now, func(from, to BreakerState) {
 			lvl := slog.LevelWarn

@@ -145,11 +145,18 @@ func (f *fakeUpstream) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// The latency is fixed from the moment the request is served: the answer is rendered first
+	// and sent when it has passed, as a model server computes and then replies.
+	start := time.Now()
 	delay := f.latency
 	if rep.delay != 0 {
 		delay = rep.delay
 	}
-	if delay > 0 {
+	var answer []byte
+	if rep.body == "" && (rep.status == 0 || rep.status/100 == 2) && (f.maxBatch == 0 || len(in.Input) <= f.maxBatch) {
+		answer = f.response(&in, &rep)
+	}
+	if delay -= time.Since(start); delay > 0 {
 		t := time.NewTimer(delay)
 		select {
 		case <-t.C:
@@ -183,7 +190,7 @@ func (f *fakeUpstream) serve(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, rep.body)
 		return
 	}
-	w.Write(f.response(&in, &rep))
+	w.Write(answer)
 }
 
 // response renders the embeddings of in, in reverse order of index (servers need not sort).

@@ -167,11 +167,11 @@ func TestInvalidResponses(t *testing.T) {
 		kind  error
 		msg   string
 	}{
-		{"dims", fakeReply{dims: 5}, "", ErrDimensions, "5 dimensions, expected 4"},
+		{"dims", fakeReply{dims: 5}, "float", ErrDimensions, "5 dimensions, expected 4"},
 		{"dims base64", fakeReply{dims: 3}, "base64", ErrDimensions, "expected 4 dimensions"},
-		{"nan", fakeReply{nan: true}, "", ErrBadResponse, "not finite"},
+		{"nan", fakeReply{nan: true}, "float", ErrBadResponse, "not finite"},
 		{"nan base64", fakeReply{nan: true}, "base64", ErrBadResponse, "not finite"},
-		{"count", fakeReply{count: 1}, "", ErrBadResponse, "1 embeddings for 2 texts"},
+		{"count", fakeReply{count: 1}, "float", ErrBadResponse, "1 embeddings for 2 texts"},
 		{"garbage", fakeReply{body: "<html>gateway</html>"}, "", ErrBadResponse, "not valid JSON"},
 		{"error body", fakeReply{body: `{"error":{"message":"model overloaded"}}`}, "", ErrBadResponse, "model overloaded"},
 	} {

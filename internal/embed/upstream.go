@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -20,15 +21,17 @@ import (
 
 // upstream is one server of a provider: its pooled HTTP client, breaker and metrics.
 type upstream struct {
-	name     string
-	model    string
-	url      string
-	key      string // bearer key; never logged, masked in messages
-	weight   int
-	client   *http.Client
-	breaker  *breaker
-	bodyMax  int // response body limit per text
-	encoding string
+	name    string
+	model   string
+	url     string
+	key     string // bearer key; never logged, masked in messages
+	weight  int
+	client  *http.Client
+	breaker *breaker
+	bodyMax int // response body limit per text
+	// base64 asks for encoding_format "base64"; cleared if the upstream rejects the field.
+	base64 atomic.Bool
+	log    *slog.Logger
 
 	// notBefore is when an upstream that answered with Retry-After may be used again (UnixNano;
 	// 0 = now). Shared by every batch of the provider.
@@ -122,13 +125,27 @@ type embeddingsRequest struct {
 	EncodingFormat string   `json:"encoding_format,omitempty"`
 }
 
-// send makes one request for texts with the request's own timeout.
+// send makes one request for texts with the request's own timeout. An upstream that refuses
+// encoding_format "base64" (a 400 or 422 naming the field) is asked again at once in float, and
+// from then on.
 func (u *upstream) send(ctx context.Context, timeout time.Duration, dims int, sendDims bool, texts []string) *attempt {
+	b64 := u.base64.Load()
+	a := u.sendAs(ctx, timeout, dims, sendDims, b64, texts)
+	if b64 && a.kind == attemptInput && strings.Contains(a.msg, "encoding_format") {
+		if u.base64.CompareAndSwap(true, false) {
+			u.log.Warn("embedding upstream refused encoding_format base64; asking for float from now on", "upstream", u.name, "answer", a.msg)
+		}
+		a = u.sendAs(ctx, timeout, dims, sendDims, false, texts)
+	}
+	return a
+}
+
+func (u *upstream) sendAs(ctx context.Context, timeout time.Duration, dims int, sendDims, b64 bool, texts []string) *attempt {
 	req := embeddingsRequest{Model: u.model, Input: texts}
 	if sendDims {
 		req.Dimensions = dims
 	}
-	if u.encoding == "base64" {
+	if b64 {
 		req.EncodingFormat = "base64"
 	}
 	body, err := json.Marshal(&req)
