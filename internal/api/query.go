@@ -92,6 +92,8 @@ type QueryRequest struct {
 	WithVector     *WithVector     `json:"with_vector"`
 	WithPayload    *WithPayload    `json:"with_payload"`
 	LookupFrom     json.RawMessage `json:"lookup_from"`
+
+	vector []float32 // Query's numbers when DecodeQueryRequest already read them
 }
 
 // Prefetch is one entry of a query's `prefetch`: a sub-query whose results feed the outer query.
@@ -142,6 +144,9 @@ func (p *Prefetch) Target() (Target, error) {
 func (r *QueryRequest) Target() (Target, error) {
 	if !isNull(r.LookupFrom) {
 		return Target{}, BadRequest("`lookup_from` is not supported yet")
+	}
+	if r.vector != nil {
+		return Target{Vector: r.vector}, nil
 	}
 	if isNull(r.Query) {
 		return Target{}, nil

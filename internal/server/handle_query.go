@@ -193,7 +193,7 @@ func (s *Server) searchEndpoint(w http.ResponseWriter, r *http.Request, run func
 		h.Write(body)
 		h.Sum(key[:0])
 		if cached, ok := s.cache.Get(key); ok {
-			writeResult(w, r, json.RawMessage(cached))
+			writeEncodedResult(w, r, cached)
 			return
 		}
 	}
@@ -218,13 +218,13 @@ func (s *Server) searchEndpoint(w http.ResponseWriter, r *http.Request, run func
 	if s.cache.Enabled() {
 		s.cache.Put(key, encoded)
 	}
-	writeResult(w, r, json.RawMessage(encoded))
+	writeEncodedResult(w, r, encoded)
 }
 
 func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request) {
 	s.searchEndpoint(w, r, func(ctx context.Context, c *collection.Collection, body []byte) (any, error) {
 		var req api.QueryRequest
-		if err := api.DecodeBytes(body, &req, false); err != nil {
+		if err := api.DecodeQueryRequest(body, &req); err != nil {
 			return nil, err
 		}
 		plan, err := s.planQuery(ctx, c, &req)
