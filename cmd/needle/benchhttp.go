@@ -54,6 +54,7 @@ func benchHTTPCmd(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.Timeout, "timeout", 30*time.Second, "per-request timeout")
 	fs.DurationVar(&cfg.Progress, "progress", 500*time.Millisecond, "progress line interval on stderr (0: none)")
 	noPreflight := fs.Bool("no-preflight", false, "skip the GET /collections/NAME check before the load")
+	fs.BoolVar(&cfg.StdClient, "std-client", false, "send with Go's net/http client instead of the built-in HTTP/1.1 client (which https URLs always use)")
 	asJSON := fs.Bool("json", false, "print the summary as one JSON object on stdout")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {

@@ -51,6 +51,7 @@ type HTTPConfig struct {
 	APIKey        string          // sent as the api-key header when not empty
 	Timeout       time.Duration   // per request (0: 30 s)
 	SkipPreflight bool            // do not check the collection with GET /collections/{name} first
+	StdClient     bool            // send the load with Go's net/http client instead of the built-in HTTP/1.1 one
 
 	Progress    time.Duration // interval of the progress line on Log (0: none)
 	ProgressTTY bool          // Log is a terminal: rewrite one line instead of printing many
@@ -77,6 +78,7 @@ type HTTPResult struct {
 	URL            string                  `json:"url"`
 	Collection     string                  `json:"collection"`
 	ErrorExamples  map[string]string       `json:"error_examples,omitempty"` // one message per non-HTTP error kind
+	Client         string                  `json:"client"`                   // "built-in" (HTTP/1.1, one connection per worker) or "net/http"
 	Interrupted    bool                    `json:"interrupted,omitempty"`    // stopped early by the context (Ctrl-C)
 	ClientCPUS     float64                 `json:"client_cpu_s,omitempty"`   // CPU time this process used during the measurement (Linux)
 }
@@ -203,6 +205,7 @@ func RunHTTP(ctx context.Context, cfg HTTPConfig, log io.Writer) (*HTTPResult, e
 		res.ClientCPUS = cpu1 - cpu0
 	}
 	res.WarmupRequests = warm
+	res.Client = r.clientName()
 	res.VectorsUsed = len(r.vecs)
 	res.Interrupted = ctx.Err() != nil
 	return res, nil

@@ -33,6 +33,10 @@ type httpRunner struct {
 	vecs      [][]byte // the vector part of each body, for upserts
 	dim       int
 	nextOp    int64 // first op index of the next phase: ids of upserts stay fresh across phases
+	// raw: workers send with their own rawConn (plain http:// and not StdClient) to these paths.
+	raw        bool
+	queryPath  string
+	upsertPath string
 }
 
 func newHTTPRunner(cfg *HTTPConfig, m *Matrix) *httpRunner {
@@ -58,7 +62,7 @@ func newHTTPRunner(cfg *HTTPConfig, m *Matrix) *httpRunner {
 		ForceAttemptHTTP2:   false,
 	}
 	base := cfg.URL + "/collections/" + url.PathEscape(cfg.Collection) + "/points"
-	return &httpRunner{
+	r := &httpRunner{
 		cfg:       cfg,
 		client:    &http.Client{Transport: tr, Timeout: cfg.Timeout},
 		queryURL:  base + "/query",
@@ -67,6 +71,22 @@ func newHTTPRunner(cfg *HTTPConfig, m *Matrix) *httpRunner {
 		vecs:      vecs,
 		dim:       m.Cols,
 	}
+	if !cfg.StdClient {
+		if _, ok := newRawConn(cfg.URL, cfg.Timeout); ok {
+			q, _ := url.Parse(r.queryURL)
+			u, _ := url.Parse(r.upsertURL)
+			r.raw, r.queryPath, r.upsertPath = true, q.RequestURI(), u.RequestURI()
+		}
+	}
+	return r
+}
+
+// clientName is the HTTPResult.Client of this run.
+func (r *httpRunner) clientName() string {
+	if r.raw {
+		return "built-in"
+	}
+	return "net/http"
 }
 
 // isWrite reports whether op i is an upsert. Exactly floor(n*WriteRatio) of
@@ -89,6 +109,7 @@ type httpWorker struct {
 	lat      [numOps][]time.Duration
 	errs     map[string]int64
 	examples map[string]string
+	conn     *rawConn // the worker's connection when the runner is raw
 }
 
 func newHTTPWorker(expect int64) *httpWorker {
@@ -135,8 +156,19 @@ func (r *httpRunner) run(ctx context.Context, name string, limit int64, d time.D
 		expect = limit/int64(c) + 1
 	}
 	for range c + 1 {
-		p.workers = append(p.workers, newHTTPWorker(expect))
+		w := newHTTPWorker(expect)
+		if r.raw {
+			w.conn, _ = newRawConn(r.cfg.URL, r.cfg.Timeout)
+		}
+		p.workers = append(p.workers, w)
 	}
+	defer func() {
+		for _, w := range p.workers {
+			if w.conn != nil {
+				w.conn.close()
+			}
+		}
+	}()
 	start := time.Now()
 	var deadline time.Time
 	if d > 0 {
@@ -235,12 +267,18 @@ loop:
 // do sends op number op and records its outcome in w, latency measured from
 // start. A request abandoned because ctx ended is not recorded.
 func (r *httpRunner) do(ctx context.Context, w *httpWorker, op int64, start time.Time) {
-	kind, method, target := opQuery, http.MethodPost, r.queryURL
+	kind, method, target, path := opQuery, http.MethodPost, r.queryURL, r.queryPath
 	j := int(op % int64(len(r.bodies)))
 	body := r.bodies[j]
 	if r.isWrite(op) {
-		kind, method, target = opUpsert, http.MethodPut, r.upsertURL
+		kind, method, target, path = opUpsert, http.MethodPut, r.upsertURL, r.upsertPath
 		body = upsertBody(r.cfg.IDStart+uint64(op), r.vecs[j])
+	}
+	if w.conn != nil {
+		w.sent[kind]++
+		status, err := w.conn.do(ctx, method, path, r.cfg.APIKey, body)
+		w.record(ctx, kind, status, err, time.Since(start))
+		return
 	}
 	req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(body))
 	if err != nil {
@@ -264,14 +302,18 @@ func (r *httpRunner) do(ctx context.Context, w *httpWorker, op int64, start time
 	}
 	_, err = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	lat := time.Since(start)
+	w.record(ctx, kind, resp.StatusCode, err, time.Since(start))
+}
+
+// record tallies one answered (or failed) request of kind.
+func (w *httpWorker) record(ctx context.Context, kind, status int, err error, lat time.Duration) {
 	switch {
 	case err != nil && ctx.Err() != nil:
 		w.sent[kind]--
 	case err != nil:
 		w.fail(errorKind(err), err)
-	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		w.fail(strconv.Itoa(resp.StatusCode), nil)
+	case status < 200 || status > 299:
+		w.fail(strconv.Itoa(status), nil)
 	default:
 		w.ok[kind]++
 		w.lat[kind] = append(w.lat[kind], lat)
