@@ -112,7 +112,11 @@ func parseNumberArray(b []byte, i int) ([]float32, int, bool) {
 	if i >= len(b) || b[i] != '[' {
 		return nil, 0, false
 	}
-	out := make([]float32, 0, (len(b)-i)/4)
+	size := 1 // one number more than the commas before the first ']' (an estimate on bad input)
+	if end := bytes.IndexByte(b[i:], ']'); end > 0 {
+		size += bytes.Count(b[i:i+end], []byte{','})
+	}
+	out := make([]float32, 0, size)
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == ']' {
 		return out, i + 1, true

@@ -304,6 +304,23 @@ func sortHits(hs []hit) {
 	})
 }
 
+// Graphed reports whether a search on the dense vector using walks an index (an HNSW graph or IVF
+// lists) in some segment, rather than only scanning: such searches gain nothing from sharing a
+// pass over the vectors with other queries.
+func (c *Collection) Graphed(using string) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.st == nil {
+		return false
+	}
+	for _, sg := range c.st.segs {
+		if sg.graphs[using] != nil || sg.ivfs[using] != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // runTasks runs tasks on up to GOMAXPROCS goroutines, skipping those not started before ctx ends.
 func runTasks(ctx context.Context, tasks []func()) {
 	if len(tasks) == 1 {

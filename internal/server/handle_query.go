@@ -117,7 +117,7 @@ func (s *Server) runTree(ctx context.Context, c *collection.Collection, p queryP
 // eligible query joins concurrent ones through the coalescer; otherwise the work takes a
 // scheduler slot itself.
 func (s *Server) runQueries(ctx context.Context, c *collection.Collection, plans []queryPlan) ([][]api.ScoredPoint, error) {
-	if len(plans) == 1 && plans[0].search != nil && eligible(plans[0].search) {
+	if len(plans) == 1 && plans[0].search != nil && eligible(plans[0].search) && (plans[0].search.Exact || !c.Graphed(plans[0].search.Using)) {
 		var st collection.SearchStats
 		req := *plans[0].search
 		req.Stats = &st
@@ -173,6 +173,18 @@ func (s *Server) runQueries(ctx context.Context, c *collection.Collection, plans
 	return out, nil
 }
 
+// readBody reads a request body, in one allocation of its declared length when it has a small one.
+func readBody(r *http.Request) ([]byte, error) {
+	if n := r.ContentLength; n > 0 && n <= 1<<20 { // larger ones grow as they arrive, under the body limit
+		body := make([]byte, n)
+		if _, err := io.ReadFull(r.Body, body); err != nil {
+			return nil, err
+		}
+		return body, nil
+	}
+	return io.ReadAll(r.Body)
+}
+
 // searchEndpoint is the shared skeleton of the search endpoints: read the body, answer from the
 // result cache when the collection has not changed since, else admit the work through the
 // scheduler, run it under the request's deadline and cache the encoded result.
@@ -181,7 +193,7 @@ func (s *Server) searchEndpoint(w http.ResponseWriter, r *http.Request, run func
 	if !ok {
 		return
 	}
-	body, err := io.ReadAll(r.Body)
+	body, err := readBody(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
