@@ -199,12 +199,7 @@ func numberLen(b []byte) int {
 		return 0
 	}
 	if i < len(b) && b[i] == '.' {
-		i++
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
+		if i = digits(b, i+1); i < 0 {
 			return 0
 		}
 	}
@@ -213,13 +208,22 @@ func numberLen(b []byte) int {
 		if i < len(b) && (b[i] == '+' || b[i] == '-') {
 			i++
 		}
-		d := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == d {
+		if i = digits(b, i); i < 0 {
 			return 0
 		}
+	}
+	return i
+}
+
+// digits passes over the run of at least one digit at b[i:], returning the index after it, or
+// -1 when there is none.
+func digits(b []byte, i int) int {
+	d := i
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	if i == d {
+		return -1
 	}
 	return i
 }
