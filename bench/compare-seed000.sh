@@ -28,6 +28,8 @@
 #   ON_DISK       ""                   non-empty: Needle's vectors "on_disk": true
 #   WAIT_SEGMENTS ""                   wait until Needle reports at most this many segments
 #                                      (sealed + mutable) before loading it: merges finished
+#   INPROCESS     1                    1: after Needle's HTTP runs, the same HNSW in process
+#                                      (`needle bench ann`, 2 threads, three rounds) for the ratio
 #   NEEDLE_PORT   16402, PEER_PORT 16401 (127.0.0.1 only)
 #   OUT           a new /tmp/compare-seed000.XXXXXX   logs, JSON results, Needle's data dir
 #
@@ -57,6 +59,7 @@ PEER_INDEXES=${PEER_INDEXES:-auto}
 NEEDLE_MODE=${NEEDLE_MODE:-auto}
 NEEDLE_FLAGS=${NEEDLE_FLAGS---cache-bytes 0}
 NEEDLE_PORT=${NEEDLE_PORT:-16402}
+INPROCESS=${INPROCESS:-1}
 PEER_PORT=${PEER_PORT:-16401}
 OUT=${OUT:-$(mktemp -d /tmp/compare-seed000.XXXXXX)}
 PY=/usr/bin/python3 # Debian's Python: the apt packages are installed for it
@@ -164,6 +167,16 @@ log "Needle loaded: $load"
 measure "needle-$needle_index" "$npid" "http://127.0.0.1:$NEEDLE_PORT" "${needle_flags[@]}"
 stop "$npid"
 
+# The same HNSW in process (issue 5: HTTP req/s against in-process QPS with 2 threads), with the
+# collection's build parameters; int8 codes (auto) when the collection was created with them.
+if [[ $needle_index == hnsw && $INPROCESS == 1 ]]; then
+	quant=none
+	[[ $COLLECTION_EXTRA == *'"scalar"'* ]] && quant=auto
+	log "in process: needle bench ann --index hnsw --ef $EF --threads 2 --quantization $quant ${ON_DISK:+--on-disk} (load average $(loadavg))"
+	"$OUT/needle" bench ann --data "$DS" --index hnsw --m 16 --ef-construct 200 --ef "$EF,$EF,$EF" --threads 2 \
+		--quantization "$quant" ${ON_DISK:+--on-disk} >"$OUT/inprocess.jsonl" 2>"$OUT/inprocess.log"
+fi
+
 # Peer, one index at a time.
 if [[ $PEER_INDEXES == auto ]]; then
 	PEER_INDEXES=hnsw
@@ -200,4 +213,18 @@ for name, c, path, before, rss, hwm, recall, la in rows:
     print(fmt.format(name, c, f'{r["ok_rps"]:.1f}', f'{lat["p50"]:.1f}', f'{lat["p99"]:.1f}',
                      f'{100 * r["success_rate"]:.1f}', f'{before} / {rss} / {hwm}', recall, cpu, la))
 EOF
+if [[ -s $OUT/inprocess.jsonl ]]; then
+	"$PY" - "$OUT/inprocess.jsonl" "$results" <<'EOF'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+qps = [l["qps"] for l in lines if "qps" in l]
+best = max(qps)
+print(f"# in process, 2 threads: QPS {' / '.join(f'{q:,.0f}' for q in qps)} (recall {lines[-1].get('recall', '?')})")
+for l in open(sys.argv[2]):
+    name, c, path = l.split("\t")[:3]
+    if name.startswith("needle"):
+        r = json.load(open(path))
+        print(f"# {name} c={c}: HTTP {r['ok_rps']:,.0f} req/s = {100 * r['ok_rps'] / best:.0f} % of the best in-process QPS")
+EOF
+fi
 log "results and logs in $OUT"
