@@ -1,12 +1,14 @@
 package collection
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/needlevdb/needle/internal/index/flat"
 	"github.com/needlevdb/needle/internal/index/hnsw"
+	"github.com/needlevdb/needle/internal/index/quant/binary"
 	"github.com/needlevdb/needle/internal/segment"
 	"github.com/needlevdb/needle/internal/wal"
 )
@@ -123,6 +125,9 @@ func verifySegment(dir string, ms manifestSegment) error {
 			return fmt.Errorf("codes %s for vector %q, which has no graph", file, name)
 		}
 		codes, err := readCodes(filepath.Join(sdir, file))
+		if errors.Is(err, binary.ErrVersion) {
+			continue // intact codes of an older format: opening the collection rebuilds them
+		}
 		if err != nil {
 			return err
 		}

@@ -148,7 +148,7 @@ func loadState(dir string, cfg *Config, m *manifest, verify bool, logger *slog.L
 			st.close()
 			return nil, err
 		}
-		if err := loadCodes(sg, sdir, ms.Codes); err != nil {
+		if err := loadCodes(cfg, sg, sdir, ms.Codes, logger); err != nil {
 			f.Close()
 			st.close()
 			return nil, err

@@ -2,7 +2,9 @@ package collection
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -179,20 +181,29 @@ func readCodes(path string) (quant.Codes, error) {
 	}
 	defer f.Close()
 	codes, err := codec.Read(kind, bufio.NewReaderSize(f, 1<<20))
+	if errors.Is(err, binary.ErrVersion) {
+		return nil, fmt.Errorf("codes file %s: %w", path, err) // intact but old: rebuildCodes
+	}
 	if err != nil {
 		return nil, &segment.CorruptionError{File: path, Reason: err.Error()}
 	}
 	return codes, nil
 }
 
-// loadCodes attaches the codes a manifest lists for a sealed segment to its graphs.
-func loadCodes(sg *segmentData, dir string, files map[string]string) error {
+// loadCodes attaches the codes a manifest lists for a sealed segment to its graphs. Codes of an
+// older format (binary codes before version 2) are rebuilt from the segment's vectors and
+// replace their file.
+func loadCodes(cfg *Config, sg *segmentData, dir string, files map[string]string, logger *slog.Logger) error {
 	for name, file := range files {
 		g := sg.graphs[name]
 		if g == nil {
 			return &segment.CorruptionError{File: filepath.Join(dir, file), Reason: fmt.Sprintf("codes for vector %q, which has no graph", name)}
 		}
 		codes, err := readCodes(filepath.Join(dir, file))
+		if errors.Is(err, binary.ErrVersion) {
+			logger.Warn("rebuilding codes written in an older format", "file", filepath.Join(dir, file), "reason", err)
+			codes, err = rebuildCodes(cfg, sg, name, filepath.Join(dir, file), g.Config().Metric)
+		}
 		if err != nil {
 			return err
 		}

@@ -68,8 +68,8 @@ func BenchmarkScore(b *testing.B) {
 	}
 }
 
-// BenchmarkReset is the per-query set-up: the lookup tables (asymmetric) or the query's
-// code and similarity table (symmetric), 768-d.
+// BenchmarkReset is the per-query set-up: the rotation of the query and the lookup tables
+// (asymmetric) or the query's code and similarity table (symmetric), 768-d.
 func BenchmarkReset(b *testing.B) {
 	for _, e := range []QueryEncoding{Asymmetric, Symmetric} {
 		b.Run(e.String(), func(b *testing.B) {

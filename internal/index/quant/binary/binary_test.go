@@ -34,11 +34,11 @@ func mustCodes(t testing.TB, v flat.Vectors, m flat.Metric, opt Options) *Codes 
 	return c
 }
 
-func TestEncode(t *testing.T) {
+func TestEncodeSigns(t *testing.T) {
 	for _, dim := range []int{1, 7, 63, 64, 65, 100, 768} {
 		v := randVectors(50, dim, uint64(dim))
 		for _, cen := range []Centering{CenterMean, CenterNone} {
-			c := mustCodes(t, v, flat.InnerProduct, Options{Centering: cen})
+			c := mustCodes(t, v, flat.InnerProduct, Options{Query: Symmetric, Centering: cen})
 			q := c.Quantizer()
 			if c.Words() != (dim+63)/64 || c.Len() != 50 || c.Dim() != dim || q.Centering() != cen {
 				t.Fatalf("dim %d: words %d len %d dim %d centering %s", dim, c.Words(), c.Len(), c.Dim(), q.Centering())
@@ -67,6 +67,103 @@ func TestEncode(t *testing.T) {
 	}
 }
 
+// TestEncodeResidual checks each asymmetric code against its definition: the nearest
+// centroid, and bit i set iff (R·(x - c))_i >= 0 (recomputed in float64).
+func TestEncodeResidual(t *testing.T) {
+	for _, dim := range []int{1, 7, 64, 65, 100} {
+		v := randVectors(60, dim, uint64(dim))
+		c := mustCodes(t, v, flat.L2, Options{Centroids: 5})
+		q := c.Quantizer()
+		if q.Centroids() != 5 || c.Words() != (dim+63)/64 {
+			t.Fatalf("dim %d: %d centroids, %d words", dim, q.Centroids(), c.Words())
+		}
+		wrong := 0
+		for s := range uint32(60) {
+			x := v.Row(s)
+			k := c.Centroid(s)
+			for j := range q.Centroids() {
+				if distance.L2Sq(x, q.Centroid(j)) < distance.L2Sq(x, q.Centroid(k))*(1-1e-5) {
+					t.Fatalf("dim %d slot %d: centroid %d nearer than its %d", dim, s, j, k)
+				}
+			}
+			y := rotate64(q, x, q.Centroid(k))
+			code := c.Code(s)
+			for i := range c.Words() * 64 {
+				got := code[i/64]>>(i%64)&1 == 1
+				if i >= dim && got {
+					t.Fatalf("dim %d slot %d: bit %d past the dimension set", dim, s, i)
+				}
+				if i < dim && got != (y[i] >= 0) && math.Abs(y[i]) > 1e-5 {
+					wrong++
+				}
+			}
+		}
+		if wrong > 0 {
+			t.Fatalf("dim %d: %d bits differ from the signs of the rotated residuals", dim, wrong)
+		}
+	}
+}
+
+// rotate64 returns R·(x - c) in float64.
+func rotate64(q *Quantizer, x, c []float32) []float64 {
+	y := make([]float64, q.dim)
+	o, r := 0, 0
+	for _, b := range q.blk {
+		for i := range b {
+			row := q.rot[r+i*b : r+(i+1)*b]
+			for j, p := range row {
+				y[o+i] += float64(p) * float64(x[o+j]-c[o+j])
+			}
+		}
+		o += b
+		r += b * b
+	}
+	return y
+}
+
+// TestRotation checks the rotation is orthogonal: its rows are orthonormal within each block.
+func TestRotation(t *testing.T) {
+	for _, dim := range []int{1, 5, 64, 300, 1025, 2500} {
+		rot := randomRotation(dim, 7)
+		blk := blocks(dim)
+		if len(rot) != rotationLen(dim) {
+			t.Fatalf("dim %d: %d floats, want %d", dim, len(rot), rotationLen(dim))
+		}
+		sum := 0
+		for _, b := range blk {
+			if b > maxBlock || b < dim/len(blk) {
+				t.Fatalf("dim %d: block of %d", dim, b)
+			}
+			sum += b
+		}
+		if sum != dim {
+			t.Fatalf("dim %d: blocks %v", dim, blk)
+		}
+		if dim > 300 && testing.Short() {
+			continue
+		}
+		r := 0
+		for _, b := range blk {
+			for i := range b {
+				for j := i; j < b; j++ {
+					var d float64
+					for k := range b {
+						d += float64(rot[r+i*b+k]) * float64(rot[r+j*b+k])
+					}
+					want := 0.0
+					if i == j {
+						want = 1
+					}
+					if math.Abs(d-want) > 1e-5 {
+						t.Fatalf("dim %d: rows %d and %d: dot %v, want %v", dim, i, j, d, want)
+					}
+				}
+			}
+			r += b * b
+		}
+	}
+}
+
 func TestTrainErrors(t *testing.T) {
 	good := randVectors(10, 8, 1)
 	nan := randVectors(10, 8, 1)
@@ -81,6 +178,8 @@ func TestTrainErrors(t *testing.T) {
 		"L1":        func() error { _, err := Train(good, flat.L1, Options{}); return err },
 		"query":     func() error { _, err := Train(good, flat.L2, Options{Query: 9}); return err },
 		"centering": func() error { _, err := Train(good, flat.L2, Options{Centering: 9}); return err },
+		"centroids": func() error { _, err := Train(good, flat.L2, Options{Centroids: -1}); return err },
+		"NaN sym":   func() error { _, err := Train(nan, flat.L2, Options{Query: Symmetric}); return err },
 		"NaN":       func() error { _, err := Train(nan, flat.L2, Options{}); return err },
 		"encode dim": func() error {
 			_, err := mustCodes(t, good, flat.L2, Options{}).q.EncodeAll(randVectors(3, 9, 1), 0)
@@ -93,40 +192,48 @@ func TestTrainErrors(t *testing.T) {
 	}
 }
 
-// direct computes the distance the scorer estimates, from its documented formula.
+// direct computes the distance the scorer estimates, from its documented formula, in float64.
 func direct(c *Codes, q []float32, s uint32) float64 {
 	qz := c.q
 	code := c.Code(s)
-	var base, qc2, sum float64
+	if qz.query == Asymmetric {
+		k := c.Centroid(s)
+		cen := qz.Centroid(k)
+		zero := make([]float32, qz.dim)
+		rq := rotate64(qz, q, zero)
+		var ip, g float64
+		for i, y := range rq {
+			b := -1.0
+			if code[i/64]>>(i%64)&1 == 1 {
+				b = 1
+			}
+			ip += y * b / math.Sqrt(float64(qz.dim))
+			if qz.metric == flat.L2 {
+				g += (float64(q[i]) - float64(cen[i])) * (float64(q[i]) - float64(cen[i]))
+			} else {
+				g -= float64(q[i]) * float64(cen[i])
+			}
+		}
+		return g + float64(c.aux[2*s]) - float64(c.aux[2*s+1])*ip
+	}
+	var base, qc2 float64
 	for i, x := range q {
 		base += float64(x) * float64(qz.center[i])
 		r := float64(x - qz.center[i])
 		qc2 += r * r
-		b := -1.0
-		if code[i/64]>>(i%64)&1 == 1 {
-			b = 1
-		}
-		sum += r * float64(qz.scale[i]) * b
 	}
-	if qz.query == Symmetric {
-		qcode := make([]uint64, c.words)
-		encode(q, qz.center, qcode)
-		h := 0
-		for i := range qcode {
-			h += bits.OnesCount64(qcode[i] ^ code[i])
-		}
-		cos := math.Cos(math.Pi * float64(h) / float64(qz.dim))
-		if qz.metric == flat.L2 {
-			r2 := float64(c.aux[2*s])
-			return qc2 + r2 - 2*math.Sqrt(qc2*r2)*cos
-		}
-		return -(base + math.Sqrt(qc2)*float64(qz.radius)*cos)
+	qcode := make([]uint64, c.words)
+	encode(q, qz.center, qcode)
+	h := 0
+	for i := range qcode {
+		h += bits.OnesCount64(qcode[i] ^ code[i])
 	}
+	cos := math.Cos(math.Pi * float64(h) / float64(qz.dim))
 	if qz.metric == flat.L2 {
-		a := float64(c.aux[2*s+1])
-		return qc2 + a*a*float64(qz.ss) - 2*a*sum
+		r2 := float64(c.aux[s])
+		return qc2 + r2 - 2*math.Sqrt(qc2*r2)*cos
 	}
-	return -(base + sum)
+	return -(base + math.Sqrt(qc2)*float64(qz.radius)*cos)
 }
 
 func TestScoreMatchesFormula(t *testing.T) {
@@ -219,9 +326,10 @@ func split(v flat.Vectors, n int) (flat.Vectors, flat.Vectors) {
 }
 
 // TestRecall checks recall@10 after rescoring the best 30 codes on generated data against
-// floors about 0.1 below what the codec measures (a broken estimate scores near
-// 30/4000). The unit data is embedding-like (clusters of 50, noise as large as the
-// centres); the offset data adds a common mean, which centering must remove.
+// floors about 0.07 below what the codecs measure (a broken estimate scores near 30/4000).
+// The unit data is embedding-like (clusters of 50, noise as large as the centres); the
+// offset data adds a common mean, which the symmetric codes' centering must remove (the
+// asymmetric codes centre on their k-means centroids and ignore it).
 func TestRecall(t *testing.T) {
 	n, dim, nq := 4000, 256, 40
 	if testing.Short() {
@@ -234,14 +342,17 @@ func TestRecall(t *testing.T) {
 		cen       Centering
 		asym, sym float64
 	}{
-		{"unit/ip/mean", clustered(n+nq, dim, 1, 0, true, 1), flat.InnerProduct, CenterMean, 0.85, 0.75},
-		{"unit/ip/none", clustered(n+nq, dim, 1, 0, true, 1), flat.InnerProduct, CenterNone, 0.85, 0.75},
-		{"offset/ip/mean", clustered(n+nq, dim, 1, 1, true, 2), flat.InnerProduct, CenterMean, 0.85, 0.75},
-		{"offset/l2/mean", clustered(n+nq, dim, 1, 1, false, 3), flat.L2, CenterMean, 0.85, 0.75},
+		{"unit/ip/mean", clustered(n+nq, dim, 1, 0, true, 1), flat.InnerProduct, CenterMean, 0.9, 0.75},
+		{"unit/ip/none", clustered(n+nq, dim, 1, 0, true, 1), flat.InnerProduct, CenterNone, 0.9, 0.75},
+		{"offset/ip/mean", clustered(n+nq, dim, 1, 1, true, 2), flat.InnerProduct, CenterMean, 0.9, 0.75},
+		{"offset/l2/mean", clustered(n+nq, dim, 1, 1, false, 3), flat.L2, CenterMean, 0.9, 0.75},
 	}
 	for _, tc := range cases {
 		base, queries := split(tc.data, n)
 		for _, e := range []QueryEncoding{Asymmetric, Symmetric} {
+			if e == Asymmetric && tc.cen != CenterMean {
+				continue // no centering to vary
+			}
 			c := mustCodes(t, base, tc.metric, Options{Query: e, Centering: tc.cen})
 			r := recall(c, base, queries, 10, 30)
 			floor := tc.asym
@@ -256,33 +367,40 @@ func TestRecall(t *testing.T) {
 	}
 }
 
-// TestCenteringHelps checks that on data with a common offset the centred codes rank
-// clearly better than raw signs, which lose the dimensions the offset dominates.
+// TestCenteringHelps checks that on data with a common offset the centred symmetric codes
+// rank clearly better than raw signs, which lose the dimensions the offset dominates.
 func TestCenteringHelps(t *testing.T) {
 	n, dim, nq := 2000, 128, 20
 	base, queries := split(clustered(n+nq, dim, 1, 2.5, true, 4), n)
-	for _, e := range []QueryEncoding{Asymmetric, Symmetric} {
-		mean := recall(mustCodes(t, base, flat.InnerProduct, Options{Query: e}), base, queries, 10, 30)
-		none := recall(mustCodes(t, base, flat.InnerProduct, Options{Query: e, Centering: CenterNone}), base, queries, 10, 30)
-		t.Logf("%s: recall@10 mean %.3f, none %.3f", e, mean, none)
-		if mean < none+0.1 {
-			t.Errorf("%s: centering gives %.3f, raw signs %.3f: want at least 0.1 better", e, mean, none)
-		}
+	mean := recall(mustCodes(t, base, flat.InnerProduct, Options{Query: Symmetric}), base, queries, 10, 30)
+	none := recall(mustCodes(t, base, flat.InnerProduct, Options{Query: Symmetric, Centering: CenterNone}), base, queries, 10, 30)
+	t.Logf("recall@10 mean %.3f, none %.3f", mean, none)
+	if mean < none+0.1 {
+		t.Errorf("centering gives %.3f, raw signs %.3f: want at least 0.1 better", mean, none)
 	}
 }
 
-func TestWithQueryEncoding(t *testing.T) {
+func TestCodeBytes(t *testing.T) {
 	v := randVectors(20, 70, 1)
-	c := mustCodes(t, v, flat.InnerProduct, Options{})
-	s := c.WithQueryEncoding(Symmetric)
-	if s.Quantizer().Query() != Symmetric || c.Quantizer().Query() != Asymmetric || &s.Data()[0] != &c.Data()[0] {
-		t.Fatal("WithQueryEncoding changed the original or copied the codes")
-	}
-	if c.CodeBytes() != 16 || c.MemoryBytes() < 20*16 {
-		t.Fatalf("CodeBytes %d MemoryBytes %d", c.CodeBytes(), c.MemoryBytes())
-	}
-	if l2 := mustCodes(t, v, flat.L2, Options{}); l2.CodeBytes() != 16+8 {
-		t.Fatalf("L2 CodeBytes %d", l2.CodeBytes())
+	for _, tc := range []struct {
+		m     flat.Metric
+		e     QueryEncoding
+		bytes int
+	}{
+		{flat.InnerProduct, Symmetric, 16},
+		{flat.L2, Symmetric, 16 + 4},
+		{flat.InnerProduct, Asymmetric, 16 + 10},
+		{flat.L2, Asymmetric, 16 + 10},
+	} {
+		c := mustCodes(t, v, tc.m, Options{Query: tc.e, Centroids: 3})
+		extra := int64(4 * 70)
+		if tc.e == Asymmetric {
+			extra = 4 * (70*70 + 3*70)
+		}
+		if c.CodeBytes() != tc.bytes || c.MemoryBytes() != 20*int64(tc.bytes)+extra {
+			t.Errorf("%s %s: CodeBytes %d MemoryBytes %d, want %d and %d", metricName(tc.m), tc.e,
+				c.CodeBytes(), c.MemoryBytes(), tc.bytes, 20*int64(tc.bytes)+extra)
+		}
 	}
 }
 

@@ -13,14 +13,16 @@ const (
 	MaxSlots = 1<<32 - 1
 )
 
-// Codes holds one sign code per slot, Words() uint64 words each, back to back. It is
-// immutable once built and safe for concurrent use; it implements quant.Codes.
+// Codes holds one sign code per slot, Words() uint64 words each, back to back, and the
+// per-slot values the estimate needs. It is immutable once built and safe for concurrent
+// use; it implements quant.Codes.
 type Codes struct {
 	q     *Quantizer
 	n     int
 	words int
 	data  []uint64  // slot s is data[s*words : (s+1)*words]
-	aux   []float32 // L2 only: per slot ‖x-c‖² then α (see Quantizer.l2Aux)
+	aux   []float32 // Symmetric L2: ‖x-c‖² per slot; Asymmetric: e then w per slot (encodeResidual)
+	cid   []uint16  // Asymmetric: each slot's centroid
 }
 
 var _ quant.Codes = (*Codes)(nil)
@@ -37,21 +39,24 @@ func (c *Codes) Len() int { return c.n }
 // Words returns the number of uint64 words in one code.
 func (c *Codes) Words() int { return c.words }
 
-// auxPerSlot is the number of float32 stored beside each code under L2.
-const auxPerSlot = 2
-
-// CodeBytes returns the bytes stored per slot: the code, plus under L2 two float32 (the
-// squared distance to the centre and the scale of the reconstruction).
+// CodeBytes returns the bytes stored per slot: the sign bits (8·Words), plus for Asymmetric
+// codes the centroid id (2) and two float32 (8), 106 bytes for 768-d; plus for Symmetric L2
+// codes one float32 (the squared distance to the centre).
 func (c *Codes) CodeBytes() int {
-	if c.q.metric == flat.L2 {
-		return 8*c.words + 4*auxPerSlot
+	switch {
+	case c.q.query == Asymmetric:
+		return 8*c.words + 2 + 8
+	case c.q.metric == flat.L2:
+		return 8*c.words + 4
 	}
 	return 8 * c.words
 }
 
-// MemoryBytes returns the bytes the codes and the quantizer's statistics occupy.
+// MemoryBytes returns the bytes the codes and the quantizer occupy: CodeBytes per slot plus
+// the centre (Symmetric) or the rotation and the centroids (Asymmetric: 2.25 MiB and
+// 3.7 MiB for 768-d and 1,265 centroids).
 func (c *Codes) MemoryBytes() int64 {
-	return int64(c.n)*int64(c.CodeBytes()) + int64(8*c.q.dim)
+	return int64(c.n)*int64(c.CodeBytes()) + c.q.MemoryBytes()
 }
 
 // Code returns the code of slot s (shared, not a copy).
@@ -60,20 +65,11 @@ func (c *Codes) Code(s uint32) []uint64 {
 	return c.data[o : o+c.words : o+c.words]
 }
 
+// Centroid returns the centroid of slot s of Asymmetric codes.
+func (c *Codes) Centroid(s uint32) int { return int(c.cid[s]) }
+
 // Data returns all codes back to back (shared, not a copy).
 func (c *Codes) Data() []uint64 { return c.data }
-
-// WithQueryEncoding returns codes that share c's data but score queries with encoding e.
-func (c *Codes) WithQueryEncoding(e QueryEncoding) *Codes {
-	if e > Symmetric {
-		panic("BUG: binary: unknown query encoding")
-	}
-	q := *c.q
-	q.query = e
-	cc := *c
-	cc.q = &q
-	return &cc
-}
 
 // NewScorer returns query scratch for these codes (a *Scorer).
 func (c *Codes) NewScorer() quant.Scorer { return c.Scorer() }
@@ -87,6 +83,10 @@ func (c *Codes) Scorer() *Scorer {
 		s.hd = make([]int32, scoreBlock)
 	} else {
 		s.lut = make([]float32, c.words*8*256)
+		s.qv = make([]float32, c.q.dim)
+		s.u = make([]float32, c.q.dim)
+		s.memo = make([]float32, c.q.k)
+		s.stamp = make([]uint32, c.q.k)
 	}
 	return s
 }

@@ -3,6 +3,7 @@ package binary_test
 import (
 	"os"
 	"runtime"
+	"strconv"
 	"testing"
 	"time"
 
@@ -94,34 +95,45 @@ func evalRecall(d *dataset, c *binary.Codes, nq, k, cand int) (float64, time.Dur
 }
 
 // TestDatasetRecall prints recall@10 after rescoring the best 30 codes of a flat scan (and
-// 50, 70, 100 for the curve) for each query encoding and centering on the dataset of
-// BINARY_BENCH_DATA (inner product, or L2 with BINARY_BENCH_METRIC=l2), and the scan time
-// per query on one thread; -short uses the first 100 queries.
+// 50, 70, 100 for the curve) for each query encoding (and centering, symmetric) on the dataset
+// of BINARY_BENCH_DATA (inner product, or L2 with BINARY_BENCH_METRIC=l2), the training and
+// encoding times and the scan time per query on one thread; -short uses the first 100
+// queries. BINARY_BENCH_CENTROIDS, BINARY_BENCH_SAMPLE and BINARY_BENCH_SEED override the number
+// of centroids, the k-means sample and the seed of the asymmetric codes.
 func TestDatasetRecall(t *testing.T) {
 	d := loadDataset(t)
 	nq := d.queries.Slots()
 	if testing.Short() {
 		nq = min(nq, 100)
 	}
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	for _, cen := range []binary.Centering{binary.CenterNone, binary.CenterMean} {
-		qz, err := binary.Train(d.base, benchMetric(), binary.Options{Centering: cen})
+	k, _ := strconv.Atoi(os.Getenv("BINARY_BENCH_CENTROIDS"))
+	sample, _ := strconv.Atoi(os.Getenv("BINARY_BENCH_SAMPLE"))
+	seed, _ := strconv.ParseUint(os.Getenv("BINARY_BENCH_SEED"), 10, 64)
+	for _, opt := range []binary.Options{
+		{Query: binary.Asymmetric, Centroids: k, SampleSize: sample, Seed: seed},
+		{Query: binary.Symmetric, Centering: binary.CenterNone},
+		{Query: binary.Symmetric, Centering: binary.CenterMean},
+	} {
+		t0 := time.Now()
+		qz, err := binary.Train(d.base, benchMetric(), opt)
 		if err != nil {
 			t.Fatal(err)
 		}
-		t0 := time.Now()
+		train := time.Since(t0)
+		t0 = time.Now()
 		codes, err := qz.EncodeAll(d.base, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		enc := time.Since(t0)
-		for _, qe := range []binary.QueryEncoding{binary.Symmetric, binary.Asymmetric} {
-			for _, cand := range []int{30, 50, 70, 100} {
-				r, per := evalRecall(d, codes.WithQueryEncoding(qe), nq, 10, cand)
-				t.Logf("centering=%s query=%s candidates=%d recall@10=%.4f scan=%v/query (encode %v, %d B/code)",
-					cen, qe, cand, r, per.Round(time.Microsecond), enc.Round(time.Millisecond), codes.CodeBytes())
-			}
+		t.Logf("query=%s centering=%s centroids=%d: train %v, encode %v, %d B/code, %.1f MiB in all",
+			opt.Query, opt.Centering, qz.Centroids(), train.Round(time.Millisecond), enc.Round(time.Millisecond),
+			codes.CodeBytes(), float64(codes.MemoryBytes())/(1<<20))
+		runtime.LockOSThread()
+		for _, cand := range []int{30, 50, 70, 100} {
+			r, per := evalRecall(d, codes, nq, 10, cand)
+			t.Logf("  candidates=%d recall@10=%.4f scan=%v/query", cand, r, per.Round(time.Microsecond))
 		}
+		runtime.UnlockOSThread()
 	}
 }

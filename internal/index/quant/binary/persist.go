@@ -13,10 +13,11 @@ import (
 
 // File layout (docs/format/binary.md).
 const (
-	fileVersion = 1
+	fileVersion = 2
 	headerSize  = 64
 	align       = 64
 	chunkBytes  = 64 << 10 // encoding buffer of WriteTo
+	nSections   = 5
 )
 
 var magic = [8]byte{'N', 'D', 'L', 'B', 'I', 'N', 'Q', 0}
@@ -27,6 +28,10 @@ var le = encbin.LittleEndian
 
 // ErrCorrupt is wrapped by every error that reports invalid codes bytes.
 var ErrCorrupt = errors.New("binary: corrupt data")
+
+// ErrVersion is wrapped (with ErrCorrupt) by the error that reports an intact file of
+// another format version: the codes must be rebuilt from the vectors.
+var ErrVersion = errors.New("binary: unsupported codes file version")
 
 // CorruptError reports codes bytes that fail validation. It wraps ErrCorrupt.
 type CorruptError struct {
@@ -51,74 +56,104 @@ func alignUp(n int64) int64 { return (n + align - 1) &^ (align - 1) }
 // span is a section's byte range in the file.
 type span struct{ at, end int64 }
 
-// layout returns the sections (stats, codes, aux) for a header's shape and the file
-// length: each section starts at a multiple of 64, an empty one is [size, size).
-func layout(dim, slots int64, metric flat.Metric) (secs [3]span, size int64) {
-	secs[0] = span{headerSize, headerSize + 8*dim}
-	size = secs[0].end
-	if slots > 0 {
-		at := alignUp(size)
-		secs[1] = span{at, at + slots*int64(words(int(dim)))*8}
-		size = secs[1].end
-		if metric == flat.L2 {
-			at = alignUp(size)
-			secs[2] = span{at, at + 4*auxPerSlot*slots}
-			size = secs[2].end
+// shape is what the header says about the sections' sizes.
+type shape struct {
+	dim, slots, k int64
+	metric        flat.Metric
+	query         QueryEncoding
+}
+
+// lengths returns the byte length of each section (model, centroids, codes, aux, ids).
+func (h shape) lengths() [nSections]int64 {
+	var l [nSections]int64
+	l[2] = h.slots * int64(words(int(h.dim))) * 8
+	if h.query == Symmetric {
+		l[0] = 4 * h.dim
+		if h.metric == flat.L2 {
+			l[3] = 4 * h.slots
 		}
+		return l
 	}
-	for i := range secs {
-		if secs[i].end == 0 {
+	l[0] = 4 * int64(rotationLen(int(h.dim)))
+	l[1] = 4 * h.k * h.dim
+	l[3] = 8 * h.slots
+	l[4] = 2 * h.slots
+	return l
+}
+
+// layout returns the sections for a header's shape and the file length: each non-empty
+// section starts at the next multiple of 64, an empty one is [end, end) of what precedes it.
+func layout(h shape) (secs [nSections]span, size int64) {
+	size = headerSize
+	for i, n := range h.lengths() {
+		if n == 0 {
 			secs[i] = span{size, size}
+			continue
 		}
+		at := alignUp(size)
+		secs[i] = span{at, at + n}
+		size = at + n
 	}
 	return secs, size
 }
 
-// chunks calls emit with the little-endian bytes of words then floats, at most chunkBytes
-// at a time, reusing buf.
-func chunks(buf []byte, words []uint64, floats []float32, emit func([]byte) error) error {
-	for len(words) > 0 {
-		n := min(len(words), len(buf)/8)
-		for i, w := range words[:n] {
-			le.PutUint64(buf[8*i:], w)
+// section is the content of one section: one of its slices is set.
+type section struct {
+	u64 []uint64
+	f32 []float32
+	u16 []uint16
+}
+
+// chunks calls emit with the little-endian bytes of sec, at most len(buf) at a time, reusing
+// buf.
+func chunks(buf []byte, sec section, emit func([]byte) error) error {
+	for w := sec.u64; len(w) > 0; {
+		n := min(len(w), len(buf)/8)
+		for i, x := range w[:n] {
+			le.PutUint64(buf[8*i:], x)
 		}
 		if err := emit(buf[:8*n]); err != nil {
 			return err
 		}
-		words = words[n:]
+		w = w[n:]
 	}
-	for len(floats) > 0 {
-		n := min(len(floats), len(buf)/4)
-		for i, f := range floats[:n] {
-			le.PutUint32(buf[4*i:], math.Float32bits(f))
+	for f := sec.f32; len(f) > 0; {
+		n := min(len(f), len(buf)/4)
+		for i, x := range f[:n] {
+			le.PutUint32(buf[4*i:], math.Float32bits(x))
 		}
 		if err := emit(buf[:4*n]); err != nil {
 			return err
 		}
-		floats = floats[n:]
+		f = f[n:]
+	}
+	for u := sec.u16; len(u) > 0; {
+		n := min(len(u), len(buf)/2)
+		for i, x := range u[:n] {
+			le.PutUint16(buf[2*i:], x)
+		}
+		if err := emit(buf[:2*n]); err != nil {
+			return err
+		}
+		u = u[n:]
 	}
 	return nil
+}
+
+// sections returns the contents of the five sections.
+func (c *Codes) sections() [nSections]section {
+	q := c.q
+	if q.query == Symmetric {
+		return [nSections]section{{f32: q.center}, {}, {u64: c.data}, {f32: c.aux}, {}}
+	}
+	return [nSections]section{{f32: q.rot}, {f32: q.cents}, {u64: c.data}, {f32: c.aux}, {u16: c.cid}}
 }
 
 // WriteTo writes the codes and their quantizer in the format of docs/format/binary.md.
 func (c *Codes) WriteTo(w io.Writer) (int64, error) {
 	q := c.q
 	buf := make([]byte, chunkBytes)
-	stats := make([]byte, 0, 8*q.dim)
-	for _, x := range q.center {
-		stats = le.AppendUint32(stats, math.Float32bits(x))
-	}
-	for _, x := range q.scale {
-		stats = le.AppendUint32(stats, math.Float32bits(x))
-	}
-	crcOf := func(words []uint64, floats []float32) uint32 {
-		var crc uint32
-		_ = chunks(buf, words, floats, func(b []byte) error {
-			crc = crc32.Update(crc, castagnoli, b)
-			return nil
-		})
-		return crc
-	}
+	secs := c.sections()
 	head := make([]byte, headerSize)
 	copy(head, magic[:])
 	le.PutUint32(head[8:], fileVersion)
@@ -128,43 +163,37 @@ func (c *Codes) WriteTo(w io.Writer) (int64, error) {
 	head[22] = byte(q.cent)
 	le.PutUint32(head[24:], uint32(c.n))
 	le.PutUint32(head[28:], math.Float32bits(q.radius))
-	le.PutUint32(head[32:], crc32.Checksum(stats, castagnoli))
-	le.PutUint32(head[36:], crcOf(c.data, nil))
-	le.PutUint32(head[40:], crcOf(nil, c.aux))
+	le.PutUint32(head[32:], uint32(q.k))
+	for i, s := range secs {
+		var crc uint32
+		_ = chunks(buf, s, func(b []byte) error {
+			crc = crc32.Update(crc, castagnoli, b)
+			return nil
+		})
+		le.PutUint32(head[36+4*i:], crc)
+	}
 	le.PutUint32(head[60:], crc32.Checksum(head[:60], castagnoli))
 
 	cw := &countWriter{w: w}
-	pad := func() error {
-		var zero [align]byte
-		if r := cw.n % align; r != 0 {
-			_, err := cw.Write(zero[:align-r])
-			return err
-		}
-		return nil
-	}
 	err := func() error {
 		if _, err := cw.Write(head); err != nil {
 			return err
 		}
-		if _, err := cw.Write(stats); err != nil {
-			return err
+		for _, s := range secs {
+			if len(s.u64)+len(s.f32)+len(s.u16) == 0 {
+				continue
+			}
+			var zero [align]byte
+			if r := cw.n % align; r != 0 {
+				if _, err := cw.Write(zero[:align-r]); err != nil {
+					return err
+				}
+			}
+			if err := chunks(buf, s, cw.write); err != nil {
+				return err
+			}
 		}
-		if c.n == 0 {
-			return nil
-		}
-		if err := pad(); err != nil {
-			return err
-		}
-		if err := chunks(buf, c.data, nil, cw.write); err != nil {
-			return err
-		}
-		if c.aux == nil {
-			return nil
-		}
-		if err := pad(); err != nil {
-			return err
-		}
-		return chunks(buf, nil, c.aux, cw.write)
+		return nil
 	}()
 	if err != nil {
 		return cw.n, fmt.Errorf("binary: write codes: %w", err)
@@ -199,6 +228,8 @@ func Read(r io.Reader) (*Codes, error) {
 
 // Load decodes codes written by WriteTo from data (which it does not keep). Invalid bytes
 // give an error wrapping ErrCorrupt, never a panic; nothing larger than data is allocated.
+// An intact file of another version (version 1, before the residual codes) gives an error
+// wrapping ErrVersion and ErrCorrupt: rebuild the codes.
 func Load(data []byte) (*Codes, error) {
 	if len(data) < headerSize {
 		return nil, corrupt(0, "%d bytes, shorter than the %d-byte header", len(data), headerSize)
@@ -207,84 +238,128 @@ func Load(data []byte) (*Codes, error) {
 	if [8]byte(h[:8]) != magic {
 		return nil, corrupt(0, "bad magic %q", h[:8])
 	}
-	if v := le.Uint32(h[8:]); v != fileVersion {
-		return nil, fmt.Errorf("binary: codes file version %d not supported; rebuild the codes: %w", v, ErrCorrupt)
-	}
 	if got, want := le.Uint32(h[60:]), crc32.Checksum(h[:60], castagnoli); got != want {
 		return nil, corrupt(60, "header checksum %08x, want %08x", got, want)
 	}
-	dim, slots := int64(le.Uint32(h[16:])), int64(le.Uint32(h[24:]))
-	metric, query, centering := flat.Metric(h[20]), QueryEncoding(h[21]), Centering(h[22])
+	if v := le.Uint32(h[8:]); v != fileVersion {
+		return nil, fmt.Errorf("binary: codes file version %d not supported (this build reads version %d); rebuild the codes: %w (%w)",
+			v, fileVersion, ErrVersion, ErrCorrupt)
+	}
+	sh := shape{dim: int64(le.Uint32(h[16:])), slots: int64(le.Uint32(h[24:])), k: int64(le.Uint32(h[32:])),
+		metric: flat.Metric(h[20]), query: QueryEncoding(h[21])}
+	centering := Centering(h[22])
 	radius := math.Float32frombits(le.Uint32(h[28:]))
 	switch {
 	case le.Uint32(h[12:]) != 0:
 		return nil, corrupt(12, "flags %#x not zero", le.Uint32(h[12:]))
-	case dim < 1 || dim > MaxDim:
-		return nil, corrupt(16, "dimension %d out of range 1..%d", dim, MaxDim)
-	case metric != flat.InnerProduct && metric != flat.L2:
-		return nil, corrupt(20, "unknown metric %d", metric)
-	case query > Symmetric:
-		return nil, corrupt(21, "unknown query encoding %d", query)
-	case centering > CenterNone:
-		return nil, corrupt(22, "unknown centering %d", centering)
-	case h[23] != 0 || !allZero(h[44:60]):
+	case sh.dim < 1 || sh.dim > MaxDim:
+		return nil, corrupt(16, "dimension %d out of range 1..%d", sh.dim, MaxDim)
+	case sh.metric != flat.InnerProduct && sh.metric != flat.L2:
+		return nil, corrupt(20, "unknown metric %d", sh.metric)
+	case sh.query > Symmetric:
+		return nil, corrupt(21, "unknown query encoding %d", sh.query)
+	case centering > CenterNone || sh.query == Asymmetric && centering != CenterMean:
+		return nil, corrupt(22, "centering %d invalid for query encoding %s", centering, sh.query)
+	case h[23] != 0 || !allZero(h[56:60]):
 		return nil, corrupt(23, "reserved bytes not zero")
+	case sh.query == Asymmetric && (sh.k < 1 || sh.k > MaxCentroids):
+		return nil, corrupt(32, "%d centroids out of range 1..%d", sh.k, MaxCentroids)
+	case sh.query == Asymmetric && radius != 0:
+		return nil, corrupt(28, "radius %v of asymmetric codes not zero", radius)
+	case sh.query == Symmetric && sh.k != 0:
+		return nil, corrupt(32, "%d centroids for symmetric codes", sh.k)
 	}
-	secs, size := layout(dim, slots, metric)
+	secs, size := layout(sh)
 	if int64(len(data)) != size {
-		return nil, corrupt(int64(len(data)), "file of %d bytes, want %d for %d codes of dimension %d", len(data), size, slots, dim)
+		return nil, corrupt(int64(len(data)), "file of %d bytes, want %d for %d codes of dimension %d", len(data), size, sh.slots, sh.dim)
 	}
 	prev := int64(headerSize)
 	for i, s := range secs {
 		if !allZero(data[min(prev, s.at):s.at]) {
 			return nil, corrupt(prev, "padding not zero")
 		}
-		if got, want := crc32.Checksum(data[s.at:s.end], castagnoli), le.Uint32(h[32+4*i:]); got != want {
+		if got, want := crc32.Checksum(data[s.at:s.end], castagnoli), le.Uint32(h[36+4*i:]); got != want {
 			return nil, corrupt(s.at, "section checksum %08x, want %08x", got, want)
 		}
 		prev = s.end
 	}
-	return decode(data, int(dim), int(slots), metric, query, centering, radius, secs[1].at, secs[2].at)
+	return decode(data, sh, centering, radius, secs)
+}
+
+// floatsAt returns the n little-endian float32 at off of data, or an error naming the first
+// that is not finite.
+func floatsAt(data []byte, off int64, n int, what string) ([]float32, error) {
+	out := make([]float32, n)
+	for i := range out {
+		x := math.Float32frombits(le.Uint32(data[off+4*int64(i):]))
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return nil, corrupt(off+4*int64(i), "%s float %d is %v", what, i, x)
+		}
+		out[i] = x
+	}
+	return out, nil
 }
 
 // decode builds Codes from checked bytes and validates their values.
-func decode(data []byte, dim, slots int, metric flat.Metric, query QueryEncoding, centering Centering,
-	radius float32, codesAt, auxAt int64) (*Codes, error) {
-	q := &Quantizer{dim: dim, metric: metric, query: query, cent: centering, radius: radius,
-		center: make([]float32, dim), scale: make([]float32, dim)}
-	for i := range dim {
-		q.center[i] = math.Float32frombits(le.Uint32(data[headerSize+4*i:]))
-		q.scale[i] = math.Float32frombits(le.Uint32(data[headerSize+4*(dim+i):]))
-		if centering == CenterNone && q.center[i] != 0 {
-			return nil, corrupt(int64(headerSize+4*i), "centre of dimension %d is %v under centering none", i, q.center[i])
+func decode(data []byte, sh shape, centering Centering, radius float32, secs [nSections]span) (*Codes, error) {
+	dim, slots := int(sh.dim), int(sh.slots)
+	q := &Quantizer{dim: dim, metric: sh.metric, query: sh.query, cent: centering, radius: radius}
+	var err error
+	if sh.query == Symmetric {
+		if q.center, err = floatsAt(data, secs[0].at, dim, "centre"); err != nil {
+			return nil, err
+		}
+		for i, x := range q.center {
+			if centering == CenterNone && x != 0 {
+				return nil, corrupt(secs[0].at+4*int64(i), "centre of dimension %d is %v under centering none", i, x)
+			}
+		}
+		if err := q.validateSigns(); err != nil {
+			return nil, corrupt(28, "%v", err)
+		}
+	} else {
+		q.k, q.blk = int(sh.k), blocks(dim)
+		if q.rot, err = floatsAt(data, secs[0].at, rotationLen(dim), "rotation"); err != nil {
+			return nil, err
+		}
+		if q.cents, err = floatsAt(data, secs[1].at, q.k*dim, "centroid"); err != nil {
+			return nil, err
 		}
 	}
-	if err := q.validate(); err != nil {
-		return nil, corrupt(headerSize, "%v", err)
-	}
-	q.derive()
 	w := words(dim)
 	c := &Codes{q: q, n: slots, words: w, data: make([]uint64, slots*w)}
 	last := ^uint64(0)
 	if r := dim % 64; r != 0 {
 		last = 1<<uint(r) - 1
 	}
+	at := secs[2].at
 	for i := range c.data {
-		c.data[i] = le.Uint64(data[codesAt+8*int64(i):])
+		c.data[i] = le.Uint64(data[at+8*int64(i):])
 	}
 	for s := range slots {
 		if c.data[(s+1)*w-1]&^last != 0 {
-			return nil, corrupt(codesAt+8*int64((s+1)*w-1), "code of slot %d has bits set past dimension %d", s, dim)
+			return nil, corrupt(at+8*int64((s+1)*w-1), "code of slot %d has bits set past dimension %d", s, dim)
 		}
 	}
-	if metric == flat.L2 {
-		c.aux = make([]float32, auxPerSlot*slots)
-		for i := range c.aux {
-			x := math.Float32frombits(le.Uint32(data[auxAt+4*int64(i):]))
-			if !(x >= 0) || math.IsInf(float64(x), 0) {
-				return nil, corrupt(auxAt+4*int64(i), "value %v of slot %d not finite and non-negative", x, i/auxPerSlot)
+	if secs[3].end > secs[3].at {
+		n := int(secs[3].end-secs[3].at) / 4
+		if c.aux, err = floatsAt(data, secs[3].at, n, "per-slot"); err != nil {
+			return nil, err
+		}
+		for i, x := range c.aux {
+			// Symmetric: every value is a squared norm; Asymmetric: the odd ones are slopes.
+			if x < 0 && (sh.query == Symmetric || i%2 == 1) {
+				return nil, corrupt(secs[3].at+4*int64(i), "per-slot value %d (%v) negative", i, x)
 			}
-			c.aux[i] = x
+		}
+	}
+	if sh.query == Asymmetric {
+		c.cid = make([]uint16, slots)
+		for s := range c.cid {
+			c.cid[s] = le.Uint16(data[secs[4].at+2*int64(s):])
+			if int(c.cid[s]) >= q.k {
+				return nil, corrupt(secs[4].at+2*int64(s), "slot %d has centroid %d of %d", s, c.cid[s], q.k)
+			}
 		}
 	}
 	return c, nil

@@ -3,8 +3,10 @@ package binary
 import (
 	"bytes"
 	"errors"
+	"hash/crc32"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/needlevdb/needle/internal/index/flat"
@@ -24,10 +26,12 @@ func sameCodes(t *testing.T, a, b *Codes) {
 	t.Helper()
 	qa, qb := a.q, b.q
 	if qa.dim != qb.dim || qa.metric != qb.metric || qa.query != qb.query || qa.cent != qb.cent ||
-		qa.radius != qb.radius || qa.ss != qb.ss || !slices.Equal(qa.center, qb.center) || !slices.Equal(qa.scale, qb.scale) {
+		qa.radius != qb.radius || !slices.Equal(qa.center, qb.center) || qa.k != qb.k ||
+		!slices.Equal(qa.rot, qb.rot) || !slices.Equal(qa.cents, qb.cents) || !slices.Equal(qa.blk, qb.blk) {
 		t.Fatal("quantizers differ")
 	}
-	if a.n != b.n || a.words != b.words || !slices.Equal(a.data, b.data) || !slices.Equal(a.aux, b.aux) {
+	if a.n != b.n || a.words != b.words || !slices.Equal(a.data, b.data) || !slices.Equal(a.aux, b.aux) ||
+		!slices.Equal(a.cid, b.cid) {
 		t.Fatal("codes differ")
 	}
 }
@@ -38,6 +42,9 @@ func TestRoundTrip(t *testing.T) {
 			for _, m := range []flat.Metric{flat.InnerProduct, flat.L2} {
 				for _, e := range []QueryEncoding{Asymmetric, Symmetric} {
 					for _, cen := range []Centering{CenterMean, CenterNone} {
+						if e == Asymmetric && cen == CenterNone {
+							continue
+						}
 						train := randVectors(max(n, 5), dim, uint64(dim+n))
 						q, err := Train(train, m, Options{Query: e, Centering: cen})
 						if err != nil {
@@ -74,10 +81,10 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
-// smallFile returns a valid L2 file (all three sections) of a few codes.
+// smallFile returns a valid file of a few codes (every section for asymmetric codes).
 func smallFile(t testing.TB, m flat.Metric, e QueryEncoding) []byte {
 	v := randVectors(3, 70, 9)
-	q, err := Train(v, m, Options{Query: e})
+	q, err := Train(v, m, Options{Query: e, Centroids: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,6 +100,9 @@ func smallFile(t testing.TB, m flat.Metric, e QueryEncoding) []byte {
 func TestCorruption(t *testing.T) {
 	for _, m := range []flat.Metric{flat.InnerProduct, flat.L2} {
 		b := smallFile(t, m, Asymmetric)
+		if testing.Short() {
+			b = smallFile(t, m, Symmetric)
+		}
 		if _, err := Load(b); err != nil {
 			t.Fatal(err)
 		}
@@ -120,16 +130,27 @@ func TestCorruption(t *testing.T) {
 // them.
 func TestCorruptValues(t *testing.T) {
 	v := randVectors(3, 70, 9)
-	for name, spoil := range map[string]func(c *Codes, b []byte) []byte{
-		"bits past dim":     func(c *Codes, _ []byte) []byte { c.data[1] |= 1 << 63; return nil },
-		"NaN centre":        func(c *Codes, _ []byte) []byte { c.q.center[3] = float32(math.NaN()); return nil },
-		"negative scale":    func(c *Codes, _ []byte) []byte { c.q.scale[0] = -1; return nil },
-		"centre under none": func(c *Codes, _ []byte) []byte { c.q.cent = CenterNone; return nil },
-		"negative norm":     func(c *Codes, _ []byte) []byte { c.aux[0] = -1; return nil },
-		"infinite alpha":    func(c *Codes, _ []byte) []byte { c.aux[1] = float32(math.Inf(1)); return nil },
-		"version 2":         func(_ *Codes, b []byte) []byte { b[8] = 2; return b },
+	for name, tc := range map[string]struct {
+		e     QueryEncoding
+		spoil func(c *Codes, b []byte) []byte
+	}{
+		"bits past dim":      {Symmetric, func(c *Codes, _ []byte) []byte { c.data[1] |= 1 << 63; return nil }},
+		"NaN centre":         {Symmetric, func(c *Codes, _ []byte) []byte { c.q.center[3] = float32(math.NaN()); return nil }},
+		"centre under none":  {Symmetric, func(c *Codes, _ []byte) []byte { c.q.cent = CenterNone; return nil }},
+		"negative norm":      {Symmetric, func(c *Codes, _ []byte) []byte { c.aux[0] = -1; return nil }},
+		"negative radius":    {Symmetric, func(c *Codes, _ []byte) []byte { c.q.radius = -1; return nil }},
+		"symmetric k":        {Symmetric, func(c *Codes, _ []byte) []byte { c.q.k = 1; return nil }},
+		"asym bits past dim": {Asymmetric, func(c *Codes, _ []byte) []byte { c.data[1] |= 1 << 63; return nil }},
+		"NaN rotation":       {Asymmetric, func(c *Codes, _ []byte) []byte { c.q.rot[5] = float32(math.NaN()); return nil }},
+		"Inf centroid":       {Asymmetric, func(c *Codes, _ []byte) []byte { c.q.cents[5] = float32(math.Inf(1)); return nil }},
+		"infinite e":         {Asymmetric, func(c *Codes, _ []byte) []byte { c.aux[0] = float32(math.Inf(-1)); return nil }},
+		"negative w":         {Asymmetric, func(c *Codes, _ []byte) []byte { c.aux[1] = -1; return nil }},
+		"centroid id":        {Asymmetric, func(c *Codes, _ []byte) []byte { c.cid[2] = 2; return nil }},
+		"no centroids":       {Asymmetric, func(c *Codes, _ []byte) []byte { c.q.k, c.q.cents = 0, nil; return nil }},
+		"asym centering":     {Asymmetric, func(c *Codes, _ []byte) []byte { c.q.cent = CenterNone; return nil }},
+		"asym radius":        {Asymmetric, func(c *Codes, _ []byte) []byte { c.q.radius = 1; return nil }},
 	} {
-		q, err := Train(v, flat.L2, Options{})
+		q, err := Train(v, flat.L2, Options{Query: tc.e, Centroids: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -137,7 +158,7 @@ func TestCorruptValues(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b := spoil(c, encodeFile(t, c))
+		b := tc.spoil(c, encodeFile(t, c))
 		if b == nil {
 			b = encodeFile(t, c)
 		}
@@ -147,12 +168,32 @@ func TestCorruptValues(t *testing.T) {
 	}
 }
 
+// TestOldVersion checks that an intact file of another version is refused with ErrVersion
+// (and ErrCorrupt), saying the codes must be rebuilt.
+func TestOldVersion(t *testing.T) {
+	for _, v := range []uint32{1, 3} {
+		b := smallFile(t, flat.L2, Asymmetric)
+		le.PutUint32(b[8:], v)
+		le.PutUint32(b[60:], crc32.Checksum(b[:60], castagnoli))
+		_, err := Load(b)
+		if !errors.Is(err, ErrVersion) || !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "rebuild") {
+			t.Errorf("version %d: %v, want ErrVersion and ErrCorrupt", v, err)
+		}
+	}
+	b := smallFile(t, flat.L2, Asymmetric)
+	b[8] = 1 // header checksum now wrong: corruption, not an old version
+	if _, err := Load(b); errors.Is(err, ErrVersion) || !errors.Is(err, ErrCorrupt) {
+		t.Errorf("flipped version: %v, want ErrCorrupt without ErrVersion", err)
+	}
+}
+
 // FuzzRead checks that no input panics Load and that whatever loads writes back
 // identically and scores.
 func FuzzRead(f *testing.F) {
 	f.Add(smallFile(f, flat.InnerProduct, Asymmetric))
 	f.Add(smallFile(f, flat.L2, Symmetric))
 	f.Add(smallFile(f, flat.L2, Asymmetric)[:100])
+	f.Add(smallFile(f, flat.InnerProduct, Symmetric))
 	f.Add([]byte("NDLBINQ\x00"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := Load(b)

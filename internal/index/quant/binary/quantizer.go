@@ -3,7 +3,6 @@ package binary
 import (
 	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"runtime"
 	"sync"
@@ -16,10 +15,12 @@ type QueryEncoding uint8
 
 // The query encodings.
 const (
-	// Asymmetric keeps the query in float32 and scores it against the ±1 codes
-	// through per-byte lookup tables: 8 dimensions per lookup.
+	// Asymmetric codes each vector's residual from its nearest k-means centroid, randomly
+	// rotated, one sign bit per dimension (RaBitQ); the query stays float32 and is scored
+	// through per-byte lookup tables, 8 dimensions per lookup. The default.
 	Asymmetric QueryEncoding = iota
-	// Symmetric binarises the query too and ranks by Hamming distance.
+	// Symmetric codes the signs of each vector minus a per-dimension centre, binarises the
+	// query the same way and ranks by Hamming distance.
 	Symmetric
 )
 
@@ -34,15 +35,17 @@ func (e QueryEncoding) String() string {
 	return fmt.Sprintf("QueryEncoding(%d)", uint8(e))
 }
 
-// Centering selects the per-dimension centre subtracted before the signs are taken.
+// Centering selects the per-dimension centre the Symmetric encoding subtracts before the
+// signs are taken. The Asymmetric encoding centres each vector on its k-means centroid and
+// ignores it.
 type Centering uint8
 
 // The centerings.
 const (
 	// CenterMean subtracts the per-dimension mean of the training sample. It is the
-	// default: on fashion-mnist (L2) recall@10 after rescoring 30 goes from 0.52 to 0.71
-	// (symmetric) and from 0.07 to 0.78 (asymmetric); on zero-mean data it changes
-	// nothing (clustered-100k-768-unit: within 0.01); see TestCenteringHelps.
+	// default: on fashion-mnist (L2) recall@10 after rescoring 30 goes from 0.52 to 0.71;
+	// on zero-mean data it changes nothing (clustered-100k-768-unit: within 0.01); see
+	// TestCenteringHelps.
 	CenterMean Centering = iota
 	// CenterNone takes the signs of the raw values (Qdrant's binary quantization).
 	CenterNone
@@ -59,22 +62,31 @@ func (c Centering) String() string {
 	return fmt.Sprintf("Centering(%d)", uint8(c))
 }
 
-// DefaultSampleSize is the number of vectors Train reads when Options.SampleSize is 0. The
-// statistics are means over the sample, so their error falls as 1/sqrt(size): at 20,000 it
-// is under 1 % of a dimension's spread, far below what one bit per dimension resolves.
+// DefaultSampleSize is the number of vectors the Symmetric encoding's statistics are learned
+// from when Options.SampleSize is 0. They are means over the sample, so their error falls as
+// 1/sqrt(size): at 20,000 it is under 1 % of a dimension's spread, far below what one bit per
+// dimension resolves.
 const DefaultSampleSize = 20000
 
 // Options tunes Train. The zero value is the recommended setting.
 type Options struct {
 	// Query is the query encoding of the codes (Asymmetric by default).
 	Query QueryEncoding
-	// Centering is the centre subtracted before taking signs (CenterMean by default).
+	// Centering is the centre Symmetric codes subtract before taking signs (CenterMean by
+	// default); Asymmetric codes ignore it.
 	Centering Centering
-	// SampleSize is the number of vectors (drawn at random) the statistics are learned
-	// from; 0 means DefaultSampleSize, and a set this small or smaller is read whole.
+	// SampleSize is the number of vectors (drawn at random) the quantizer learns from: the
+	// Symmetric statistics (0 means DefaultSampleSize) or the Asymmetric k-means (0 means
+	// SamplePerCentroid per centroid, at most MaxKMeansSample). A set this small or smaller
+	// is read whole.
 	SampleSize int
-	// Seed selects the sample.
+	// Centroids is the number of k-means centroids of Asymmetric codes; 0 chooses
+	// AutoCentroids of the number of training vectors.
+	Centroids int
+	// Seed selects the sample, the k-means seeding and the rotation.
 	Seed uint64
+	// Workers is the number of goroutines training runs on (0 means GOMAXPROCS).
+	Workers int
 }
 
 // Quantizer maps float vectors to their sign codes. It is immutable after Train and
@@ -83,11 +95,17 @@ type Quantizer struct {
 	dim    int
 	metric flat.Metric
 	query  QueryEncoding
+
+	// Symmetric.
 	cent   Centering
 	center []float32 // per-dimension centre; all zeros under CenterNone
-	scale  []float32 // per-dimension mean |x_i - center_i| of the sample
 	radius float32   // mean ‖x - center‖ of the sample
-	ss     float32   // ‖scale‖², derived
+
+	// Asymmetric.
+	rot   []float32 // the random rotation R, block-diagonal (see blocks), blocks row-major
+	cents []float32 // k centroids of dim floats, back to back
+	k     int       // number of centroids
+	blk   []int     // derived: the rotation's block sizes
 }
 
 // Train learns the quantizer of vecs for metric (InnerProduct or L2).
@@ -104,49 +122,26 @@ func Train(vecs flat.Vectors, metric flat.Metric, opt Options) (*Quantizer, erro
 	if opt.Centering > CenterNone {
 		return nil, fmt.Errorf("binary: unknown centering %d", opt.Centering)
 	}
+	if opt.Centroids < 0 || opt.Centroids > MaxCentroids {
+		return nil, fmt.Errorf("binary: %d centroids out of range 0..%d", opt.Centroids, MaxCentroids)
+	}
 	if len(vecs.Data)%vecs.Dim != 0 {
 		return nil, fmt.Errorf("binary: %d floats are not whole vectors of dimension %d", len(vecs.Data), vecs.Dim)
 	}
-	n := vecs.Slots()
-	if n == 0 {
+	if vecs.Slots() == 0 {
 		return nil, errors.New("binary: no training vectors")
 	}
-	size := opt.SampleSize
-	if size <= 0 {
-		size = DefaultSampleSize
+	if opt.Workers <= 0 {
+		opt.Workers = runtime.GOMAXPROCS(0)
 	}
-	sample := sampleSlots(n, size, opt.Seed)
-	d := vecs.Dim
-	q := &Quantizer{dim: d, metric: metric, query: opt.Query, cent: opt.Centering,
-		center: make([]float32, d), scale: make([]float32, d)}
-	acc := make([]float64, d)
-	if opt.Centering == CenterMean {
-		for _, s := range sample {
-			for i, x := range vecs.Row(s) {
-				acc[i] += float64(x)
-			}
-		}
-		for i := range acc {
-			q.center[i] = float32(acc[i] / float64(len(sample)))
-			acc[i] = 0
-		}
+	q := &Quantizer{dim: vecs.Dim, metric: metric, query: opt.Query}
+	var err error
+	if opt.Query == Symmetric {
+		err = q.trainSigns(vecs, opt)
+	} else {
+		err = q.trainResidual(vecs, opt)
 	}
-	var radius float64
-	for _, s := range sample {
-		var ss float64
-		for i, x := range vecs.Row(s) {
-			r := float64(x - q.center[i])
-			acc[i] += math.Abs(r)
-			ss += r * r
-		}
-		radius += math.Sqrt(ss)
-	}
-	for i := range acc {
-		q.scale[i] = float32(acc[i] / float64(len(sample)))
-	}
-	q.radius = float32(radius / float64(len(sample)))
-	q.derive()
-	if err := q.validate(); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("binary: train: %w", err)
 	}
 	return q, nil
@@ -173,68 +168,31 @@ func sampleSlots(n, size int, seed uint64) []uint32 {
 	return out
 }
 
-// validate checks the learned statistics are finite (the training data may hold NaN or Inf).
-func (q *Quantizer) validate() error {
-	for i := range q.dim {
-		c, s := float64(q.center[i]), float64(q.scale[i])
-		if math.IsNaN(c) || math.IsInf(c, 0) || math.IsNaN(s) || math.IsInf(s, 0) || s < 0 {
-			return fmt.Errorf("dimension %d: centre %v or scale %v not finite", i, c, s)
-		}
-	}
-	if r := float64(q.radius); math.IsNaN(r) || math.IsInf(r, 0) || r < 0 {
-		return fmt.Errorf("radius %v not finite", r)
-	}
-	return nil
-}
-
-// derive computes the fields that follow from the stored ones.
-func (q *Quantizer) derive() {
-	var ss float64
-	for _, s := range q.scale {
-		ss += float64(s) * float64(s)
-	}
-	q.ss = float32(ss)
-}
-
 // Dim returns the vector dimension.
 func (q *Quantizer) Dim() int { return q.dim }
 
 // Metric returns the metric the codes estimate.
 func (q *Quantizer) Metric() flat.Metric { return q.metric }
 
-// Centering returns how the centre was chosen.
+// Centering returns how the centre of Symmetric codes was chosen (CenterMean for Asymmetric
+// codes, which centre on their centroids).
 func (q *Quantizer) Centering() Centering { return q.cent }
 
 // Query returns the query encoding.
 func (q *Quantizer) Query() QueryEncoding { return q.query }
+
+// Centroids returns the number of k-means centroids (0 for Symmetric codes).
+func (q *Quantizer) Centroids() int { return q.k }
 
 // Words returns the number of uint64 words in one code: ceil(Dim/64).
 func (q *Quantizer) Words() int { return words(q.dim) }
 
 func words(dim int) int { return (dim + 63) / 64 }
 
-// Encode writes the code of v (len(v) == Dim()) into dst (len(dst) == Words()): bit i%64 of
-// word i/64 is set iff v[i] is above the centre of dimension i. Bits past Dim are zero.
-func (q *Quantizer) Encode(v []float32, dst []uint64) {
-	if len(v) != q.dim || len(dst) != words(q.dim) {
-		panic("BUG: binary: Encode with a vector or code of the wrong length")
-	}
-	encode(v, q.center, dst)
-}
-
-func encode(v, center []float32, dst []uint64) {
-	center = center[:len(v)]
-	for w := range dst {
-		lo := w * 64
-		hi := min(lo+64, len(v))
-		var word uint64
-		for i, x := range v[lo:hi] {
-			if x > center[lo+i] {
-				word |= 1 << uint(i)
-			}
-		}
-		dst[w] = word
-	}
+// MemoryBytes returns the bytes the quantizer's own tables occupy: the centre (Symmetric), or
+// the rotation and the centroids (Asymmetric).
+func (q *Quantizer) MemoryBytes() int64 {
+	return 4 * int64(len(q.center)+len(q.rot)+len(q.cents))
 }
 
 // EncodeAll encodes every vector of vecs on up to workers goroutines (0 means GOMAXPROCS)
@@ -250,14 +208,28 @@ func (q *Quantizer) EncodeAll(vecs flat.Vectors, workers int) (*Codes, error) {
 	if int64(n) > MaxSlots {
 		return nil, fmt.Errorf("binary: %d vectors exceed the limit of %d", n, MaxSlots)
 	}
-	c := &Codes{q: q, n: n, words: words(q.dim), data: make([]uint64, n*words(q.dim))}
-	if q.metric == flat.L2 {
-		c.aux = make([]float32, auxPerSlot*n)
-	}
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	const chunk = 1024 // slots per work item: small enough to balance, large enough to amortise
+	c := &Codes{q: q, n: n, words: words(q.dim), data: make([]uint64, n*words(q.dim))}
+	if q.query == Symmetric {
+		if q.metric == flat.L2 {
+			c.aux = make([]float32, n)
+		}
+		parallel(n, workers, func(lo, hi int) { q.encodeSigns(vecs, c, lo, hi) })
+		return c, nil
+	}
+	c.aux = make([]float32, 2*n)
+	c.cid = make([]uint16, n)
+	rc := q.rotatedCentroids(workers)
+	parallel(n, workers, func(lo, hi int) { q.encodeResidual(vecs, c, rc, lo, hi) })
+	return c, nil
+}
+
+// parallel calls f on consecutive ranges of at most 1,024 of [0, n) from up to workers
+// goroutines and returns when all calls have.
+func parallel(n, workers int, f func(lo, hi int)) {
+	const chunk = 1024 // small enough to balance, large enough to amortise
 	var wg sync.WaitGroup
 	next := make(chan int, (n+chunk-1)/chunk)
 	for lo := 0; lo < n; lo += chunk {
@@ -267,31 +239,9 @@ func (q *Quantizer) EncodeAll(vecs flat.Vectors, workers int) (*Codes, error) {
 	for range min(workers, (n+chunk-1)/chunk) {
 		wg.Go(func() {
 			for lo := range next {
-				for s := lo; s < min(lo+chunk, n); s++ {
-					v := vecs.Row(uint32(s))
-					encode(v, q.center, c.Code(uint32(s)))
-					if c.aux != nil {
-						c.aux[2*s], c.aux[2*s+1] = q.l2Aux(v)
-					}
-				}
+				f(lo, min(lo+chunk, n))
 			}
 		})
 	}
 	wg.Wait()
-	return c, nil
-}
-
-// l2Aux returns ‖v-c‖² and α, the least-squares scale of v's reconstruction
-// c + α·(s⊙b): α = <v-c, s⊙b> / ‖s‖² (0 when v is the centre).
-func (q *Quantizer) l2Aux(v []float32) (r2, alpha float32) {
-	var rr, rs float64
-	for i, x := range v {
-		r := float64(x - q.center[i])
-		rr += r * r
-		rs += math.Abs(r) * float64(q.scale[i])
-	}
-	if q.ss > 0 {
-		alpha = float32(rs / float64(q.ss))
-	}
-	return float32(rr), alpha
 }

@@ -15,30 +15,42 @@ const scoreBlock = 256
 // Scorer scores one query at a time against the Codes it came from; it implements
 // quant.Scorer. It belongs to one goroutine at a time.
 //
-// With c the centre, s_i the mean |x_i - c_i| of the training sample, b_i = ±1 the code's
-// bits, H the Hamming distance between the codes of q and x and d the dimension:
+// Asymmetric codes (RaBitQ): x = c_k + r with c_k the slot's centroid, R the rotation, x̄ =
+// sign(R·r)/√d the code as a unit vector, A = ‖r‖/<x̄, R·r/‖r‖> and B = A·<R·c_k, x̄>. The
+// estimate of <q - c_k, r> is A·(<R·q, x̄> - <R·c_k, x̄>), unbiased for a random rotation,
+// with an error that shrinks with ‖q - c_k‖·‖r‖. Each slot stores e and w (encodeResidual), and
+// with g_k the query's exact distance to the centroid, computed once per query and centroid
+// touched (lazily, memoised):
 //
-//   - inner product, asymmetric: -(<q, c> + sum_i (q_i-c_i)·s_i·b_i), which estimates
-//     <q-c, x-c> and takes <c, x-c> for its mean, 0: weighting by q_i instead estimates
-//     <c, x-c> from the bits too, much more noisily when the data has a common offset
-//     (TestRecall's offset data: recall@10 0.81 against 0.89);
-//   - inner product, symmetric: -(<q, c> + ‖q-c‖·r·cos(π·H/d)), r the mean ‖x-c‖
-//     (the angle estimate of sign random projections);
-//   - L2, asymmetric: ‖q-c‖² + α²·‖s‖² - 2·α·sum_i (q_i-c_i)·s_i·b_i, the squared distance
-//     to the reconstruction c + α·(s⊙b), α the slot's least-squares scale;
-//   - L2, symmetric: ‖q-c‖² + ‖x-c‖² - 2·‖q-c‖·‖x-c‖·cos(π·H/d).
+//   - L2: ‖q - x‖² = ‖q - c_k‖² + ‖r‖² - 2<q - c_k, r> ≈ g_k + e - w·<R·q, x̄>, g_k = ‖q - c_k‖²,
+//     e = ‖r‖² + 2B, w = 2A;
+//   - inner product: -<q, x> = -<q, c_k> - <c_k, r> - <q - c_k, r> ≈ g_k + e - w·<R·q, x̄>,
+//     g_k = -<q, c_k>, e = B - <c_k, r>, w = A.
 //
-// The asymmetric sums cost one lookup per code byte in 256-entry tables built by Reset.
+// <R·q, x̄> costs one lookup per code byte in 256-entry tables built by Reset from R·q/√d.
+//
+// Symmetric codes, with c the centre, H the Hamming distance between the codes of q and x
+// and d the dimension:
+//
+//   - inner product: -(<q, c> + ‖q-c‖·r·cos(π·H/d)), r the mean ‖x-c‖ (the angle estimate of
+//     sign random projections);
+//   - L2: ‖q-c‖² + ‖x-c‖² - 2·‖q-c‖·‖x-c‖·cos(π·H/d).
 type Scorer struct {
-	c    *Codes
-	base float32 // inner product: <q, c>
-	qq   float32 // L2: ‖q-c‖²
+	c *Codes
 
-	lut []float32 // asymmetric: 8·words tables of 256 entries, one per code byte
+	// Asymmetric.
+	lut   []float32 // 8·words tables of 256 entries, one per code byte
+	qv    []float32 // the query
+	u     []float32 // R·q/√d
+	memo  []float32 // g_k per centroid, valid where stamp[k] == gen
+	stamp []uint32
+	gen   uint32
 
-	qcode []uint64  // symmetric: the query's code
-	sim   []float32 // symmetric: estimate of <q, x> by Hamming distance 0..dim
-	hd    []int32   // symmetric: Hamming distance scratch
+	// Symmetric.
+	qq    float32   // L2: ‖q-c‖²
+	qcode []uint64  // the query's code
+	sim   []float32 // estimate of <q, x> by Hamming distance 0..dim
+	hd    []int32   // Hamming distance scratch
 }
 
 var _ quant.Scorer = (*Scorer)(nil)
@@ -49,49 +61,60 @@ func (s *Scorer) Reset(q []float32) {
 	if len(q) != qz.dim {
 		panic("BUG: binary: query of the wrong dimension")
 	}
+	if qz.query == Asymmetric {
+		copy(s.qv, q)
+		rotate(qz.rot, qz.blk, q, s.u)
+		inv := float32(1 / math.Sqrt(float64(qz.dim)))
+		for i := range s.u {
+			s.u[i] *= inv
+		}
+		buildLUT(s.lut, s.u)
+		s.gen++
+		if s.gen == 0 { // wrapped: forget every stamp
+			clear(s.stamp)
+			s.gen = 1
+		}
+		return
+	}
 	var base, qq float64
 	for i, x := range q {
 		base += float64(x) * float64(qz.center[i])
 		r := float64(x - qz.center[i])
 		qq += r * r
 	}
-	s.base, s.qq = float32(base), float32(qq)
+	s.qq = float32(qq)
+	b32 := float32(base)
 	if qz.metric == flat.L2 {
-		s.base = 0
+		b32 = 0
 	}
-	if qz.query == Symmetric {
-		encode(q, qz.center, s.qcode)
-		amp := math.Sqrt(qq)
-		if qz.metric == flat.InnerProduct {
-			amp *= float64(qz.radius) // L2 multiplies by each slot's own ‖x-c‖
-		}
-		for h := range s.sim {
-			s.sim[h] = float32(float64(s.base) + amp*math.Cos(math.Pi*float64(h)/float64(qz.dim)))
-		}
-		return
+	encode(q, qz.center, s.qcode)
+	amp := math.Sqrt(qq)
+	if qz.metric == flat.InnerProduct {
+		amp *= float64(qz.radius) // L2 multiplies by each slot's own ‖x-c‖
 	}
-	buildLUT(s.lut, q, qz.center, qz.scale)
+	for h := range s.sim {
+		s.sim[h] = float32(float64(b32) + amp*math.Cos(math.Pi*float64(h)/float64(qz.dim)))
+	}
 }
 
 // buildLUT fills one 256-entry table per code byte: entry v of the table of byte j is
-// sum_k w_(8j+k)·(+1 if bit k of v is set else -1), with w_i = (q_i - center_i)·scale_i (0 past
-// the dimension).
-func buildLUT(lut, q, center, scale []float32) {
-	var w [8]float32
+// sum_k w_(8j+k)·(+1 if bit k of v is set else -1), 0 for dimensions past len(w).
+func buildLUT(lut, w []float32) {
+	var wb [8]float32
 	for j := range len(lut) / 256 {
 		t := (*[256]float32)(lut[j*256 : (j+1)*256])
 		var sum float32
-		for k := range w {
-			w[k] = 0
-			if i := 8*j + k; i < len(q) {
-				w[k] = (q[i] - center[i]) * scale[i]
+		for k := range wb {
+			wb[k] = 0
+			if i := 8*j + k; i < len(w) {
+				wb[k] = w[i]
 			}
-			sum += w[k]
+			sum += wb[k]
 		}
 		t[0] = -sum
 		for v := 1; v < 256; v++ {
 			low := v & -v
-			t[v] = t[v^low] + 2*w[bits.TrailingZeros(uint(low))]
+			t[v] = t[v^low] + 2*wb[bits.TrailingZeros(uint(low))]
 		}
 	}
 }
@@ -125,19 +148,33 @@ func lutSum2(lut []float32, a, b []uint64) (float32, float32) {
 	return s0 + s1, s2 + s3
 }
 
-// asymDist turns the table sum of slot into a distance.
-func (s *Scorer) asymDist(sum float32, slot int) float32 {
-	if a := s.c.aux; a != nil {
-		alpha := a[2*slot+1]
-		return s.qq + alpha*(alpha*s.c.q.ss-2*sum)
+// centroidDist returns g_k, the query's exact distance to centroid k, computing it on the
+// first call for k since Reset.
+func (s *Scorer) centroidDist(k int) float32 {
+	if s.stamp[k] == s.gen {
+		return s.memo[k]
 	}
-	return -(s.base + sum)
+	cen := s.c.q.Centroid(k)
+	var g float32
+	if s.c.q.metric == flat.L2 {
+		g = distance.L2Sq(s.qv, cen)
+	} else {
+		g = -distance.Dot(s.qv, cen)
+	}
+	s.memo[k], s.stamp[k] = g, s.gen
+	return g
+}
+
+// asymDist turns the table sum <R·q, x̄> of slot into a distance.
+func (s *Scorer) asymDist(sum float32, slot int) float32 {
+	a := s.c.aux[2*slot : 2*slot+2 : 2*slot+2]
+	return s.centroidDist(int(s.c.cid[slot])) + a[0] - a[1]*sum
 }
 
 // symDist turns the Hamming distance h of slot into a distance.
 func (s *Scorer) symDist(h int32, slot int) float32 {
 	if a := s.c.aux; a != nil {
-		r2 := a[2*slot]
+		r2 := a[slot]
 		return s.qq + r2 - 2*sqrt32(r2)*s.sim[h]
 	}
 	return -s.sim[h]

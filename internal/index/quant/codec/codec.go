@@ -33,8 +33,9 @@ type Spec struct {
 	Query      binary.QueryEncoding // Binary: how queries meet the codes
 }
 
-// Parse reads "pq:M" (M sub-vectors), "binary" (asymmetric queries), "binary:hamming"
-// (binarised queries, Hamming distance) or "fp16" (half precision).
+// Parse reads "pq:M" (M sub-vectors), "binary" (residual sign codes around k-means centroids,
+// float queries: binary.Asymmetric), "binary:hamming" (binarised queries, Hamming distance:
+// binary.Symmetric) or "fp16" (half precision).
 func Parse(s string) (Spec, error) {
 	switch {
 	case strings.HasPrefix(s, "pq:"):
@@ -110,7 +111,7 @@ func Train(s Spec, vecs flat.Vectors, metric flat.Metric, seed uint64, workers i
 		}
 		return q.EncodeAll(vecs), nil
 	case Binary:
-		q, err := binary.Train(vecs, metric, binary.Options{Query: s.Query, Seed: seed})
+		q, err := binary.Train(vecs, metric, binary.Options{Query: s.Query, Seed: seed, Workers: workers})
 		if err != nil {
 			return nil, err
 		}
