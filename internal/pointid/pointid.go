@@ -123,13 +123,18 @@ func encodeUUID(dst []byte, u [16]byte) {
 
 // MarshalJSON writes integers as JSON numbers and UUIDs as strings.
 func (id ID) MarshalJSON() ([]byte, error) {
+	return id.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the id's JSON form (what MarshalJSON returns) to b.
+func (id ID) AppendJSON(b []byte) []byte {
 	if !id.isUUID {
-		return strconv.AppendUint(nil, id.num, 10), nil
+		return strconv.AppendUint(b, id.num, 10)
 	}
-	buf := make([]byte, 38)
-	buf[0], buf[37] = '"', '"'
-	encodeUUID(buf[1:37], id.uuid)
-	return buf, nil
+	b = append(b, '"')
+	b = append(b, make([]byte, 36)...)
+	encodeUUID(b[len(b)-36:], id.uuid)
+	return append(b, '"')
 }
 
 // UnmarshalJSON accepts a non-negative integer number or a UUID string.

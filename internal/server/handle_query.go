@@ -222,10 +222,12 @@ func (s *Server) searchEndpoint(w http.ResponseWriter, r *http.Request, run func
 		s.deadlineOrOverload(w, r, err)
 		return
 	}
-	encoded, err := json.Marshal(result)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+	encoded, ok := result.(json.RawMessage) // already encoded by the endpoint
+	if !ok {
+		if encoded, err = json.Marshal(result); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 	}
 	if s.cache.Enabled() {
 		s.cache.Put(key, encoded)
@@ -247,7 +249,11 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, err
 		}
-		return map[string]any{"points": res[0]}, nil
+		b, err := api.AppendScoredPoints(append(make([]byte, 0, 64+96*len(res[0])), `{"points":`...), res[0])
+		if err != nil {
+			return nil, err
+		}
+		return json.RawMessage(append(b, '}')), nil
 	})
 }
 
@@ -317,7 +323,11 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, err
 		}
-		return res[0], nil
+		b, err := api.AppendScoredPoints(make([]byte, 0, 64+96*len(res[0])), res[0])
+		if err != nil {
+			return nil, err
+		}
+		return json.RawMessage(b), nil
 	})
 }
 
