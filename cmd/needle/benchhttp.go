@@ -28,6 +28,11 @@ request that finds C outstanding is counted as error "client-overloaded", not qu
 of new ids. A progress line goes to stderr; the summary to stdout (with --json, a JSON object
 on stdout and the human summary on stderr).
 
+For http:// URLs the requests go through a built-in HTTP/1.1 client (one keep-alive connection
+per worker, request bytes prepared once), which takes about half the CPU of Go's net/http client
+on the machine it shares with the server under test; --std-client uses net/http instead (https
+always does).
+
 Flags:
 `
 
