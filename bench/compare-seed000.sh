@@ -60,6 +60,7 @@ NEEDLE_MODE=${NEEDLE_MODE:-auto}
 NEEDLE_FLAGS=${NEEDLE_FLAGS---cache-bytes 0}
 NEEDLE_PORT=${NEEDLE_PORT:-16402}
 INPROCESS=${INPROCESS:-1}
+COLLECTION_EXTRA=${COLLECTION_EXTRA:-}
 PEER_PORT=${PEER_PORT:-16401}
 OUT=${OUT:-$(mktemp -d /tmp/compare-seed000.XXXXXX)}
 PY=/usr/bin/python3 # Debian's Python: the apt packages are installed for it
@@ -218,6 +219,8 @@ if [[ -s $OUT/inprocess.jsonl ]]; then
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 qps = [l["qps"] for l in lines if "qps" in l]
+if not qps:
+    sys.exit("# in process: no QPS line (see inprocess.log)")
 best = max(qps)
 print(f"# in process, 2 threads: QPS {' / '.join(f'{q:,.0f}' for q in qps)} (recall {lines[-1].get('recall', '?')})")
 for l in open(sys.argv[2]):

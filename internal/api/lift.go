@@ -11,12 +11,15 @@ import (
 // scanner spent about a fifth of the server's CPU on it under load (issue 5's profile). Any other
 // body is decoded by encoding/json as before.
 func DecodeQueryRequest(body []byte, req *QueryRequest) error {
+	*req = QueryRequest{}
 	rest, raw, vec, ok := liftNumberArray(body, "query")
 	if !ok {
 		return DecodeBytes(body, req, false)
 	}
 	if err := DecodeBytes(rest, req, false); err != nil {
-		return err
+		// Decode the client's own body for the error, so that byte offsets point into it.
+		*req = QueryRequest{}
+		return DecodeBytes(body, req, false)
 	}
 	req.Query, req.vector = raw, vec
 	return nil
@@ -116,7 +119,7 @@ func parseNumberArray(b []byte, i int) ([]float32, int, bool) {
 	if end := bytes.IndexByte(b[i:], ']'); end > 0 {
 		size += bytes.Count(b[i:i+end], []byte{','})
 	}
-	out := make([]float32, 0, size)
+	out := make([]float32, 0, min(size, maxPresized))
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == ']' {
 		return out, i + 1, true
@@ -149,6 +152,10 @@ func parseNumberArray(b []byte, i int) ([]float32, int, bool) {
 		}
 	}
 }
+
+// maxPresized bounds the capacity parseNumberArray reserves from its comma count (a body of
+// commas must not reserve four bytes per byte); longer vectors grow as they are read.
+const maxPresized = 1 << 16
 
 // scanNumber is the length of the JSON number at the start of b (0 if there is none) and, when
 // it is an integer of at most 15 digits, its value.

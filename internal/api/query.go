@@ -93,7 +93,9 @@ type QueryRequest struct {
 	WithPayload    *WithPayload    `json:"with_payload"`
 	LookupFrom     json.RawMessage `json:"lookup_from"`
 
-	vector []float32 // Query's numbers when DecodeQueryRequest already read them
+	// vector is Query's numbers when DecodeQueryRequest already read them; Target returns it
+	// instead of parsing Query, so code that changes Query must clear it.
+	vector []float32
 }
 
 // Prefetch is one entry of a query's `prefetch`: a sub-query whose results feed the outer query.

@@ -157,6 +157,9 @@ func (c *HTTPConfig) Validate() error {
 		}
 		c.Filter = b.Bytes()
 	}
+	if c.Timeout < 0 {
+		return fmt.Errorf("timeout must be positive, got %v", c.Timeout)
+	}
 	if c.Timeout == 0 {
 		c.Timeout = defaultHTTPTimeout
 	}
@@ -186,7 +189,7 @@ func RunHTTP(ctx context.Context, cfg HTTPConfig, log io.Writer) (*HTTPResult, e
 		return nil, fmt.Errorf("%s: no vectors", cfg.Vectors)
 	}
 	r := newHTTPRunner(&cfg, m)
-	defer r.client.CloseIdleConnections()
+	defer r.close()
 	if !cfg.SkipPreflight {
 		if err := r.preflight(ctx); err != nil {
 			return nil, err

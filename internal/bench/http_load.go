@@ -37,6 +37,15 @@ type httpRunner struct {
 	raw        bool
 	queryPath  string
 	upsertPath string
+	conns      []*rawConn // one per worker slot, kept across phases
+}
+
+// close ends the runner's connections.
+func (r *httpRunner) close() {
+	r.client.CloseIdleConnections()
+	for _, c := range r.conns {
+		c.close()
+	}
 }
 
 func newHTTPRunner(cfg *HTTPConfig, m *Matrix) *httpRunner {
@@ -155,20 +164,17 @@ func (r *httpRunner) run(ctx context.Context, name string, limit int64, d time.D
 	if limit > 0 {
 		expect = limit/int64(c) + 1
 	}
-	for range c + 1 {
+	for i := range c + 1 {
 		w := newHTTPWorker(expect)
-		if r.raw {
-			w.conn, _ = newRawConn(r.cfg.URL, r.cfg.Timeout)
+		if r.raw { // worker i of every phase uses connection i: the warmup's stay open for the measurement
+			if i == len(r.conns) {
+				conn, _ := newRawConn(r.cfg.URL, r.cfg.Timeout)
+				r.conns = append(r.conns, conn)
+			}
+			w.conn = r.conns[i]
 		}
 		p.workers = append(p.workers, w)
 	}
-	defer func() {
-		for _, w := range p.workers {
-			if w.conn != nil {
-				w.conn.close()
-			}
-		}
-	}()
 	start := time.Now()
 	var deadline time.Time
 	if d > 0 {

@@ -123,6 +123,9 @@ func (c *rawConn) roundTrip(method, path, apiKey string, body []byte) (status in
 	if err := c.conn.SetDeadline(time.Now().Add(c.timeout)); err != nil {
 		return 0, false, err
 	}
+	if err := c.ctx.Err(); err != nil { // it ended before the deadline above: its AfterFunc was overwritten
+		return 0, false, err
+	}
 	if _, err := c.conn.Write(b); err != nil {
 		return 0, false, err
 	}

@@ -42,8 +42,8 @@ type Provider struct {
 	// Encoding is the encoding_format requested: "base64" (default: little-endian float32, about
 	// half the bytes of float text and a third of the parsing; what the official OpenAI clients
 	// ask for, so OpenAI-compatible servers accept it) or "float". Servers that ignore the field
-	// and answer with arrays of numbers are read as well, and an upstream that rejects it with a
-	// 400 naming encoding_format is switched to "float" for good.
+	// and answer with arrays of numbers are read as well, and an upstream whose first base64
+	// answers fail while the same texts succeed in float is switched to "float" for good.
 	Encoding string `yaml:"encoding"`
 	// APIKeyEnv names the environment variable holding the bearer key sent to upstreams (empty:
 	// no Authorization header, as for a local Ollama or TEI). The key itself is never logged and is

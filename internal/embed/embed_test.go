@@ -108,7 +108,9 @@ func TestEncodings(t *testing.T) {
 }
 
 // A server that ignores encoding_format answers base64 requests with arrays of numbers (Ollama
-// does); one that refuses the field gets float requests from then on, without failing a batch.
+// does); one that refuses the field, in whatever words or status, gets float requests from then
+// on without failing a batch; a refusal of the texts themselves does not change the encoding; and
+// an upstream that has answered base64 once is never switched.
 func TestBase64FallBacks(t *testing.T) {
 	t.Parallel()
 	t.Run("ignored", func(t *testing.T) {
@@ -122,29 +124,88 @@ func TestBase64FallBacks(t *testing.T) {
 		}
 		checkVectors(t, f, texts, got)
 	})
-	t.Run("refused", func(t *testing.T) {
+	for _, refusal := range []fakeReply{
+		{status: 422, body: `{"error":{"message":"unsupported value for encoding_format: base64"}}`},
+		{status: 400, body: `{"detail":"unknown format"}`},
+		{status: 500, body: `Internal Server Error`},
+	} {
+		t.Run(fmt.Sprintf("refused %d", refusal.status), func(t *testing.T) {
+			f := newFake(t, 8)
+			var mu sync.Mutex
+			var asked []string
+			f.setHook(func(_ int, in *fakeRequest) *fakeReply {
+				mu.Lock()
+				asked = append(asked, in.EncodingFormat)
+				mu.Unlock()
+				if in.EncodingFormat != "" {
+					r := refusal
+					return &r
+				}
+				return nil
+			})
+			e, logs := newTestEmbedder(t, nil, testProvider("m", 8, f))
+			for _, texts := range [][]string{{"one", "two"}, {"three"}} {
+				got, err := e.Embed(context.Background(), "m", texts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkVectors(t, f, texts, got)
+			}
+			if want := []string{"base64", "", ""}; !slices.Equal(asked, want) {
+				t.Errorf("requests asked for %q, want %q", asked, want)
+			}
+			if !strings.Contains(logs.String(), "asking for float from now on") {
+				t.Errorf("no warning logged: %s", logs.String())
+			}
+		})
+	}
+	t.Run("bad text", func(t *testing.T) {
 		f := newFake(t, 8)
 		var asked []string
 		f.setHook(func(_ int, in *fakeRequest) *fakeReply {
 			asked = append(asked, in.EncodingFormat)
-			if in.EncodingFormat != "" {
-				return &fakeReply{status: 422, body: `{"error":{"message":"unsupported value for encoding_format: base64"}}`}
+			if slices.Contains(in.Input, "bad") {
+				return &fakeReply{status: 400, body: `{"error":{"message":"input too long"}}`}
 			}
 			return nil
 		})
-		e, logs := newTestEmbedder(t, nil, testProvider("m", 8, f))
-		for _, texts := range [][]string{{"one", "two"}, {"three"}} {
-			got, err := e.Embed(context.Background(), "m", texts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkVectors(t, f, texts, got)
+		e, _ := newTestEmbedder(t, nil, testProvider("m", 8, f))
+		if _, err := e.Embed(context.Background(), "m", []string{"bad"}); !errors.Is(err, ErrBadInput) {
+			t.Fatalf("got %v, want the upstream's refusal", err)
 		}
-		if want := []string{"base64", "", ""}; !slices.Equal(asked, want) {
+		got, err := e.Embed(context.Background(), "m", []string{"good"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkVectors(t, f, []string{"good"}, got)
+		// The refused text is tried in float too (it might have been the encoding), but float
+		// fails as well, so the next request is base64 again.
+		if want := []string{"base64", "", "base64"}; !slices.Equal(asked, want) {
 			t.Errorf("requests asked for %q, want %q", asked, want)
 		}
-		if !strings.Contains(logs.String(), "refused encoding_format base64") {
-			t.Errorf("no warning logged: %s", logs.String())
+	})
+	t.Run("proven", func(t *testing.T) {
+		f := newFake(t, 8)
+		var asked []string
+		f.setHook(func(n int, in *fakeRequest) *fakeReply {
+			asked = append(asked, in.EncodingFormat)
+			if n > 1 {
+				return &fakeReply{status: 500}
+			}
+			return nil
+		})
+		e, _ := newTestEmbedder(t, nil, testProvider("m", 8, f))
+		if _, err := e.Embed(context.Background(), "m", []string{"one"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Embed(context.Background(), "m", []string{"two"}); err == nil {
+			t.Fatal("a 500 answered")
+		}
+		for _, a := range asked {
+			if a != "base64" {
+				t.Errorf("requests asked for %q: a proven upstream was asked for float", asked)
+				break
+			}
 		}
 	})
 }

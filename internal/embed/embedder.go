@@ -93,7 +93,9 @@ func newProvider(cfg Provider, opts Options, m *metrics) (*provider, error) {
 			bodyMax: bodyMax,
 			log:     p.log,
 		}
-		u.base64.Store(cfg.Encoding == "base64")
+		if cfg.Encoding == "base64" {
+			u.encoding.Store(encBase64Unproven)
+		}
 		name := u.name
 		u.breaker = newBreaker(cfg.BreakerFailures, cfg.BreakerCooldown, time.Now, func(from, to BreakerState) {
 			lvl := slog.LevelWarn

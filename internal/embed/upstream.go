@@ -29,9 +29,10 @@ type upstream struct {
 	client  *http.Client
 	breaker *breaker
 	bodyMax int // response body limit per text
-	// base64 asks for encoding_format "base64"; cleared if the upstream rejects the field.
-	base64 atomic.Bool
-	log    *slog.Logger
+	// encoding is what the upstream is asked for: encFloat, encBase64Unproven (not yet answered
+	// a base64 request) or encBase64.
+	encoding atomic.Int32
+	log      *slog.Logger
 
 	// notBefore is when an upstream that answered with Retry-After may be used again (UnixNano;
 	// 0 = now). Shared by every batch of the provider.
@@ -125,19 +126,52 @@ type embeddingsRequest struct {
 	EncodingFormat string   `json:"encoding_format,omitempty"`
 }
 
-// send makes one request for texts with the request's own timeout. An upstream that refuses
-// encoding_format "base64" (a 400 or 422 naming the field) is asked again at once in float, and
-// from then on.
+// Encodings an upstream is asked for (upstream.encoding).
+const (
+	encFloat          = iota // encoding_format omitted: arrays of numbers
+	encBase64Unproven        // base64, until the upstream has answered a base64 request
+	encBase64                // base64, answered at least once
+)
+
+// send makes one request for texts with the request's own timeout. Until an upstream has
+// answered a base64 request, a base64 request that fails in a way a server refusing the field
+// could cause (4xx other than 429, a 500, an unreadable 2xx) is sent again at once in float; if
+// that one succeeds, the upstream is asked for float from then on. Rate limits, timeouts,
+// network errors and 502–504 are not the encoding's fault and go to the caller as they are.
 func (u *upstream) send(ctx context.Context, timeout time.Duration, dims int, sendDims bool, texts []string) *attempt {
-	b64 := u.base64.Load()
-	a := u.sendAs(ctx, timeout, dims, sendDims, b64, texts)
-	if b64 && a.kind == attemptInput && strings.Contains(a.msg, "encoding_format") {
-		if u.base64.CompareAndSwap(true, false) {
-			u.log.Warn("embedding upstream refused encoding_format base64; asking for float from now on", "upstream", u.name, "answer", a.msg)
-		}
-		a = u.sendAs(ctx, timeout, dims, sendDims, false, texts)
+	enc := u.encoding.Load()
+	a := u.sendAs(ctx, timeout, dims, sendDims, enc != encFloat, texts)
+	if enc != encBase64Unproven {
+		return a
 	}
-	return a
+	if a.kind == attemptOK {
+		u.encoding.CompareAndSwap(encBase64Unproven, encBase64)
+		return a
+	}
+	if !mayBeEncodingRefusal(a) {
+		return a
+	}
+	f := u.sendAs(ctx, timeout, dims, sendDims, false, texts)
+	if f.kind != attemptOK {
+		return a // float fails as well: the base64 answer stands
+	}
+	if u.encoding.CompareAndSwap(encBase64Unproven, encFloat) {
+		u.log.Warn("embedding upstream failed a base64 request and answered the same texts in float; asking for float from now on",
+			"upstream", u.name, "base64_answer", a.msg)
+	}
+	return f
+}
+
+// mayBeEncodingRefusal reports whether a failed base64 attempt could be the server refusing
+// encoding_format.
+func mayBeEncodingRefusal(a *attempt) bool {
+	switch a.kind {
+	case attemptInput, attemptRefused, attemptBadResponse, attemptDimensions:
+		return true
+	case attemptServer:
+		return a.status == http.StatusInternalServerError
+	}
+	return false
 }
 
 func (u *upstream) sendAs(ctx context.Context, timeout time.Duration, dims int, sendDims, b64 bool, texts []string) *attempt {

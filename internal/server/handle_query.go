@@ -175,7 +175,7 @@ func (s *Server) runQueries(ctx context.Context, c *collection.Collection, plans
 
 // readBody reads a request body, in one allocation of its declared length when it has a small one.
 func readBody(r *http.Request) ([]byte, error) {
-	if n := r.ContentLength; n > 0 && n <= 1<<20 { // larger ones grow as they arrive, under the body limit
+	if n := r.ContentLength; n > 0 && n <= 64<<10 { // larger ones grow as they arrive, under the body limit
 		body := make([]byte, n)
 		if _, err := io.ReadFull(r.Body, body); err != nil {
 			return nil, err
