@@ -125,6 +125,20 @@ func parseNumberArray(b []byte, i int) ([]float32, int, bool) {
 		return out, i + 1, true
 	}
 	for {
+		// The common shape first: a short integer followed at once by ',' or ']' (pixels,
+		// quantized vectors). Anything else takes the general path below from the same place.
+		if f, next, ok := shortInt(b, i); ok {
+			out = append(out, f)
+			if b[next] == ']' {
+				return out, next + 1, true
+			}
+			i = next + 1
+			if i < len(b) && b[i] > ' ' { // no white space after the comma: stay on this path
+				continue
+			}
+			i = skipSpace(b, i)
+			continue
+		}
 		n, v, isInt := scanNumber(b[i:])
 		if n == 0 {
 			return nil, 0, false
@@ -156,6 +170,29 @@ func parseNumberArray(b []byte, i int) ([]float32, int, bool) {
 // maxPresized bounds the capacity parseNumberArray reserves from its comma count (a body of
 // commas must not reserve four bytes per byte); longer vectors grow as they are read.
 const maxPresized = 1 << 16
+
+// shortInt reads at b[i:] an integer of at most 9 digits in JSON's grammar (no leading zero,
+// not -0) that is followed directly by ',' or ']'; it returns its value and the index of that
+// byte.
+func shortInt(b []byte, i int) (float32, int, bool) {
+	j, neg := i, false
+	if j < len(b) && b[j] == '-' {
+		j, neg = j+1, true
+	}
+	start, v := j, int32(0)
+	for j < len(b) && j-start < 10 && b[j]-'0' <= 9 {
+		v = v*10 + int32(b[j]-'0')
+		j++
+	}
+	nd := j - start
+	if nd == 0 || nd > 9 || nd > 1 && b[start] == '0' || j >= len(b) || b[j] != ',' && b[j] != ']' || neg && v == 0 {
+		return 0, 0, false
+	}
+	if neg {
+		v = -v
+	}
+	return float32(v), j, true
+}
 
 // scanNumber is the length of the JSON number at the start of b (0 if there is none) and, when
 // it is an integer of at most 15 digits, its value.
