@@ -53,15 +53,7 @@ func TestOldBinaryCodesRebuilt(t *testing.T) {
 	if err := os.WriteFile(files[0], b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	findings, err := Check(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range findings {
-		if f.Err != nil {
-			t.Errorf("check %s: %v", f.What, f.Err)
-		}
-	}
+	checkClean(t, dir)
 
 	m, err = OpenManager(dir, testOptions(), quiet)
 	if err != nil {

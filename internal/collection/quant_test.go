@@ -171,15 +171,7 @@ func TestQuantizedSegments(t *testing.T) {
 			if again != over || rawAgain != raw || rawExactAgain != precise {
 				t.Errorf("after restart: recall %.3f (was %.3f), unrescored %.3f (was %.3f)", again, over, rawAgain, raw)
 			}
-			findings, err := Check(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, f := range findings {
-				if f.Err != nil {
-					t.Errorf("check %s: %v", f.What, f.Err)
-				}
-			}
+			checkClean(t, dir)
 		})
 	}
 }

@@ -76,6 +76,20 @@ func TestDamagedCollectionFailsAloneAndCheckFindsIt(t *testing.T) {
 	}
 }
 
+// checkClean fails t for every problem Check finds in dir.
+func checkClean(t *testing.T, dir string) {
+	t.Helper()
+	findings, err := Check(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range findings {
+		if f.Err != nil {
+			t.Errorf("check %s: %v", f.What, f.Err)
+		}
+	}
+}
+
 func countProblems(fs []Finding) int {
 	n := 0
 	for _, f := range fs {
