@@ -1,7 +1,6 @@
 package collection
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -180,7 +179,7 @@ func readCodes(path string) (quant.Codes, error) {
 		return nil, fmt.Errorf("read codes: %w", err)
 	}
 	defer f.Close()
-	codes, err := codec.Read(kind, bufio.NewReaderSize(f, 1<<20))
+	codes, err := codec.Read(kind, f) // unbuffered: readers size their buffer from the file (fsx.ReadAll) or read in large chunks
 	if errors.Is(err, binary.ErrVersion) {
 		return nil, fmt.Errorf("codes file %s: %w", path, err) // intact but old: rebuildCodes
 	}

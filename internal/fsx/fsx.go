@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -81,4 +82,49 @@ func ReplaceFile(path string, data []byte) error {
 		return fmt.Errorf("publish %s: %w", path, err)
 	}
 	return SyncDir(filepath.Dir(path))
+}
+
+// ReadAll reads r to its end like io.ReadAll, but when r can tell its size (an *os.File, a
+// bytes.Reader) it reads into one buffer of exactly that size: io.ReadAll's growing buffer
+// leaves up to a quarter of a large file's size unused in a slice the caller may keep (codes
+// loaded in place).
+func ReadAll(r io.Reader) ([]byte, error) {
+	size := int64(-1)
+	switch v := r.(type) {
+	case interface{ Stat() (fs.FileInfo, error) }:
+		if fi, err := v.Stat(); err == nil && fi.Mode().IsRegular() {
+			if off, err := seekCurrent(r); err == nil {
+				size = fi.Size() - off
+			}
+		}
+	case interface{ Len() int }:
+		size = int64(v.Len())
+	}
+	if size < 0 {
+		return io.ReadAll(r)
+	}
+	buf := make([]byte, size)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return nil, err
+	}
+	// The file may have grown since: read what is left the ordinary way.
+	var one [1]byte
+	if n, err := r.Read(one[:]); n > 0 {
+		rest, err := io.ReadAll(r)
+		if err != nil {
+			return nil, err
+		}
+		return append(append(buf, one[0]), rest...), nil
+	} else if err != nil && err != io.EOF {
+		return nil, err
+	}
+	return buf, nil
+}
+
+// seekCurrent returns r's read offset when it is a Seeker, else 0.
+func seekCurrent(r io.Reader) (int64, error) {
+	if s, ok := r.(io.Seeker); ok {
+		return s.Seek(0, io.SeekCurrent)
+	}
+	return 0, nil
 }

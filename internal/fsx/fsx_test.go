@@ -1,6 +1,8 @@
 package fsx
 
 import (
+	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -21,5 +23,35 @@ func TestReplaceFile(t *testing.T) {
 	}
 	if err := ReplaceFile(filepath.Join(t.TempDir(), "missing", "f"), nil); err == nil {
 		t.Fatal("write into a missing directory succeeded")
+	}
+}
+
+// ReadAll returns exactly the bytes left, in a buffer of exactly that size when the reader
+// knows it.
+func TestReadAll(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f")
+	data := bytes.Repeat([]byte("needle"), 100_000)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Seek(6, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadAll(f)
+	if err != nil || !bytes.Equal(got, data[6:]) || cap(got) != len(data)-6 {
+		t.Fatalf("file: %d bytes (cap %d), err %v; want %d", len(got), cap(got), err, len(data)-6)
+	}
+	got, err = ReadAll(bytes.NewReader(data))
+	if err != nil || !bytes.Equal(got, data) || cap(got) != len(data) {
+		t.Fatalf("bytes.Reader: %d bytes (cap %d), err %v", len(got), cap(got), err)
+	}
+	got, err = ReadAll(io.MultiReader(bytes.NewReader(data[:10]), bytes.NewReader(data[10:])))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("unsized reader: %d bytes, err %v", len(got), err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 
+	"github.com/needlevdb/needle/internal/fsx"
 	"github.com/needlevdb/needle/internal/index/flat"
 	"github.com/needlevdb/needle/internal/index/quant/pq"
 )
@@ -110,7 +111,7 @@ func (x *Index) WriteTo(w io.Writer) (int64, error) {
 // vecs, the float vectors it was built over (may be empty for PQ lists
 // searched without rescoring). See Load.
 func Read(r io.Reader, vecs flat.Vectors) (*Index, error) {
-	data, err := io.ReadAll(r)
+	data, err := fsx.ReadAll(r) // exactly sized: the codes are kept in place
 	if err != nil {
 		return nil, fmt.Errorf("ivf: read index: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 
+	"github.com/needlevdb/needle/internal/fsx"
 	"github.com/needlevdb/needle/internal/index/flat"
 )
 
@@ -123,7 +124,7 @@ func (c *Codes) WriteTo(w io.Writer) (int64, error) {
 // by a small multiple of the input plus 1 KiB per dimension (the
 // quantizer's transposed codebooks).
 func Read(r io.Reader) (*Codes, error) {
-	data, err := io.ReadAll(r)
+	data, err := fsx.ReadAll(r) // exactly sized: the codes are kept in place
 	if err != nil {
 		return nil, fmt.Errorf("pq: read codes: %w", err)
 	}
