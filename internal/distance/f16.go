@@ -30,6 +30,13 @@ func F32ToF16(dst []uint16, src []float32) {
 	f32ToF16(dst, src)
 }
 
+// HalfToFloat returns the float32 value of the half h (exact), for one value where a
+// slice conversion would cost more than the value (per-code scalars of a quantizer).
+func HalfToFloat(h uint16) float32 { return halfToFloat(h) }
+
+// FloatToHalf returns f rounded to the nearest half, ties to even, as F32ToF16 does.
+func FloatToHalf(f float32) uint16 { return floatToHalf(f) }
+
 // DotF16 returns the dot product of the float32 query q and the float16
 // vector x. It panics if len(x) != len(q).
 func DotF16(q []float32, x []uint16) float32 {

@@ -68,14 +68,18 @@ func TestEncodeSigns(t *testing.T) {
 }
 
 // TestEncodeResidual checks each asymmetric code against its definition: the nearest
-// centroid, and bit i set iff (R·(x - c))_i >= 0 (recomputed in float64).
+// centroid, bit i set iff (P·(x - c))_i >= 0 (recomputed in float64), zeros up to the extras,
+// and the shape of the code.
 func TestEncodeResidual(t *testing.T) {
-	for _, dim := range []int{1, 7, 64, 65, 100} {
+	for _, tc := range []struct{ dim, bits, words int }{
+		{1, 1, 1}, {7, 7, 1}, {64, 64, 2}, {65, 65, 2}, {100, 100, 3}, {256, 256, 5}, {384, 336, 6}, {500, 500, 9}, {520, 464, 8},
+	} {
+		dim := tc.dim
 		v := randVectors(60, dim, uint64(dim))
 		c := mustCodes(t, v, flat.L2, Options{Centroids: 5})
 		q := c.Quantizer()
-		if q.Centroids() != 5 || c.Words() != (dim+63)/64 {
-			t.Fatalf("dim %d: %d centroids, %d words", dim, q.Centroids(), c.Words())
+		if q.Centroids() != 5 || c.Words() != tc.words || q.Bits() != tc.bits || c.CodeBytes() != 8*tc.words {
+			t.Fatalf("dim %d: %d centroids, %d words, %d bits, %d bytes", dim, q.Centroids(), c.Words(), q.Bits(), c.CodeBytes())
 		}
 		wrong := 0
 		for s := range uint32(60) {
@@ -88,64 +92,80 @@ func TestEncodeResidual(t *testing.T) {
 			}
 			y := rotate64(q, x, q.Centroid(k))
 			code := c.Code(s)
-			for i := range c.Words() * 64 {
+			for i := range c.Words()*64 - extraBits {
 				got := code[i/64]>>(i%64)&1 == 1
-				if i >= dim && got {
-					t.Fatalf("dim %d slot %d: bit %d past the dimension set", dim, s, i)
+				if i >= q.bits && got {
+					t.Fatalf("dim %d slot %d: bit %d past the signs set", dim, s, i)
 				}
-				if i < dim && got != (y[i] >= 0) && math.Abs(y[i]) > 1e-5 {
+				if i < q.bits && got != (y[i] >= 0) && math.Abs(y[i]) > 1e-5 {
 					wrong++
 				}
 			}
 		}
 		if wrong > 0 {
-			t.Fatalf("dim %d: %d bits differ from the signs of the rotated residuals", dim, wrong)
+			t.Fatalf("dim %d: %d bits differ from the signs of the projected residuals", dim, wrong)
 		}
 	}
 }
 
-// rotate64 returns R·(x - c) in float64.
+// TestResidualShape checks the code sizes of common dimensions: d/8 bytes (a multiple of 64)
+// where the signs keep at least 7/8 of the dimensions, from 384 on.
+func TestResidualShape(t *testing.T) {
+	for _, tc := range []struct{ dim, bits, words int }{
+		{128, 128, 3}, {256, 256, 5}, {384, 336, 6}, {448, 400, 7}, {512, 464, 8}, {768, 720, 12}, {784, 720, 12}, {1024, 976, 16}, {1536, 1488, 24}, {3072, 3024, 48},
+	} {
+		if b, w := residualShape(tc.dim); b != tc.bits || w != tc.words {
+			t.Errorf("dim %d: %d bits in %d words, want %d in %d", tc.dim, b, w, tc.bits, tc.words)
+		}
+	}
+}
+
+// rotate64 returns P·(x - c) in float64.
 func rotate64(q *Quantizer, x, c []float32) []float64 {
-	y := make([]float64, q.dim)
-	o, r := 0, 0
-	for _, b := range q.blk {
-		for i := range b {
+	y := make([]float64, q.bits)
+	o, oo, r := 0, 0, 0
+	for bi, b := range q.blk {
+		for i := range q.rows[bi] {
 			row := q.rot[r+i*b : r+(i+1)*b]
 			for j, p := range row {
-				y[o+i] += float64(p) * float64(x[o+j]-c[o+j])
+				y[oo+i] += float64(p) * float64(x[o+j]-c[o+j])
 			}
 		}
 		o += b
-		r += b * b
+		oo += q.rows[bi]
+		r += q.rows[bi] * b
 	}
 	return y
 }
 
-// TestRotation checks the rotation is orthogonal: its rows are orthonormal within each block.
+// TestRotation checks the projection is orthogonal: its rows are orthonormal within each
+// block, and each block keeps its share of the rows.
 func TestRotation(t *testing.T) {
-	for _, dim := range []int{1, 5, 64, 300, 1025, 2500} {
-		rot := randomRotation(dim, 7)
-		blk := blocks(dim)
-		if len(rot) != rotationLen(dim) {
-			t.Fatalf("dim %d: %d floats, want %d", dim, len(rot), rotationLen(dim))
+	for _, tc := range []struct{ dim, bits int }{{1, 1}, {5, 5}, {64, 64}, {300, 300}, {300, 208}, {1025, 1025}, {1025, 960}, {2500, 2448}} {
+		dim, bits := tc.dim, tc.bits
+		rot := randomRotation(dim, bits, 7)
+		blk, rows := blocks(dim), keptRows(dim, bits)
+		if len(rot) != rotationLen(dim, bits) {
+			t.Fatalf("dim %d: %d floats, want %d", dim, len(rot), rotationLen(dim, bits))
 		}
-		sum := 0
-		for _, b := range blk {
-			if b > maxBlock || b < dim/len(blk) {
-				t.Fatalf("dim %d: block of %d", dim, b)
+		sum, kept := 0, 0
+		for i, b := range blk {
+			if b > maxBlock || b < dim/len(blk) || rows[i] > b || rows[i] < b-(dim-bits+len(blk)-1)/len(blk) {
+				t.Fatalf("dim %d: block of %d keeping %d rows", dim, b, rows[i])
 			}
 			sum += b
+			kept += rows[i]
 		}
-		if sum != dim {
-			t.Fatalf("dim %d: blocks %v", dim, blk)
+		if sum != dim || kept != bits {
+			t.Fatalf("dim %d bits %d: blocks %v rows %v", dim, bits, blk, rows)
 		}
 		if dim > 300 && testing.Short() {
 			continue
 		}
 		r := 0
-		for _, b := range blk {
-			for i := range b {
-				for j := i; j < b; j++ {
+		for bi, b := range blk {
+			for i := range rows[bi] {
+				for j := i; j < rows[bi]; j++ {
 					var d float64
 					for k := range b {
 						d += float64(rot[r+i*b+k]) * float64(rot[r+j*b+k])
@@ -159,7 +179,7 @@ func TestRotation(t *testing.T) {
 					}
 				}
 			}
-			r += b * b
+			r += rows[bi] * b
 		}
 	}
 }
@@ -197,7 +217,7 @@ func direct(c *Codes, q []float32, s uint32) float64 {
 	qz := c.q
 	code := c.Code(s)
 	if qz.query == Asymmetric {
-		k := c.Centroid(s)
+		k, e, w := c.extras(int(s))
 		cen := qz.Centroid(k)
 		zero := make([]float32, qz.dim)
 		rq := rotate64(qz, q, zero)
@@ -207,14 +227,18 @@ func direct(c *Codes, q []float32, s uint32) float64 {
 			if code[i/64]>>(i%64)&1 == 1 {
 				b = 1
 			}
-			ip += y * b / math.Sqrt(float64(qz.dim))
+			ip += y * b / math.Sqrt(float64(qz.bits))
+		}
+		for i := range q {
 			if qz.metric == flat.L2 {
 				g += (float64(q[i]) - float64(cen[i])) * (float64(q[i]) - float64(cen[i]))
 			} else {
 				g -= float64(q[i]) * float64(cen[i])
 			}
 		}
-		return g + float64(c.aux[2*s]) - float64(c.aux[2*s+1])*ip
+		ef := float64(c.se) * float64(distance.HalfToFloat(e))
+		wf := float64(c.sw) * float64(distance.HalfToFloat(w))
+		return g + ef - wf*ip
 	}
 	var base, qc2 float64
 	for i, x := range q {
@@ -237,7 +261,7 @@ func direct(c *Codes, q []float32, s uint32) float64 {
 }
 
 func TestScoreMatchesFormula(t *testing.T) {
-	for _, dim := range []int{1, 9, 64, 100, 130} {
+	for _, dim := range []int{1, 9, 64, 100, 130, 384} {
 		v := randVectors(41, dim, 7)
 		qs := randVectors(3, dim, 8)
 		for _, m := range []flat.Metric{flat.InnerProduct, flat.L2} {
@@ -389,8 +413,8 @@ func TestCodeBytes(t *testing.T) {
 	}{
 		{flat.InnerProduct, Symmetric, 16},
 		{flat.L2, Symmetric, 16 + 4},
-		{flat.InnerProduct, Asymmetric, 16 + 10},
-		{flat.L2, Asymmetric, 16 + 10},
+		{flat.InnerProduct, Asymmetric, 16}, // 70 signs and the extras in 118 of 128 bits
+		{flat.L2, Asymmetric, 16},
 	} {
 		c := mustCodes(t, v, tc.m, Options{Query: tc.e, Centroids: 3})
 		extra := int64(4 * 70)
@@ -401,6 +425,13 @@ func TestCodeBytes(t *testing.T) {
 			t.Errorf("%s %s: CodeBytes %d MemoryBytes %d, want %d and %d", metricName(tc.m), tc.e,
 				c.CodeBytes(), c.MemoryBytes(), tc.bytes, 20*int64(tc.bytes)+extra)
 		}
+	}
+	// 768-d: 96 bytes (720 signs, the centroid id, two float16), 32 times smaller than the
+	// float32 vector, and a projection of 720 rows.
+	v = randVectors(20, 768, 2)
+	c := mustCodes(t, v, flat.InnerProduct, Options{Centroids: 3})
+	if want := 20*96 + 4*int64(720*768+3*768); c.CodeBytes() != 96 || c.MemoryBytes() != want || len(c.Data()) != 20*12 {
+		t.Errorf("768-d: CodeBytes %d MemoryBytes %d (%d words), want 96 and %d", c.CodeBytes(), c.MemoryBytes(), len(c.Data()), want)
 	}
 }
 

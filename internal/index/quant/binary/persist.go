@@ -17,7 +17,7 @@ const (
 	headerSize  = 64
 	align       = 64
 	chunkBytes  = 64 << 10 // encoding buffer of WriteTo
-	nSections   = 5
+	nSections   = 4
 )
 
 var magic = [8]byte{'N', 'D', 'L', 'B', 'I', 'N', 'Q', 0}
@@ -63,21 +63,21 @@ type shape struct {
 	query         QueryEncoding
 }
 
-// lengths returns the byte length of each section (model, centroids, codes, aux, ids).
+// lengths returns the byte length of each section (model, centroids, codes, aux).
 func (h shape) lengths() [nSections]int64 {
 	var l [nSections]int64
-	l[2] = h.slots * int64(words(int(h.dim))) * 8
 	if h.query == Symmetric {
 		l[0] = 4 * h.dim
+		l[2] = h.slots * int64(words(int(h.dim))) * 8
 		if h.metric == flat.L2 {
 			l[3] = 4 * h.slots
 		}
 		return l
 	}
-	l[0] = 4 * int64(rotationLen(int(h.dim)))
+	bits, w := residualShape(int(h.dim))
+	l[0] = 4 * int64(rotationLen(int(h.dim), bits))
 	l[1] = 4 * h.k * h.dim
-	l[3] = 8 * h.slots
-	l[4] = 2 * h.slots
+	l[2] = h.slots * int64(w) * 8
 	return l
 }
 
@@ -140,13 +140,13 @@ func chunks(buf []byte, sec section, emit func([]byte) error) error {
 	return nil
 }
 
-// sections returns the contents of the five sections.
+// sections returns the contents of the four sections.
 func (c *Codes) sections() [nSections]section {
 	q := c.q
 	if q.query == Symmetric {
-		return [nSections]section{{f32: q.center}, {}, {u64: c.data}, {f32: c.aux}, {}}
+		return [nSections]section{{f32: q.center}, {}, {u64: c.data}, {f32: c.aux}}
 	}
-	return [nSections]section{{f32: q.rot}, {f32: q.cents}, {u64: c.data}, {f32: c.aux}, {u16: c.cid}}
+	return [nSections]section{{f32: q.rot}, {f32: q.cents}, {u64: c.data}, {}}
 }
 
 // WriteTo writes the codes and their quantizer in the format of docs/format/binary.md.
@@ -172,6 +172,8 @@ func (c *Codes) WriteTo(w io.Writer) (int64, error) {
 		})
 		le.PutUint32(head[36+4*i:], crc)
 	}
+	le.PutUint32(head[52:], math.Float32bits(c.se))
+	le.PutUint32(head[56:], math.Float32bits(c.sw))
 	le.PutUint32(head[60:], crc32.Checksum(head[:60], castagnoli))
 
 	cw := &countWriter{w: w}
@@ -249,6 +251,7 @@ func Load(data []byte) (*Codes, error) {
 		metric: flat.Metric(h[20]), query: QueryEncoding(h[21])}
 	centering := Centering(h[22])
 	radius := math.Float32frombits(le.Uint32(h[28:]))
+	se, sw := math.Float32frombits(le.Uint32(h[52:])), math.Float32frombits(le.Uint32(h[56:]))
 	switch {
 	case le.Uint32(h[12:]) != 0:
 		return nil, corrupt(12, "flags %#x not zero", le.Uint32(h[12:]))
@@ -260,14 +263,20 @@ func Load(data []byte) (*Codes, error) {
 		return nil, corrupt(21, "unknown query encoding %d", sh.query)
 	case centering > CenterNone || sh.query == Asymmetric && centering != CenterMean:
 		return nil, corrupt(22, "centering %d invalid for query encoding %s", centering, sh.query)
-	case h[23] != 0 || !allZero(h[56:60]):
-		return nil, corrupt(23, "reserved bytes not zero")
+	case h[23] != 0:
+		return nil, corrupt(23, "reserved byte not zero")
 	case sh.query == Asymmetric && (sh.k < 1 || sh.k > MaxCentroids):
 		return nil, corrupt(32, "%d centroids out of range 1..%d", sh.k, MaxCentroids)
 	case sh.query == Asymmetric && radius != 0:
 		return nil, corrupt(28, "radius %v of asymmetric codes not zero", radius)
 	case sh.query == Symmetric && sh.k != 0:
 		return nil, corrupt(32, "%d centroids for symmetric codes", sh.k)
+	case sh.query == Symmetric && (se != 0 || sw != 0):
+		return nil, corrupt(52, "scales %v and %v of symmetric codes not zero", se, sw)
+	case sh.query == Asymmetric && !isScale(se):
+		return nil, corrupt(52, "scale of e %v not a power of two", se)
+	case sh.query == Asymmetric && !isScale(sw):
+		return nil, corrupt(56, "scale of w %v not a power of two", sw)
 	}
 	secs, size := layout(sh)
 	if int64(len(data)) != size {
@@ -283,7 +292,18 @@ func Load(data []byte) (*Codes, error) {
 		}
 		prev = s.end
 	}
-	return decode(data, sh, centering, radius, secs)
+	c, err := decode(data, sh, centering, radius, secs)
+	if err != nil {
+		return nil, err
+	}
+	c.se, c.sw = se, sw
+	return c, nil
+}
+
+// isScale reports whether x is a power of two halfScale can return.
+func isScale(x float32) bool {
+	frac, exp := math.Frexp(float64(x))
+	return frac == 0.5 && exp-1 >= -126 && exp-1 <= 113
 }
 
 // floatsAt returns the n little-endian float32 at off of data, or an error naming the first
@@ -318,27 +338,51 @@ func decode(data []byte, sh shape, centering Centering, radius float32, secs [nS
 			return nil, corrupt(28, "%v", err)
 		}
 	} else {
-		q.k, q.blk = int(sh.k), blocks(dim)
-		if q.rot, err = floatsAt(data, secs[0].at, rotationLen(dim), "rotation"); err != nil {
+		q.k = int(sh.k)
+		q.setShape()
+		if q.rot, err = floatsAt(data, secs[0].at, rotationLen(dim, q.bits), "rotation"); err != nil {
 			return nil, err
 		}
 		if q.cents, err = floatsAt(data, secs[1].at, q.k*dim, "centroid"); err != nil {
 			return nil, err
 		}
 	}
-	w := words(dim)
+	w := q.Words()
 	c := &Codes{q: q, n: slots, words: w, data: make([]uint64, slots*w)}
-	last := ^uint64(0)
-	if r := dim % 64; r != 0 {
-		last = 1<<uint(r) - 1
-	}
 	at := secs[2].at
 	for i := range c.data {
 		c.data[i] = le.Uint64(data[at+8*int64(i):])
 	}
+	// The bits between the signs and the end of the code, or the extras of Asymmetric codes,
+	// must be zero: pad[i] masks them in word i.
+	nb, end := dim, 64*w
+	if sh.query == Asymmetric {
+		nb, end = q.bits, 64*w-extraBits
+	}
+	pad := make([]uint64, w)
+	for i := range pad {
+		if a, b := max(nb-64*i, 0), min(end-64*i, 64); a < b {
+			pad[i] = ^uint64(0) >> uint(64-(b-a)) << uint(a)
+		}
+	}
 	for s := range slots {
-		if c.data[(s+1)*w-1]&^last != 0 {
-			return nil, corrupt(at+8*int64((s+1)*w-1), "code of slot %d has bits set past dimension %d", s, dim)
+		for i, m := range pad {
+			if c.data[s*w+i]&m != 0 {
+				return nil, corrupt(at+8*int64(s*w+i), "code of slot %d has bits set past its %d signs", s, nb)
+			}
+		}
+		last := at + 8*int64((s+1)*w-1)
+		if sh.query == Symmetric {
+			continue
+		}
+		k, e, wv := c.extras(s)
+		switch {
+		case k >= q.k:
+			return nil, corrupt(last+2, "slot %d has centroid %d of %d", s, k, q.k)
+		case e&0x7c00 == 0x7c00:
+			return nil, corrupt(last+4, "slot %d: e is not finite (float16 %#04x)", s, e)
+		case wv&0x7c00 == 0x7c00 || wv&0x8000 != 0:
+			return nil, corrupt(last+6, "slot %d: w (float16 %#04x) negative or not finite", s, wv)
 		}
 	}
 	if secs[3].end > secs[3].at {
@@ -347,18 +391,8 @@ func decode(data []byte, sh shape, centering Centering, radius float32, secs [nS
 			return nil, err
 		}
 		for i, x := range c.aux {
-			// Symmetric: every value is a squared norm; Asymmetric: the odd ones are slopes.
-			if x < 0 && (sh.query == Symmetric || i%2 == 1) {
+			if x < 0 {
 				return nil, corrupt(secs[3].at+4*int64(i), "per-slot value %d (%v) negative", i, x)
-			}
-		}
-	}
-	if sh.query == Asymmetric {
-		c.cid = make([]uint16, slots)
-		for s := range c.cid {
-			c.cid[s] = le.Uint16(data[secs[4].at+2*int64(s):])
-			if int(c.cid[s]) >= q.k {
-				return nil, corrupt(secs[4].at+2*int64(s), "slot %d has centroid %d of %d", s, c.cid[s], q.k)
 			}
 		}
 	}

@@ -27,17 +27,18 @@ func sameCodes(t *testing.T, a, b *Codes) {
 	qa, qb := a.q, b.q
 	if qa.dim != qb.dim || qa.metric != qb.metric || qa.query != qb.query || qa.cent != qb.cent ||
 		qa.radius != qb.radius || !slices.Equal(qa.center, qb.center) || qa.k != qb.k ||
-		!slices.Equal(qa.rot, qb.rot) || !slices.Equal(qa.cents, qb.cents) || !slices.Equal(qa.blk, qb.blk) {
+		!slices.Equal(qa.rot, qb.rot) || !slices.Equal(qa.cents, qb.cents) || !slices.Equal(qa.blk, qb.blk) ||
+		qa.bits != qb.bits || !slices.Equal(qa.rows, qb.rows) {
 		t.Fatal("quantizers differ")
 	}
 	if a.n != b.n || a.words != b.words || !slices.Equal(a.data, b.data) || !slices.Equal(a.aux, b.aux) ||
-		!slices.Equal(a.cid, b.cid) {
+		a.se != b.se || a.sw != b.sw {
 		t.Fatal("codes differ")
 	}
 }
 
 func TestRoundTrip(t *testing.T) {
-	for _, dim := range []int{1, 65, 128} {
+	for _, dim := range []int{1, 65, 128, 384} {
 		for _, n := range []int{0, 1, 37} {
 			for _, m := range []flat.Metric{flat.InnerProduct, flat.L2} {
 				for _, e := range []QueryEncoding{Asymmetric, Symmetric} {
@@ -140,12 +141,18 @@ func TestCorruptValues(t *testing.T) {
 		"negative norm":      {Symmetric, func(c *Codes, _ []byte) []byte { c.aux[0] = -1; return nil }},
 		"negative radius":    {Symmetric, func(c *Codes, _ []byte) []byte { c.q.radius = -1; return nil }},
 		"symmetric k":        {Symmetric, func(c *Codes, _ []byte) []byte { c.q.k = 1; return nil }},
-		"asym bits past dim": {Asymmetric, func(c *Codes, _ []byte) []byte { c.data[1] |= 1 << 63; return nil }},
+		"symmetric scale":    {Symmetric, func(c *Codes, _ []byte) []byte { c.se = 1; return nil }},
+		"asym bits past dim": {Asymmetric, func(c *Codes, _ []byte) []byte { c.data[1] |= 1 << 10; return nil }},
 		"NaN rotation":       {Asymmetric, func(c *Codes, _ []byte) []byte { c.q.rot[5] = float32(math.NaN()); return nil }},
 		"Inf centroid":       {Asymmetric, func(c *Codes, _ []byte) []byte { c.q.cents[5] = float32(math.Inf(1)); return nil }},
-		"infinite e":         {Asymmetric, func(c *Codes, _ []byte) []byte { c.aux[0] = float32(math.Inf(-1)); return nil }},
-		"negative w":         {Asymmetric, func(c *Codes, _ []byte) []byte { c.aux[1] = -1; return nil }},
-		"centroid id":        {Asymmetric, func(c *Codes, _ []byte) []byte { c.cid[2] = 2; return nil }},
+		"infinite e":         {Asymmetric, func(c *Codes, _ []byte) []byte { setHalf(c, 0, 32, 0xfc00); return nil }},
+		"NaN e":              {Asymmetric, func(c *Codes, _ []byte) []byte { setHalf(c, 1, 32, 0x7e00); return nil }},
+		"negative w":         {Asymmetric, func(c *Codes, _ []byte) []byte { setHalf(c, 0, 48, 0xbc00); return nil }},
+		"infinite w":         {Asymmetric, func(c *Codes, _ []byte) []byte { setHalf(c, 2, 48, 0x7c00); return nil }},
+		"centroid id":        {Asymmetric, func(c *Codes, _ []byte) []byte { setHalf(c, 2, 16, 2); return nil }},
+		"zero scale":         {Asymmetric, func(c *Codes, _ []byte) []byte { c.se = 0; return nil }},
+		"odd scale":          {Asymmetric, func(c *Codes, _ []byte) []byte { c.sw = 3; return nil }},
+		"NaN scale":          {Asymmetric, func(c *Codes, _ []byte) []byte { c.sw = float32(math.NaN()); return nil }},
 		"no centroids":       {Asymmetric, func(c *Codes, _ []byte) []byte { c.q.k, c.q.cents = 0, nil; return nil }},
 		"asym centering":     {Asymmetric, func(c *Codes, _ []byte) []byte { c.q.cent = CenterNone; return nil }},
 		"asym radius":        {Asymmetric, func(c *Codes, _ []byte) []byte { c.q.radius = 1; return nil }},
@@ -166,6 +173,12 @@ func TestCorruptValues(t *testing.T) {
 			t.Errorf("%s: %v, want ErrCorrupt", name, err)
 		}
 	}
+}
+
+// setHalf sets the 16 bits at bit shift of slot s's last word.
+func setHalf(c *Codes, s, shift int, v uint16) {
+	last := &c.data[(s+1)*c.words-1]
+	*last = *last&^(0xffff<<uint(shift)) | uint64(v)<<uint(shift)
 }
 
 // TestOldVersion checks that an intact file of another version is refused with ErrVersion

@@ -3,6 +3,7 @@ package binary
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"sync"
@@ -102,10 +103,12 @@ type Quantizer struct {
 	radius float32   // mean ‖x - center‖ of the sample
 
 	// Asymmetric.
-	rot   []float32 // the random rotation R, block-diagonal (see blocks), blocks row-major
+	rot   []float32 // the random projection P: the kept rows of each block (keptRows), row-major
 	cents []float32 // k centroids of dim floats, back to back
 	k     int       // number of centroids
+	bits  int       // derived: sign bits per code, the projection's dimension (residualShape)
 	blk   []int     // derived: the rotation's block sizes
+	rows  []int     // derived: the rows kept of each block
 }
 
 // Train learns the quantizer of vecs for metric (InnerProduct or L2).
@@ -184,13 +187,30 @@ func (q *Quantizer) Query() QueryEncoding { return q.query }
 // Centroids returns the number of k-means centroids (0 for Symmetric codes).
 func (q *Quantizer) Centroids() int { return q.k }
 
-// Words returns the number of uint64 words in one code: ceil(Dim/64).
-func (q *Quantizer) Words() int { return words(q.dim) }
+// Words returns the number of uint64 words in one code: ⌈Dim/64⌉ for Symmetric codes; for
+// Asymmetric codes ⌊Dim/64⌋ (the signs and the extras) from 128 dimensions, ⌈(Dim+48)/64⌉
+// below (residualShape).
+func (q *Quantizer) Words() int {
+	if q.query == Asymmetric {
+		_, w := residualShape(q.dim)
+		return w
+	}
+	return words(q.dim)
+}
+
+// Bits returns the number of sign bits in one code: Dim for Symmetric codes, the dimension
+// of the random projection for Asymmetric ones (720 at 768-d; residualShape).
+func (q *Quantizer) Bits() int {
+	if q.query == Asymmetric {
+		return q.bits
+	}
+	return q.dim
+}
 
 func words(dim int) int { return (dim + 63) / 64 }
 
 // MemoryBytes returns the bytes the quantizer's own tables occupy: the centre (Symmetric), or
-// the rotation and the centroids (Asymmetric).
+// the projection and the centroids (Asymmetric).
 func (q *Quantizer) MemoryBytes() int64 {
 	return 4 * int64(len(q.center)+len(q.rot)+len(q.cents))
 }
@@ -211,7 +231,7 @@ func (q *Quantizer) EncodeAll(vecs flat.Vectors, workers int) (*Codes, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	c := &Codes{q: q, n: n, words: words(q.dim), data: make([]uint64, n*words(q.dim))}
+	c := &Codes{q: q, n: n, words: q.Words(), data: make([]uint64, n*q.Words())}
 	if q.query == Symmetric {
 		if q.metric == flat.L2 {
 			c.aux = make([]float32, n)
@@ -219,10 +239,16 @@ func (q *Quantizer) EncodeAll(vecs flat.Vectors, workers int) (*Codes, error) {
 		parallel(n, workers, func(lo, hi int) { q.encodeSigns(vecs, c, lo, hi) })
 		return c, nil
 	}
-	c.aux = make([]float32, 2*n)
-	c.cid = make([]uint16, n)
+	ew := make([]float32, 2*n) // e and w of each slot in float32, until the scales are known
 	rc := q.rotatedCentroids(workers)
-	parallel(n, workers, func(lo, hi int) { q.encodeResidual(vecs, c, rc, lo, hi) })
+	parallel(n, workers, func(lo, hi int) { q.encodeResidual(vecs, c, rc, ew, lo, hi) })
+	var me, mw float64
+	for s := range n {
+		me = max(me, math.Abs(float64(ew[2*s])))
+		mw = max(mw, float64(ew[2*s+1]))
+	}
+	c.se, c.sw = halfScale(me), halfScale(mw)
+	parallel(n, workers, func(lo, hi int) { c.storeHalves(ew, lo, hi) })
 	return c, nil
 }
 

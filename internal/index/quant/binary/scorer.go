@@ -15,19 +15,22 @@ const scoreBlock = 256
 // Scorer scores one query at a time against the Codes it came from; it implements
 // quant.Scorer. It belongs to one goroutine at a time.
 //
-// Asymmetric codes (RaBitQ): x = c_k + r with c_k the slot's centroid, R the rotation, x̄ =
-// sign(R·r)/√d the code as a unit vector, A = ‖r‖/<x̄, R·r/‖r‖> and B = A·<R·c_k, x̄>. The
-// estimate of <q - c_k, r> is A·(<R·q, x̄> - <R·c_k, x̄>), unbiased for a random rotation,
-// with an error that shrinks with ‖q - c_k‖·‖r‖. Each slot stores e and w (encodeResidual), and
-// with g_k the query's exact distance to the centroid, computed once per query and centroid
-// touched (lazily, memoised):
+// Asymmetric codes (RaBitQ): x = c_k + r with c_k the slot's centroid, P the random
+// projection to B dimensions (the first rows of a random rotation; B = Bits()), x̄ =
+// sign(P·r)/√B the code as a unit vector, A = ‖r‖²/(‖P·r‖·<x̄, P·r/‖P·r‖>) and B_k =
+// A·<P·c_k, x̄>. The estimate of <q - c_k, r> is A·(<P·q, x̄> - <P·c_k, x̄>), unbiased for a
+// random projection given ‖P·r‖, with an error that shrinks with ‖q - c_k‖·‖r‖ (and grows a
+// little as B falls below the dimension). Each slot stores e and w as float16 in units of
+// the codes' powers of two se and sw (encodeResidual), and with g_k the query's exact
+// distance to the centroid, computed once per query and centroid touched (lazily, memoised):
 //
-//   - L2: ‖q - x‖² = ‖q - c_k‖² + ‖r‖² - 2<q - c_k, r> ≈ g_k + e - w·<R·q, x̄>, g_k = ‖q - c_k‖²,
-//     e = ‖r‖² + 2B, w = 2A;
-//   - inner product: -<q, x> = -<q, c_k> - <c_k, r> - <q - c_k, r> ≈ g_k + e - w·<R·q, x̄>,
-//     g_k = -<q, c_k>, e = B - <c_k, r>, w = A.
+//   - L2: ‖q - x‖² = ‖q - c_k‖² + ‖r‖² - 2<q - c_k, r> ≈ g_k + e - w·<P·q, x̄>, g_k = ‖q - c_k‖²,
+//     e = ‖r‖² + 2B_k, w = 2A;
+//   - inner product: -<q, x> = -<q, c_k> - <c_k, r> - <q - c_k, r> ≈ g_k + e - w·<P·q, x̄>,
+//     g_k = -<q, c_k>, e = B_k - <c_k, r>, w = A.
 //
-// <R·q, x̄> costs one lookup per code byte in 256-entry tables built by Reset from R·q/√d.
+// sw·<P·q, x̄> costs one lookup per byte of sign bits in 256-entry tables built by Reset from
+// sw·P·q/√B, and the distance is g_k + se·e16 - w16·(that sum).
 //
 // Symmetric codes, with c the centre, H the Hamming distance between the codes of q and x
 // and d the dimension:
@@ -39,9 +42,9 @@ type Scorer struct {
 	c *Codes
 
 	// Asymmetric.
-	lut   []float32 // 8·words tables of 256 entries, one per code byte
+	lut   []float32 // ⌈B/8⌉ tables of 256 entries, one per byte of sign bits
 	qv    []float32 // the query
-	u     []float32 // R·q/√d
+	u     []float32 // sw·P·q/√B
 	memo  []float32 // g_k per centroid, valid where stamp[k] == gen
 	stamp []uint32
 	gen   uint32
@@ -63,8 +66,8 @@ func (s *Scorer) Reset(q []float32) {
 	}
 	if qz.query == Asymmetric {
 		copy(s.qv, q)
-		rotate(qz.rot, qz.blk, q, s.u)
-		inv := float32(1 / math.Sqrt(float64(qz.dim)))
+		rotate(qz.rot, qz.blk, qz.rows, q, s.u)
+		inv := s.c.sw * float32(1/math.Sqrt(float64(qz.bits)))
 		for i := range s.u {
 			s.u[i] *= inv
 		}
@@ -119,14 +122,22 @@ func buildLUT(lut, w []float32) {
 	}
 }
 
-// lutSum returns the sum over the code's bytes of their table entries, added in the order
-// of lutSum2 so that Score and ScoreRange agree to the bit.
-func lutSum(lut []float32, code []uint64) float32 {
+// lutSum returns the sum over the first bits/8 (rounded up) bytes of code of their table
+// entries, added in the order of lutSum2 so that Score and ScoreRange agree to the bit. The
+// bytes past them, the extras of an Asymmetric code, are not looked up.
+func lutSum(lut []float32, code []uint64, bits int) float32 {
 	var s0, s1 float32
-	for wi, w := range code {
+	full := bits / 64
+	for wi, w := range code[:full] {
 		t := (*[2048]float32)(lut[wi*2048 : wi*2048+2048])
 		s0 += t[w&0xff] + t[256+(w>>8)&0xff] + t[512+(w>>16)&0xff] + t[768+(w>>24)&0xff]
 		s1 += t[1024+(w>>32)&0xff] + t[1280+(w>>40)&0xff] + t[1536+(w>>48)&0xff] + t[1792+(w>>56)]
+	}
+	if tail := (bits%64 + 7) / 8; tail > 0 {
+		t, w := lut[full*2048:full*2048+tail*256], code[full]
+		for j := range tail {
+			s0 += t[j*256+int(w>>(8*j)&0xff)]
+		}
 	}
 	return s0 + s1
 }
@@ -134,16 +145,24 @@ func lutSum(lut []float32, code []uint64) float32 {
 // lutSum2 is lutSum of two codes of equal length: interleaving two independent codes
 // scores a sequential scan about 12 % faster than one at a time (BenchmarkScoreRange,
 // 768-d: 25.5 against 29 ns per code on the 2-core AVX-512 VM).
-func lutSum2(lut []float32, a, b []uint64) (float32, float32) {
+func lutSum2(lut []float32, a, b []uint64, bits int) (float32, float32) {
 	var s0, s1, s2, s3 float32
-	b = b[:len(a)]
-	for wi, w := range a {
+	full := bits / 64
+	a, b = a[:len(a):len(a)], b[:len(a):len(a)]
+	for wi, w := range a[:full] {
 		t := (*[2048]float32)(lut[wi*2048 : wi*2048+2048])
 		v := b[wi]
 		s0 += t[w&0xff] + t[256+(w>>8)&0xff] + t[512+(w>>16)&0xff] + t[768+(w>>24)&0xff]
 		s1 += t[1024+(w>>32)&0xff] + t[1280+(w>>40)&0xff] + t[1536+(w>>48)&0xff] + t[1792+(w>>56)]
 		s2 += t[v&0xff] + t[256+(v>>8)&0xff] + t[512+(v>>16)&0xff] + t[768+(v>>24)&0xff]
 		s3 += t[1024+(v>>32)&0xff] + t[1280+(v>>40)&0xff] + t[1536+(v>>48)&0xff] + t[1792+(v>>56)]
+	}
+	if tail := (bits%64 + 7) / 8; tail > 0 {
+		t, w, v := lut[full*2048:full*2048+tail*256], a[full], b[full]
+		for j := range tail {
+			s0 += t[j*256+int(w>>(8*j)&0xff)]
+			s2 += t[j*256+int(v>>(8*j)&0xff)]
+		}
 	}
 	return s0 + s1, s2 + s3
 }
@@ -165,10 +184,10 @@ func (s *Scorer) centroidDist(k int) float32 {
 	return g
 }
 
-// asymDist turns the table sum <R·q, x̄> of slot into a distance.
+// asymDist turns the table sum sw·<P·q, x̄> of slot into a distance.
 func (s *Scorer) asymDist(sum float32, slot int) float32 {
-	a := s.c.aux[2*slot : 2*slot+2 : 2*slot+2]
-	return s.centroidDist(int(s.c.cid[slot])) + a[0] - a[1]*sum
+	k, e, w := s.c.extras(slot)
+	return s.centroidDist(k) + s.c.se*distance.HalfToFloat(e) - distance.HalfToFloat(w)*sum
 }
 
 // symDist turns the Hamming distance h of slot into a distance.
@@ -199,7 +218,7 @@ func (s *Scorer) Score(ids []uint32, out []float32) {
 		return
 	}
 	for i, id := range ids {
-		out[i] = s.asymDist(lutSum(s.lut, c.Code(id)), int(id))
+		out[i] = s.asymDist(lutSum(s.lut, c.Code(id), c.q.bits), int(id))
 	}
 }
 
@@ -222,13 +241,13 @@ func (s *Scorer) ScoreRange(first int, out []float32) {
 		}
 		return
 	}
-	w := c.words
+	w, nb := c.words, c.q.bits
 	i := 0
 	for ; i+1 < len(out); i += 2 {
-		a, b := lutSum2(s.lut, codes[i*w:(i+1)*w], codes[(i+1)*w:(i+2)*w])
+		a, b := lutSum2(s.lut, codes[i*w:(i+1)*w], codes[(i+1)*w:(i+2)*w], nb)
 		out[i], out[i+1] = s.asymDist(a, first+i), s.asymDist(b, first+i+1)
 	}
 	if i < len(out) {
-		out[i] = s.asymDist(lutSum(s.lut, codes[i*w:(i+1)*w]), first+i)
+		out[i] = s.asymDist(lutSum(s.lut, codes[i*w:(i+1)*w], nb), first+i)
 	}
 }
