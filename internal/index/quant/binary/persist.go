@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 
+	"github.com/needlevdb/needle/internal/fsx"
 	"github.com/needlevdb/needle/internal/index/flat"
 )
 
@@ -221,7 +222,7 @@ func (c *countWriter) write(p []byte) error {
 
 // Read reads codes written by WriteTo from r, to its end. See Load.
 func Read(r io.Reader) (*Codes, error) {
-	data, err := io.ReadAll(r)
+	data, err := fsx.ReadAll(r) // one buffer of the file's size: no growth copies
 	if err != nil {
 		return nil, fmt.Errorf("binary: read codes: %w", err)
 	}
