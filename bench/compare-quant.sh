@@ -9,10 +9,10 @@
 #           disk, rescoring 300 candidates (oversampling 30).
 #   ivfpq   clustered-1M-128: Faiss IndexIVFPQ (peers.py faiss-ivf) then needle --index ivfpq, same
 #           nlist 1024, nprobe list and code size (16 bytes), single-threaded, no rescoring.
-#   binary  clustered-100k-768-unit (inner product): flat scan of binary codes (96 bytes of sign
-#           bits of each vector's rotated residual from its k-means centroid, plus a 2-byte
-#           centroid id and two float32: 106 bytes), rescoring 3*k candidates (oversampling 3),
-#           vectors on disk; the symmetric Hamming mode; and HNSW traversed with the codes.
+#   binary  clustered-100k-768-unit (inner product): flat scan of 96-byte binary codes (720 sign
+#           bits of each vector's rotated residual from its k-means centroid, its centroid id and
+#           two float16 correction terms), rescoring 3*k candidates (oversampling 3), vectors on
+#           disk; the symmetric Hamming mode; and HNSW traversed with the codes.
 #
 # Environment: NEEDLE_DATA (default /tmp/needle-data), NEEDLE_SHARED (../../shared/bench relative
 # to this script), NQ (queries, default 2000), OUT (raw lines; default a temp dir, printed).
