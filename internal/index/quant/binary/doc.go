@@ -14,8 +14,9 @@
 //     the centroid's id (uint16) and two float16 that turn the code into an unbiased estimate
 //     of the distance, all in at most dim/8 bytes: the code is 64·⌊dim/64⌋ bits (whole words
 //     for the scan) and B = 64·⌊dim/64⌋ - 48, 720 at 768-d, so 90 bytes of signs, 2 of id and
-//     4 of floats make 96 (residualShape; where B would be under 7/8 of dim, below 384
-//     dimensions, B = dim and the code grows: 40 bytes at 256-d). Once per codes: P (2.1 MiB at 768-d),
+//     4 of floats make 96 (residualShape; where B would be under 7/8 of dim — below 384
+//     dimensions, and in the upper part of some 64-wide bands above, e.g. 458–511 — B = dim
+//     and the code grows: 40 bytes at 256-d, 72 at 500-d). Once per codes: P (2.1 MiB at 768-d),
 //     the centroids (k·d float32) and the two powers of two the float16 are in units of. The
 //     query stays float32: Reset projects it once and builds 256-entry lookup tables, one per
 //     byte of signs, and each centroid's exact distance to the query is computed when a code
@@ -49,7 +50,7 @@
 // 768-d vectors on 2 cores; a flat scan costs about 37 ns per code asymmetric, 6 symmetric.
 //
 // Persistence: Codes.WriteTo and Read / Load, in the format of docs/format/binary.md
-// (version 2, CRC-32C checked; corrupt input is an error wrapping ErrCorrupt, an intact file
+// (version 3, CRC-32C checked; corrupt input is an error wrapping ErrCorrupt, an intact file
 // of version 1 one wrapping ErrVersion too: rebuild the codes).
 //
 // Concurrency: a Quantizer and Codes are immutable and safe for concurrent use; a Scorer

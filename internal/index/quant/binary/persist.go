@@ -14,7 +14,7 @@ import (
 
 // File layout (docs/format/binary.md).
 const (
-	fileVersion = 2
+	fileVersion = 3
 	headerSize  = 64
 	align       = 64
 	chunkBytes  = 64 << 10 // encoding buffer of WriteTo

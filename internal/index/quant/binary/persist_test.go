@@ -184,7 +184,7 @@ func setHalf(c *Codes, s, shift int, v uint16) {
 // TestOldVersion checks that an intact file of another version is refused with ErrVersion
 // (and ErrCorrupt), saying the codes must be rebuilt.
 func TestOldVersion(t *testing.T) {
-	for _, v := range []uint32{1, 3} {
+	for _, v := range []uint32{1, 2, 4} {
 		b := smallFile(t, flat.L2, Asymmetric)
 		le.PutUint32(b[8:], v)
 		le.PutUint32(b[60:], crc32.Checksum(b[:60], castagnoli))
@@ -223,4 +223,27 @@ func FuzzRead(f *testing.F) {
 		s.Reset(make([]float32, c.Dim()))
 		s.ScoreRange(0, make([]float32, c.Len()))
 	})
+}
+
+// A finite vector of huge values (its ‖r‖² overflows float32) still gives codes that read back:
+// the correction terms saturate instead of becoming infinite.
+func TestHugeValuesRoundTrip(t *testing.T) {
+	vecs := randVectors(200, 384, 5)
+	row := vecs.Data[7*384 : 8*384]
+	for i := range row {
+		row[i] = 2e19
+	}
+	for _, m := range []flat.Metric{flat.L2, flat.InnerProduct} {
+		q, err := Train(vecs, m, Options{Query: Asymmetric, Centroids: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := q.EncodeAll(vecs, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load(encodeFile(t, c)); err != nil {
+			t.Errorf("metric %v: %v", m, err)
+		}
+	}
 }

@@ -188,8 +188,9 @@ func (q *Quantizer) Query() QueryEncoding { return q.query }
 func (q *Quantizer) Centroids() int { return q.k }
 
 // Words returns the number of uint64 words in one code: ⌈Dim/64⌉ for Symmetric codes; for
-// Asymmetric codes ⌊Dim/64⌋ (the signs and the extras) from 128 dimensions, ⌈(Dim+48)/64⌉
-// below (residualShape).
+// Asymmetric codes ⌊Dim/64⌋ (the signs and the extras) where that keeps at least 7/8 of the
+// dimensions' signs (from 384 dimensions, except in the upper part of some 64-wide bands, e.g.
+// 458–511), else ⌈(Dim+48)/64⌉ (residualShape).
 func (q *Quantizer) Words() int {
 	if q.query == Asymmetric {
 		_, w := residualShape(q.dim)

@@ -194,10 +194,25 @@ func (q *Quantizer) finishResidual(c *Codes, ew []float32, s, k int, r, y, rck [
 	}
 	b := a * bc / sb
 	if q.metric == flat.L2 {
-		ew[2*s], ew[2*s+1] = float32(rr+2*b), float32(2*a)
+		ew[2*s], ew[2*s+1] = finite32(rr+2*b), finite32(2*a)
 	} else {
-		ew[2*s], ew[2*s+1] = float32(b-cr), float32(a)
+		ew[2*s], ew[2*s+1] = finite32(b-cr), finite32(a)
 	}
+}
+
+// finite32 converts a correction term to float32, saturating at ±MaxFloat32 (a finite vector
+// of huge values can overflow ‖r‖²) and mapping NaN to 0, so that every stored term, and the
+// segment's float16 scale chosen from them, is finite: Load rejects non-finite terms.
+func finite32(x float64) float32 {
+	switch {
+	case x != x:
+		return 0
+	case x > math.MaxFloat32:
+		return math.MaxFloat32
+	case x < -math.MaxFloat32:
+		return -math.MaxFloat32
+	}
+	return float32(x)
 }
 
 // halfScale returns the power of two that divides the values of max absolute value m before
