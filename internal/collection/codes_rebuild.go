@@ -19,6 +19,9 @@ import (
 // link to the old file keeps it). The codec is the collection's binary one, or the default
 // binary codec if the configuration no longer asks for binary codes (the file's name says
 // binary).
+//
+// A failure to publish the new file (a full or read-only disk) is not fatal: the codes are used
+// from memory, publish reports why, and the next open rebuilds them again.
 func rebuildCodes(cfg *Config, sg *segmentData, name, path string, metric flat.Metric) (quant.Codes, error) {
 	spec := codec.Spec{Kind: codec.Binary, Query: binary.Asymmetric}
 	if s := cfg.codecFor(name); s != nil && s.Kind == codec.Binary {
@@ -35,14 +38,14 @@ func rebuildCodes(cfg *Config, sg *segmentData, name, path string, metric flat.M
 	tmp := path + ".tmp"
 	if err := fsx.WriteToSync(tmp, codes); err != nil {
 		os.Remove(tmp)
-		return nil, fmt.Errorf("rebuild codes: %w", err)
+		return codes, fmt.Errorf("rebuild codes: %w", err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		os.Remove(tmp)
-		return nil, fmt.Errorf("rebuild codes: publish %s: %w", path, err)
+		return codes, fmt.Errorf("rebuild codes: publish %s: %w", path, err)
 	}
 	if err := fsx.SyncDir(filepath.Dir(path)); err != nil {
-		return nil, fmt.Errorf("rebuild codes: %w", err)
+		return codes, fmt.Errorf("rebuild codes: %w", err)
 	}
 	return codes, nil
 }

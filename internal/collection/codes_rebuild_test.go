@@ -54,6 +54,33 @@ func TestOldBinaryCodesRebuilt(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkClean(t, dir)
+	q := op.Points[7].Vectors[""]
+
+	// A rebuild that cannot publish its file (a directory in the way of its temporary file)
+	// still opens the collection, with the codes in memory, and leaves the old file.
+	blocker := files[0] + ".tmp"
+	if err := os.Mkdir(blocker, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	m, err = OpenManager(dir, testOptions(), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err = m.Get("q")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.Search(ctx, SearchRequest{Vector: q, Limit: 3, Oversampling: 3}); err != nil || len(got) == 0 || got[0].ID != pointid.Num(7) {
+		t.Fatalf("search with unpublished rebuilt codes: %v, %v", got, err)
+	}
+	if c.Memory().Vectors[""].CodeBytes <= 0 {
+		t.Fatal("no codes attached after an unpublished rebuild")
+	}
+	m.Close()
+	if b, err := os.ReadFile(files[0]); err != nil || binary.LittleEndian.Uint32(b[8:]) != 1 {
+		t.Fatalf("codes file after an unpublished rebuild: %v (want version 1 kept)", err)
+	}
+	os.Remove(blocker)
 
 	m, err = OpenManager(dir, testOptions(), quiet)
 	if err != nil {
@@ -71,7 +98,6 @@ func TestOldBinaryCodesRebuilt(t *testing.T) {
 	if v := binary.LittleEndian.Uint32(b[8:]); v != want {
 		t.Fatalf("codes file version %d after open, want %d (rebuilt)", v, want)
 	}
-	q := op.Points[7].Vectors[""]
 	got, err := c.Search(ctx, SearchRequest{Vector: q, Limit: 3, Oversampling: 3})
 	if err != nil || len(got) == 0 || got[0].ID != pointid.Num(7) {
 		t.Fatalf("search after the rebuild: %v, %v", got, err)

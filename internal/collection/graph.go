@@ -201,7 +201,17 @@ func loadCodes(cfg *Config, sg *segmentData, dir string, files map[string]string
 		codes, err := readCodes(filepath.Join(dir, file))
 		if errors.Is(err, binary.ErrVersion) {
 			logger.Warn("rebuilding codes written in an older format", "file", filepath.Join(dir, file), "reason", err)
-			codes, err = rebuildCodes(cfg, sg, name, filepath.Join(dir, file), g.Config().Metric)
+			var published error
+			codes, published = rebuildCodes(cfg, sg, name, filepath.Join(dir, file), g.Config().Metric)
+			switch {
+			case codes == nil:
+				err = published
+			case published != nil:
+				err = nil
+				logger.Warn("rebuilt codes are used from memory; the file stays in the older format and is rebuilt at the next open", "file", filepath.Join(dir, file), "reason", published)
+			default:
+				err = nil
+			}
 		}
 		if err != nil {
 			return err
