@@ -2,7 +2,6 @@ package hnsw
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -126,39 +125,25 @@ func TestRecall(t *testing.T) {
 			base, qs := data(vr, n, 32, 1)
 			want := truth(base, vr.metric, qs, 10, nil)
 			for _, threads := range threadCounts {
-				// A parallel build's insertion order varies from run to run, and on 2,000 points
-				// it occasionally gives a weaker graph (seen about once in a hundred builds, under
-				// load with the purego kernels: 0.85 / 0.94 / 0.957 at ef 10 / 50 / 200). Its floors
-				// are 0.03 lower, and they must hold for one of two builds: a parallel build that is
-				// systematically weaker still fails.
-				var x *Index
-				for attempt := 1; ; attempt++ {
-					x = build(t, base, Config{Metric: vr.metric, M: 12, EfConstruct: 64, Seed: 1, Quantization: vr.quant}, threads)
-					if x.Len() != base.Slots() {
-						t.Fatalf("Len = %d, want %d", x.Len(), base.Slots())
+				x := build(t, base, Config{Metric: vr.metric, M: 12, EfConstruct: 64, Seed: 1, Quantization: vr.quant}, threads)
+				if x.Len() != base.Slots() {
+					t.Fatalf("Len = %d, want %d", x.Len(), base.Slots())
+				}
+				for _, c := range []struct {
+					ef    int
+					floor float64
+				}{{10, 0.90}, {50, 0.99}, {200, 0.995}} {
+					r := recall(searchAll(x, qs, 10, c.ef, nil), want)
+					t.Logf("threads=%d ef=%d recall=%.4f", threads, c.ef, r)
+					if threads > 1 {
+						// A parallel build's insertion order varies from run to run: its floors
+						// are 0.03 lower. (Before inserts published a node only once all its
+						// levels were linked, about 1 parallel build in 120 of these 2,000
+						// clustered points was much weaker: 0.95 at ef 200.)
+						c.floor -= 0.03
 					}
-					var below []string
-					for _, c := range []struct {
-						ef    int
-						floor float64
-					}{{10, 0.90}, {50, 0.99}, {200, 0.995}} {
-						r := recall(searchAll(x, qs, 10, c.ef, nil), want)
-						t.Logf("threads=%d build %d ef=%d recall=%.4f", threads, attempt, c.ef, r)
-						if threads > 1 {
-							c.floor -= 0.03
-						}
-						if r < c.floor {
-							below = append(below, fmt.Sprintf("threads=%d ef=%d: recall %.4f < %.3f", threads, c.ef, r, c.floor))
-						}
-					}
-					if len(below) == 0 {
-						break
-					}
-					if threads == 1 || attempt == 2 {
-						for _, b := range below {
-							t.Error(b)
-						}
-						break
+					if r < c.floor {
+						t.Errorf("threads=%d ef=%d: recall %.4f < %.3f", threads, c.ef, r, c.floor)
 					}
 				}
 				// Distances are exact and sorted.

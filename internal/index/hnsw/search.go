@@ -284,24 +284,24 @@ var admitBuild = &admit{build: true}
 
 // searcher is the scratch of one search, pooled.
 type searcher struct {
-	visited []uint8 // visited[s] == tag: s was seen by the current search
-	tag     uint8
-	cand    minHeap
-	res     maxHeap
-	ids     []uint32
-	df      []float32
-	d32     []int32
-	nb      []uint32
-	sel     []uint32
-	linked  []uint32
-	keys    []uint64
-	w16     []int16 // a code widened to a query (build)
-	kept    []int16 // the widened codes of the nodes heuristic has kept
-	qr      query
-	mode    scoreMode
-	ext     quant.Scorer // scorer of extCodes (modeCodes)
-	precise bool         // modeCodes: the attached codes are quant.Precise
-	extOf   uint64       // the attachedGen ext was made for (0: none)
+	visited  []uint8 // visited[s] == tag: s was seen by the current search
+	tag      uint8
+	cand     minHeap
+	res      maxHeap
+	ids      []uint32
+	df       []float32
+	d32      []int32
+	nb       []uint32
+	sel      []uint32
+	perLevel [][]uint32 // an insert's chosen neighbours per level, until it links them back
+	keys     []uint64
+	w16      []int16 // a code widened to a query (build)
+	kept     []int16 // the widened codes of the nodes heuristic has kept
+	qr       query
+	mode     scoreMode
+	ext      quant.Scorer // scorer of extCodes (modeCodes)
+	precise  bool         // modeCodes: the attached codes are quant.Precise
+	extOf    uint64       // the attachedGen ext was made for (0: none)
 }
 
 // getSearcher returns pooled scratch sized for the current arrays. The
