@@ -82,6 +82,8 @@
 //   - Every id in a list is a slot whose Insert has linked it at that
 //     level (its level is at least the list's), and never the list's own
 //     node.
+//   - An inserting node appears in other lists only once its own lists are
+//     written on every level it links: whoever reaches it can descend.
 //   - The entry point is an inserted node of the highest level (or none
 //     while the index is empty).
 //   - A deleted slot is inserted; it stays in the graph and in lists.
