@@ -9,6 +9,7 @@ import (
 	"math"
 	"unsafe"
 
+	"github.com/needlevdb/needle/internal/corruption"
 	"github.com/needlevdb/needle/internal/index/flat"
 )
 
@@ -28,7 +29,7 @@ const (
 
 var magic = [8]byte{'N', 'D', 'L', 'H', 'N', 'S', 'W', 0}
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+var castagnoli = corruption.Castagnoli
 
 // Section numbers.
 const (
@@ -41,21 +42,11 @@ const (
 	secCodes
 )
 
-// CorruptError reports an index file that fails validation. It wraps
-// ErrCorrupt.
-type CorruptError struct {
-	Offset int64 // byte offset of the offending field or section
-	Reason string
-}
-
-func (e *CorruptError) Error() string {
-	return fmt.Sprintf("hnsw: corrupt index file at offset %d: %s", e.Offset, e.Reason)
-}
-
-func (e *CorruptError) Unwrap() error { return ErrCorrupt }
+// CorruptError reports bytes that fail validation (where and why); it wraps ErrCorrupt.
+type CorruptError = corruption.Error
 
 func corrupt(off int64, format string, args ...any) error {
-	return &CorruptError{Offset: off, Reason: fmt.Sprintf(format, args...)}
+	return corruption.At(ErrCorrupt, off, format, args...)
 }
 
 var littleEndian = func() bool { x := uint16(1); return *(*byte)(unsafe.Pointer(&x)) == 1 }()

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 
+	"github.com/needlevdb/needle/internal/corruption"
 	"github.com/needlevdb/needle/internal/fsx"
 	"github.com/needlevdb/needle/internal/index/flat"
 	"github.com/needlevdb/needle/internal/index/quant/pq"
@@ -21,30 +22,18 @@ const (
 
 var magic = [8]byte{'N', 'D', 'L', 'I', 'V', 'F', 0, 0}
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+var castagnoli = corruption.Castagnoli
 
 var le = binary.LittleEndian
 
 // ErrCorrupt is wrapped by every error that reports an invalid index file.
 var ErrCorrupt = errors.New("ivf: corrupt index file")
 
-// CorruptError reports an index file that fails validation. It wraps
-// ErrCorrupt.
-type CorruptError struct {
-	Offset int64 // byte offset of the offending field or section
-	Reason string
-}
-
-// Error describes the corruption and where it is.
-func (e *CorruptError) Error() string {
-	return fmt.Sprintf("ivf: corrupt index file at offset %d: %s", e.Offset, e.Reason)
-}
-
-// Unwrap returns ErrCorrupt.
-func (e *CorruptError) Unwrap() error { return ErrCorrupt }
+// CorruptError reports bytes that fail validation (where and why); it wraps ErrCorrupt.
+type CorruptError = corruption.Error
 
 func corrupt(off int64, format string, args ...any) error {
-	return &CorruptError{Offset: off, Reason: fmt.Sprintf(format, args...)}
+	return corruption.At(ErrCorrupt, off, format, args...)
 }
 
 // WriteTo writes the trained index and its lists (not the float vectors)

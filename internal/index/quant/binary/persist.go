@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 
+	"github.com/needlevdb/needle/internal/corruption"
 	"github.com/needlevdb/needle/internal/fsx"
 	"github.com/needlevdb/needle/internal/index/flat"
 )
@@ -23,7 +24,7 @@ const (
 
 var magic = [8]byte{'N', 'D', 'L', 'B', 'I', 'N', 'Q', 0}
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+var castagnoli = corruption.Castagnoli
 
 var le = encbin.LittleEndian
 
@@ -34,22 +35,11 @@ var ErrCorrupt = errors.New("binary: corrupt data")
 // another format version: the codes must be rebuilt from the vectors.
 var ErrVersion = errors.New("binary: unsupported codes file version")
 
-// CorruptError reports codes bytes that fail validation. It wraps ErrCorrupt.
-type CorruptError struct {
-	Offset int64 // byte offset of the offending field or section
-	Reason string
-}
-
-// Error describes the corruption and where it is.
-func (e *CorruptError) Error() string {
-	return fmt.Sprintf("binary: corrupt data at offset %d: %s", e.Offset, e.Reason)
-}
-
-// Unwrap returns ErrCorrupt.
-func (e *CorruptError) Unwrap() error { return ErrCorrupt }
+// CorruptError reports bytes that fail validation (where and why); it wraps ErrCorrupt.
+type CorruptError = corruption.Error
 
 func corrupt(off int64, format string, args ...any) error {
-	return &CorruptError{Offset: off, Reason: fmt.Sprintf(format, args...)}
+	return corruption.At(ErrCorrupt, off, format, args...)
 }
 
 func alignUp(n int64) int64 { return (n + align - 1) &^ (align - 1) }

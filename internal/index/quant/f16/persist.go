@@ -8,6 +8,7 @@ import (
 	"io"
 	"unsafe"
 
+	"github.com/needlevdb/needle/internal/corruption"
 	"github.com/needlevdb/needle/internal/index/flat"
 )
 
@@ -24,7 +25,7 @@ const (
 
 var (
 	magic      = [8]byte{'N', 'D', 'L', 'F', '1', '6', 0, 0}
-	castagnoli = crc32.MakeTable(crc32.Castagnoli)
+	castagnoli = corruption.Castagnoli
 	// ErrCorrupt is wrapped by every error Read returns for bad input.
 	ErrCorrupt = errors.New("f16: corrupt codes file")
 )

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 
+	"github.com/needlevdb/needle/internal/corruption"
 	"github.com/needlevdb/needle/internal/fsx"
 	"github.com/needlevdb/needle/internal/index/flat"
 )
@@ -23,27 +24,16 @@ const (
 
 var magic = [8]byte{'N', 'D', 'L', 'P', 'Q', 0, 0, 0}
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+var castagnoli = corruption.Castagnoli
 
 // ErrCorrupt is wrapped by every error that reports invalid PQ bytes.
 var ErrCorrupt = errors.New("pq: corrupt data")
 
-// CorruptError reports PQ bytes that fail validation. It wraps ErrCorrupt.
-type CorruptError struct {
-	Offset int64 // byte offset of the offending field or section
-	Reason string
-}
-
-// Error describes the corruption and where it is.
-func (e *CorruptError) Error() string {
-	return fmt.Sprintf("pq: corrupt data at offset %d: %s", e.Offset, e.Reason)
-}
-
-// Unwrap returns ErrCorrupt.
-func (e *CorruptError) Unwrap() error { return ErrCorrupt }
+// CorruptError reports bytes that fail validation (where and why); it wraps ErrCorrupt.
+type CorruptError = corruption.Error
 
 func corrupt(off int64, format string, args ...any) error {
-	return &CorruptError{Offset: off, Reason: fmt.Sprintf(format, args...)}
+	return corruption.At(ErrCorrupt, off, format, args...)
 }
 
 var le = binary.LittleEndian
