@@ -8,8 +8,9 @@ import (
 // Pure-Go float16 kernels: the implementation without AVX-512 and the
 // reference the tests compare the assembly against.
 
-// halfToFloat returns the float32 value of the half h (exact). The normal
-// case is small enough to inline into the kernels' loops.
+// halfToFloat returns the float32 value of the half h (exact). With its
+// rare-case call it is over the inlining budget, so the conversion loops
+// below repeat its normal case inline.
 func halfToFloat(h uint16) float32 {
 	if h&0x7c00-0x400 < 0x7800 { // exponent 1..30 (0 wraps around)
 		// Normal: exponent and mantissa move up 13 bits, rebias 15 -> 127.
@@ -40,8 +41,8 @@ func halfToFloatRare(h uint16) float32 {
 	return math.Float32frombits(sign | (113-shift)<<23 | (mant<<shift&0x3ff)<<13)
 }
 
-// floatToHalf returns f rounded to the nearest half, ties to even. The
-// case of a normal half is small enough to inline into the loops.
+// floatToHalf returns f rounded to the nearest half, ties to even. Like
+// halfToFloat it does not inline; the loops below repeat its normal case.
 func floatToHalf(f float32) uint16 {
 	b := math.Float32bits(f)
 	if a := b & 0x7fffffff; a-0x38800000 < 0x47800000-0x38800000 {
@@ -121,13 +122,26 @@ func f32ToF16Generic(dst []uint16, src []float32) {
 }
 
 // f16Block is the halves the generic dot and L2 kernels widen at a time
-// (into a stack buffer, 1 KiB) before accumulating them; any multiple of
-// 4 keeps the summation shape of dotGeneric.
+// (into a 1 KiB buffer) before accumulating them; any multiple of 4 keeps
+// the summation shape of dotGeneric.
 const f16Block = 256
 
+// f16Buf is the widening buffer of the generic kernels. A gather passes
+// one to every row, so it is zeroed once per call rather than per row.
+type f16Buf [f16Block]float32
+
 func dotF16Generic(q []float32, x []uint16) float32 {
+	var buf f16Buf
+	return dotF16With(q, x, &buf)
+}
+
+func l2SqF16Generic(q []float32, x []uint16) float32 {
+	var buf f16Buf
+	return l2SqF16With(q, x, &buf)
+}
+
+func dotF16With(q []float32, x []uint16, buf *f16Buf) float32 {
 	x = x[:len(q)]
-	var buf [f16Block]float32
 	var s0, s1, s2, s3 float32
 	for len(q) > 0 {
 		n := min(len(q), f16Block)
@@ -149,9 +163,8 @@ func dotF16Generic(q []float32, x []uint16) float32 {
 	return (s0 + s1) + (s2 + s3)
 }
 
-func l2SqF16Generic(q []float32, x []uint16) float32 {
+func l2SqF16With(q []float32, x []uint16, buf *f16Buf) float32 {
 	x = x[:len(q)]
-	var buf [f16Block]float32
 	var s0, s1, s2, s3 float32
 	for len(q) > 0 {
 		n := min(len(q), f16Block)
@@ -176,17 +189,19 @@ func l2SqF16Generic(q []float32, x []uint16) float32 {
 }
 
 func dotF16GatherGeneric(q []float32, base []uint16, ids []uint32, out []float32) {
+	var buf f16Buf
 	d := len(q)
 	for i, id := range ids {
 		o := int(id) * d
-		out[i] = dotF16Generic(q, base[o:o+d])
+		out[i] = dotF16With(q, base[o:o+d], &buf)
 	}
 }
 
 func l2SqF16GatherGeneric(q []float32, base []uint16, ids []uint32, out []float32) {
+	var buf f16Buf
 	d := len(q)
 	for i, id := range ids {
 		o := int(id) * d
-		out[i] = l2SqF16Generic(q, base[o:o+d])
+		out[i] = l2SqF16With(q, base[o:o+d], &buf)
 	}
 }
