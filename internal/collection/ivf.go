@@ -42,9 +42,14 @@ func (v *IvfConfig) validate(sizes map[string]int) error {
 	return nil
 }
 
+// minPerList is the fewest vectors per IVF list a segment is built with (Faiss warns below 39).
+const minPerList = 39
+
 // buildIvfs builds and persists the IVF index of each vector space of a freshly written sealed
 // segment that wants one (as buildGraphs does for graphs, which IVF replaces). A segment with fewer
-// live vectors than nlist is scanned exactly instead.
+// live vectors than nlist is scanned exactly instead, and one with fewer than minPerList vectors per
+// list gets fewer lists (nlist is an upper bound): k-means over n points costs n × lists × dim per
+// iteration inside the checkpoint, and lists of a point or two only add probes.
 func (c *Collection) buildIvfs(sg *segmentData, dir string) (map[string]string, error) {
 	files := map[string]string{}
 	cfg := c.cfg.Ivf
@@ -57,7 +62,8 @@ func (c *Collection) buildIvfs(sg *segmentData, dir string) (map[string]string, 
 		if c.cfg.Vectors[name].Distance == Euclid {
 			metric = flat.L2
 		}
-		x, err := ivf.New(ivf.Config{Dim: sp.dim, Metric: metric, Nlist: cfg.Nlist, PQM: cfg.PQM, Seed: sg.id, Workers: runtime.GOMAXPROCS(0)})
+		nlist := max(1, min(cfg.Nlist, sg.count/minPerList))
+		x, err := ivf.New(ivf.Config{Dim: sp.dim, Metric: metric, Nlist: nlist, PQM: cfg.PQM, Seed: sg.id, Workers: runtime.GOMAXPROCS(0)})
 		if err != nil {
 			return nil, fmt.Errorf("ivf for %s: %w", name, err)
 		}
