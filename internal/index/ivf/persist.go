@@ -107,8 +107,10 @@ func Read(r io.Reader, vecs flat.Vectors) (*Index, error) {
 	return Load(data, vecs)
 }
 
-// Load decodes an index written by WriteTo. If vecs holds any vectors,
-// every listed slot must be one of them. Invalid bytes give an error
+// Load decodes an index written by WriteTo; the index keeps data's code
+// bytes (do not modify data afterwards). If vecs holds any vectors (it may
+// be empty, for PQ lists searched without rescoring), every listed slot
+// must be one of them. Invalid bytes give an error
 // wrapping ErrCorrupt, never a panic; allocations are bounded by a small
 // multiple of the input plus the quantizer's derived tables (1 KiB per
 // dimension, and the precomputed table of Nlist × PQM KiB, which a valid
@@ -189,9 +191,12 @@ func Load(data []byte, vecs flat.Vectors) (*Index, error) {
 	}
 	off += uint64(cfg.Nlist) * 4
 	idsAt, codesAt := off, off+count*4
-	nv := uint64(vecs.Slots())
-	if len(vecs.Data) > 0 && vecs.Dim != cfg.Dim {
-		return nil, fmt.Errorf("ivf: Load: vectors of dimension %d for an index of %d", vecs.Dim, cfg.Dim)
+	var nv uint64
+	if len(vecs.Data) > 0 {
+		if vecs.Dim != cfg.Dim {
+			return nil, fmt.Errorf("ivf: Load: vectors of dimension %d for an index of %d", vecs.Dim, cfg.Dim)
+		}
+		nv = uint64(vecs.Slots())
 	}
 	m := uint64(cfg.PQM)
 	var done uint64
@@ -209,7 +214,8 @@ func Load(data []byte, vecs flat.Vectors) (*Index, error) {
 			li.ids[i] = s
 		}
 		if m > 0 {
-			li.codes = append([]byte(nil), body[codesAt+done*m:codesAt+(done+n)*m]...)
+			// In place (capacity capped: a later add reallocates rather than overwrite the next list).
+			li.codes = body[codesAt+done*m : codesAt+(done+n)*m : codesAt+(done+n)*m]
 			if err := pq.CheckCodes(q, li.codes); err != nil {
 				return nil, corrupt(headerSize+int64(codesAt+done*m), "list %d: %v", l, err)
 			}

@@ -55,6 +55,10 @@ func TestWriteReadRoundTrip(t *testing.T) {
 		if _, err := Read(bytes.NewReader(buf.Bytes()), flat.Vectors{Dim: 16, Data: base.Data[:100*16]}); !errors.Is(err, ErrCorrupt) {
 			t.Errorf("slots beyond the vectors: %v, want ErrCorrupt", err)
 		}
+		// Without vectors (the zero value: PQ lists searched without rescoring) it reads too.
+		if _, err := Read(bytes.NewReader(buf.Bytes()), flat.Vectors{}); err != nil {
+			t.Errorf("without vectors: %v", err)
+		}
 	}
 }
 
