@@ -5,7 +5,7 @@
 // A Heap is not safe for concurrent use; each search owns its own.
 package topk
 
-import "sort"
+import "slices"
 
 // Item is one candidate: an internal slot number and its distance (smaller is better).
 type Item struct {
@@ -82,7 +82,15 @@ func (h *Heap) Sorted() []Item {
 
 // SortItems sorts items best first (ascending distance, then slot).
 func SortItems(items []Item) {
-	sort.Slice(items, func(i, j int) bool { return worse(items[j], items[i]) })
+	slices.SortFunc(items, func(a, b Item) int { // no reflection, no allocation (sort.Slice allocated per call)
+		switch {
+		case worse(b, a):
+			return -1
+		case worse(a, b):
+			return 1
+		}
+		return 0
+	})
 }
 
 // Merge combines several best-first lists into the k best, best first.

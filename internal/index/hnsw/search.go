@@ -65,7 +65,9 @@ func (x *Index) SearchWith(q []float32, p SearchParams) []topk.Item {
 	if !ok {
 		return nil
 	}
-	ef := max(p.Ef, p.K)
+	// A list longer than the index changes nothing: the cap keeps a huge limit or ef from sizing
+	// the searcher's lists (they are allocated at ef and pooled).
+	ef := min(max(p.Ef, p.K), max(x.nslots, 1))
 	filtered := p.Accept != nil || p.Allowed != nil
 	if p.Exact || filtered && x.exactWorthIt(p, ef) {
 		return x.searchExact(q, p)
@@ -77,7 +79,7 @@ func (x *Index) SearchWith(q []float32, p SearchParams) []topk.Item {
 	if p.Oversampling > 1 && quantized && !p.NoRescore {
 		// Capped by the slots: a huge limit times a huge factor must not
 		// size the search's lists (they are allocated at ef).
-		pool = min(int(math.Ceil(float64(p.K)*p.Oversampling)), max(p.K, x.nslots))
+		pool = int(min(math.Ceil(float64(p.K)*p.Oversampling), float64(max(p.K, x.nslots)))) // in float64: no overflow
 		ef = max(ef, pool)
 	}
 	s := x.getSearcher(ef)
