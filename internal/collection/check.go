@@ -97,20 +97,20 @@ func verifySegment(dir string, ms manifestSegment) error {
 			}
 		}
 	}
-	for name, file := range ms.Ivfs {
-		f, err := segment.Open(sdir, false)
+	if len(ms.Ivfs) > 0 {
+		f, err := segment.Open(sdir, false) // once for every vector's IVF
 		if err != nil {
 			return err
 		}
-		vm, ok := f.Meta.Vectors[name]
-		if !ok {
-			f.Close()
-			return fmt.Errorf("ivf %s for unknown vector %q", file, name)
-		}
-		_, err = readIvf(filepath.Join(sdir, file), flat.Vectors{Dim: vm.Dim, Data: f.Vectors(name)})
-		f.Close()
-		if err != nil {
-			return err
+		defer f.Close()
+		for name, file := range ms.Ivfs {
+			vm, ok := f.Meta.Vectors[name]
+			if !ok {
+				return fmt.Errorf("ivf %s for unknown vector %q", file, name)
+			}
+			if _, err := readIvf(filepath.Join(sdir, file), flat.Vectors{Dim: vm.Dim, Data: f.Vectors(name)}); err != nil {
+				return err
+			}
 		}
 	}
 	var meta segment.Meta
