@@ -57,20 +57,25 @@ func appendValue(b []byte, isNil bool, v any) ([]byte, error) {
 
 // appendFloat32 formats f as encoding/json does a float32 (which refuses NaN and infinities).
 func appendFloat32(b []byte, f float32) ([]byte, error) {
-	x := float64(f)
-	if math.IsNaN(x) || math.IsInf(x, 0) {
+	if x := float64(f); math.IsNaN(x) || math.IsInf(x, 0) {
 		return nil, &json.UnsupportedValueError{Str: strconv.FormatFloat(x, 'g', -1, 32)}
 	}
-	abs, format := math.Abs(x), byte('f')
-	if abs != 0 && (float32(abs) < 1e-6 || float32(abs) >= 1e21) {
+	return AppendJSONFloat(b, float64(f), 32), nil
+}
+
+// AppendJSONFloat appends the finite f as encoding/json writes a float of that many bits (32 or
+// 64): plain digits, or the exponent form below 1e-6 and from 1e21, with e-07 written e-7.
+func AppendJSONFloat(b []byte, f float64, bits int) []byte {
+	abs, format := math.Abs(f), byte('f')
+	if abs != 0 && (bits == 64 && (abs < 1e-6 || abs >= 1e21) || bits == 32 && (float32(abs) < 1e-6 || float32(abs) >= 1e21)) {
 		format = 'e'
 	}
-	b = strconv.AppendFloat(b, x, format, -1, 32)
-	if format == 'e' { // 1e-07 to 1e-7, as encoding/json does
+	b = strconv.AppendFloat(b, f, format, -1, bits)
+	if format == 'e' {
 		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
 			b[n-2] = b[n-1]
 			b = b[:n-1]
 		}
 	}
-	return b, nil
+	return b
 }

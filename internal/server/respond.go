@@ -3,7 +3,6 @@ package server
 import (
 	"encoding/json"
 	"log/slog"
-	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -26,29 +25,13 @@ func writeEncodedResult(w http.ResponseWriter, r *http.Request, result []byte) {
 	b = append(b, `{"result":`...)
 	b = append(b, result...)
 	b = append(b, `,"status":"ok","time":`...)
-	b = appendJSONFloat(b, elapsed(r))
+	b = api.AppendJSONFloat(b, elapsed(r), 64)
 	b = append(b, "}\n"...)
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(http.StatusOK)
 	w.Write(b)
-}
-
-// appendJSONFloat formats f as encoding/json does a float64.
-func appendJSONFloat(b []byte, f float64) []byte {
-	abs, format := math.Abs(f), byte('f')
-	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' { // clean up e-09 to e-9, as encoding/json does
-		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b
 }
 
 // writeError writes Qdrant's error envelope with the status StatusOf picks.

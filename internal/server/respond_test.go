@@ -5,6 +5,8 @@ import (
 	"math"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/needlevdb/needle/internal/api"
 )
 
 // writeEncodedResult writes the bytes writeResult writes for the same result.
@@ -15,7 +17,7 @@ func TestWriteEncodedResultMatchesWriteResult(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, f := range []float64{0, 1.5e-7, 0.000123, 12.25, 3e21, math.SmallestNonzeroFloat64} {
-		got := appendJSONFloat(nil, f)
+		got := api.AppendJSONFloat(nil, f, 64)
 		wantTime, _ := json.Marshal(f)
 		if string(got) != string(wantTime) {
 			t.Errorf("time %v: got %s, encoding/json %s", f, got, wantTime)
