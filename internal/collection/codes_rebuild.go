@@ -2,8 +2,6 @@ package collection
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"runtime"
 
 	"github.com/needlevdb/needle/internal/fsx"
@@ -35,16 +33,7 @@ func rebuildCodes(cfg *Config, sg *segmentData, name, path string, metric flat.M
 	if err != nil {
 		return nil, fmt.Errorf("rebuild codes %s: %w", path, err)
 	}
-	tmp := path + ".tmp"
-	if err := fsx.WriteToSync(tmp, codes); err != nil {
-		os.Remove(tmp)
-		return codes, fmt.Errorf("rebuild codes: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return codes, fmt.Errorf("rebuild codes: publish %s: %w", path, err)
-	}
-	if err := fsx.SyncDir(filepath.Dir(path)); err != nil {
+	if err := fsx.ReplaceWith(path, codes); err != nil {
 		return codes, fmt.Errorf("rebuild codes: %w", err)
 	}
 	return codes, nil

@@ -27,11 +27,66 @@ func SyncDir(dir string) error {
 
 // WriteFileSync creates or truncates path, writes data and fsyncs the file (not its directory).
 func WriteFileSync(path string, data []byte) error {
+	return writeSync(path, func(f *os.File) error {
+		_, err := f.Write(data)
+		return err
+	})
+}
+
+// WriteToSync creates or truncates path, streams w's output into it through a 1 MiB buffer, and
+// fsyncs the file and its directory: for large index files written in the directory of a
+// segment not yet published.
+func WriteToSync(path string, w io.WriterTo) error {
+	if err := writeToSync(path, w); err != nil {
+		return err
+	}
+	return SyncDir(filepath.Dir(path))
+}
+
+// ReplaceFile replaces path with data atomically and durably: a temporary file is written and
+// fsynced, renamed over path, and the directory fsynced.
+func ReplaceFile(path string, data []byte) error {
+	return replace(path, func(tmp string) error { return WriteFileSync(tmp, data) })
+}
+
+// ReplaceWith is ReplaceFile for content streamed from w (through a 1 MiB buffer).
+func ReplaceWith(path string, w io.WriterTo) error {
+	return replace(path, func(tmp string) error { return writeToSync(tmp, w) })
+}
+
+// replace writes path's new content to path.tmp with write, renames it over path and fsyncs the
+// directory; on failure the temporary file is removed and path is untouched.
+func replace(path string, write func(tmp string) error) error {
+	tmp := path + ".tmp"
+	if err := write(tmp); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("publish %s: %w", path, err)
+	}
+	return SyncDir(filepath.Dir(path))
+}
+
+// writeToSync streams w into path through a 1 MiB buffer and fsyncs the file.
+func writeToSync(path string, w io.WriterTo) error {
+	return writeSync(path, func(f *os.File) error {
+		bw := bufio.NewWriterSize(f, 1<<20)
+		if _, err := w.WriteTo(bw); err != nil {
+			return err
+		}
+		return bw.Flush()
+	})
+}
+
+// writeSync creates or truncates path, lets fill write it, and fsyncs and closes it.
+func writeSync(path string, fill func(f *os.File) error) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	_, err = f.Write(data)
+	err = fill(f)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -42,46 +97,6 @@ func WriteFileSync(path string, data []byte) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
-}
-
-// WriteToSync creates or truncates path, streams w's output into it through a 1 MiB buffer, and
-// fsyncs the file and its directory: for large index files written in the directory of a
-// segment not yet published.
-func WriteToSync(path string, w io.WriterTo) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	bw := bufio.NewWriterSize(f, 1<<20)
-	_, err = w.WriteTo(bw)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return SyncDir(filepath.Dir(path))
-}
-
-// ReplaceFile replaces path with data atomically and durably: a temporary file is written and
-// fsynced, renamed over path, and the directory fsynced.
-func ReplaceFile(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := WriteFileSync(tmp, data); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("publish %s: %w", path, err)
-	}
-	return SyncDir(filepath.Dir(path))
 }
 
 // ReadAll reads r to its end like io.ReadAll, but when r can tell its size (an *os.File, a
