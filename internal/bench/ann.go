@@ -44,8 +44,6 @@ type ANNConfig struct {
 	Nprobe []int // lists probed per query: one result line each
 }
 
-func (c ANNConfig) rescore() bool { return !c.NoRescore }
-
 // ANNResult is one JSON line of `needle bench ann`, shaped like the peers script's lines.
 type ANNResult struct {
 	Index         string  `json:"index"`

@@ -179,7 +179,7 @@ func runHNSW(cfg ANNConfig, m flat.Metric, vs flat.Vectors, qs [][]float32, gt *
 	nq := len(qs)
 	results := make([][]int32, nq)
 	for _, ef := range cfg.Ef {
-		p := hnsw.SearchParams{K: cfg.K, Ef: ef, Oversampling: cfg.Oversampling, NoRescore: !cfg.rescore()}
+		p := hnsw.SearchParams{K: cfg.K, Ef: ef, Oversampling: cfg.Oversampling, NoRescore: cfg.NoRescore}
 		for i := 0; i < min(nq, 100); i++ { // warm-up, as the native peer does
 			idx.SearchWith(qs[i], p)
 		}
@@ -193,7 +193,7 @@ func runHNSW(cfg ANNConfig, m flat.Metric, vs flat.Vectors, qs [][]float32, gt *
 			Recall: round4(Recall(results, gt, cfg.K)), QPS: round1(float64(nq) / dt.Seconds()),
 			Threads: cfg.Threads, BuildS: round2(buildS), MemBytes: mem, IndexBytes: idx.MemoryBytes(),
 			CodeBytes: codeBytes, VectorBytes: int64(len(vs.Data)) * 4, Metric: cfg.Metric,
-			Quantization: aq.name, Oversampling: cfg.Oversampling, Rescore: cfg.rescore() && aq.name != "float32",
+			Quantization: aq.name, Oversampling: cfg.Oversampling, Rescore: !cfg.NoRescore && aq.name != "float32",
 			OnDisk: cfg.OnDisk, BuildThreads: threads, NQ: nq, Kernels: distance.Impl(),
 		}
 		res.VectorResidentBytes = mb.residentVectors()

@@ -92,7 +92,6 @@ func layout(h shape) (secs [nSections]span, size int64) {
 type section struct {
 	u64 []uint64
 	f32 []float32
-	u16 []uint16
 }
 
 // chunks calls emit with the little-endian bytes of sec, at most len(buf) at a time, reusing
@@ -117,16 +116,6 @@ func chunks(buf []byte, sec section, emit func([]byte) error) error {
 			return err
 		}
 		f = f[n:]
-	}
-	for u := sec.u16; len(u) > 0; {
-		n := min(len(u), len(buf)/2)
-		for i, x := range u[:n] {
-			le.PutUint16(buf[2*i:], x)
-		}
-		if err := emit(buf[:2*n]); err != nil {
-			return err
-		}
-		u = u[n:]
 	}
 	return nil
 }
@@ -173,7 +162,7 @@ func (c *Codes) WriteTo(w io.Writer) (int64, error) {
 			return err
 		}
 		for _, s := range secs {
-			if len(s.u64)+len(s.f32)+len(s.u16) == 0 {
+			if len(s.u64)+len(s.f32) == 0 {
 				continue
 			}
 			var zero [align]byte

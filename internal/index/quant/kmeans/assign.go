@@ -54,13 +54,6 @@ func Nearest(centroids []float32, dim int, metric flat.Metric, x []float32) (int
 
 var scorePool = sync.Pool{New: func() any { return new([]float32) }}
 
-// Assign returns the index of the centroid nearest to x by squared L2
-// distance (see Nearest).
-func Assign(centroids []float32, dim int, x []float32) int {
-	i, _ := Nearest(centroids, dim, flat.L2, x)
-	return i
-}
-
 // AssignBatch assigns each of the n = len(data)/dim points to its nearest
 // centroid: out[i] is the centroid index of point i and, if dist is not
 // nil, dist[i] its distance (as in Nearest; squared L2 is computed by
