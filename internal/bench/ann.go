@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"time"
 
 	"github.com/needlevdb/needle/internal/distance"
@@ -70,6 +71,9 @@ func RunANN(cfg ANNConfig, w io.Writer, log io.Writer) error {
 	default:
 		return fmt.Errorf("--index must be flat, hnsw, ivf or ivfpq, got %q", cfg.Index)
 	}
+	if !(cfg.Oversampling >= 0) || math.IsInf(cfg.Oversampling, 0) {
+		return fmt.Errorf("--oversampling must be a finite number ≥ 0, got %v", cfg.Oversampling)
+	}
 	var m flat.Metric
 	switch cfg.Metric {
 	case "l2":
@@ -129,9 +133,7 @@ func RunANN(cfg ANNConfig, w io.Writer, log io.Writer) error {
 	case "ivf", "ivfpq":
 		return runIVF(cfg, m, vs, qs, gt, w, log)
 	}
-	switch cfg.Quantization {
-	case "", "auto", "none", "float32":
-	default:
+	if !floatQuant(cfg.Quantization) {
 		spec, err := codec.Parse(cfg.Quantization)
 		if err != nil {
 			return fmt.Errorf("--index flat: --quantization must be none, pq:M, binary or binary:hamming: %v", err)
@@ -212,3 +214,13 @@ func parallelQueries(n, threads int, fn func(i int)) {
 func round1(x float64) float64 { return float64(int64(x*10+0.5)) / 10 }
 func round2(x float64) float64 { return float64(int64(x*100+0.5)) / 100 }
 func round4(x float64) float64 { return float64(int64(x*10000+0.5)) / 10000 }
+
+// floatQuant reports whether --quantization q asks for float32 vectors (no codes); for HNSW,
+// "auto" picks int8 where the CPU has VNNI (parseQuant).
+func floatQuant(q string) bool {
+	switch q {
+	case "", "auto", "none", "float32":
+		return true
+	}
+	return false
+}

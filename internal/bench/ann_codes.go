@@ -53,9 +53,7 @@ func runFlatCodes(cfg ANNConfig, spec codec.Spec, m flat.Metric, vs flat.Vectors
 	if err != nil {
 		return err
 	}
-	if mb.disk != nil {
-		defer mb.disk.Close()
-	}
+	defer mb.close()
 	vs, buildS, mem := mb.vs, mb.buildS, mb.mem
 	fmt.Fprintf(log, "trained and encoded %s over %d vectors in %.2fs (%d bytes per code)\n", spec, vs.Slots(), buildS, codes.CodeBytes())
 	p := quant.ScanParams{K: cfg.K, Rescore: rescoreCount(cfg.K, cfg.Oversampling)}

@@ -118,6 +118,13 @@ type measured struct {
 	mem    int64
 }
 
+// close unmaps the vectors of an --on-disk build (nothing otherwise).
+func (m measured) close() {
+	if m.disk != nil {
+		m.disk.Close()
+	}
+}
+
 // residentVectors returns the vector file's resident bytes with --on-disk, else 0.
 func (m measured) residentVectors() int64 {
 	if m.disk == nil {
@@ -168,9 +175,7 @@ func runHNSW(cfg ANNConfig, m flat.Metric, vs flat.Vectors, qs [][]float32, gt *
 	if err != nil {
 		return err
 	}
-	if mb.disk != nil {
-		defer mb.disk.Close()
-	}
+	defer mb.close()
 	vs, buildS, mem := mb.vs, mb.buildS, mb.mem
 	c := idx.Config()
 	fmt.Fprintf(log, "built hnsw (M=%d, ef_construct=%d, %s) over %d vectors in %.2fs on %d threads\n",

@@ -47,8 +47,8 @@ func runIVF(cfg ANNConfig, m flat.Metric, vs flat.Vectors, qs [][]float32, gt *I
 			return fmt.Errorf("--index ivfpq needs --quantization pq:M (M sub-vectors, bytes per code), got %q", cfg.Quantization)
 		}
 		pqm, quantName = spec.Subvectors, spec.String()
-	} else if q := cfg.Quantization; q != "" && q != "auto" && q != "none" && q != "float32" {
-		return fmt.Errorf("--index ivf keeps float32 lists; use --index ivfpq for --quantization %s", q)
+	} else if !floatQuant(cfg.Quantization) {
+		return fmt.Errorf("--index ivf keeps float32 lists; use --index ivfpq for --quantization %s", cfg.Quantization)
 	}
 	if cfg.Nlist < 1 {
 		return fmt.Errorf("--nlist must be positive, got %d", cfg.Nlist)
@@ -70,9 +70,7 @@ func runIVF(cfg ANNConfig, m flat.Metric, vs flat.Vectors, qs [][]float32, gt *I
 	if err != nil {
 		return err
 	}
-	if mb.disk != nil {
-		defer mb.disk.Close()
-	}
+	defer mb.close()
 	vs, buildS, mem := mb.vs, mb.buildS, mb.mem
 	fmt.Fprintf(log, "built %s (nlist %d, pq_m %d) over %d vectors in %.2fs\n", cfg.Index, cfg.Nlist, pqm, vs.Slots(), buildS)
 	rescore := 0

@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/needlevdb/needle/internal/index/flat"
@@ -142,5 +144,15 @@ func TestRunANNQuantized(t *testing.T) {
 	cfg.Index, cfg.Quantization = "ivfpq", "binary"
 	if err := RunANN(cfg, io.Discard, io.Discard); err == nil {
 		t.Error("ivfpq with binary codes was accepted")
+	}
+}
+
+// A NaN, infinite or negative --oversampling is refused before anything is loaded.
+func TestRunANNBadOversampling(t *testing.T) {
+	for _, x := range []float64{math.NaN(), math.Inf(1), -1} {
+		err := RunANN(ANNConfig{Index: "flat", Metric: "l2", Oversampling: x}, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "--oversampling") {
+			t.Errorf("oversampling %v: %v", x, err)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/url"
 	"strings"
 	"time"
@@ -137,8 +138,8 @@ func (c *HTTPConfig) Validate() error {
 		return errors.New("give --requests or --duration")
 	case c.Concurrency < 1:
 		return errors.New("--concurrency must be at least 1")
-	case c.Rate < 0:
-		return errors.New("--rate must not be negative")
+	case !(c.Rate >= 0) || math.IsInf(c.Rate, 0):
+		return errors.New("--rate must be a finite number ≥ 0")
 	case c.K < 1:
 		return errors.New("--k must be at least 1")
 	case c.HnswEf < 0:
@@ -158,7 +159,7 @@ func (c *HTTPConfig) Validate() error {
 		c.Filter = b.Bytes()
 	}
 	if c.Timeout < 0 {
-		return fmt.Errorf("timeout must be positive, got %v", c.Timeout)
+		return fmt.Errorf("--timeout must not be negative, got %v", c.Timeout)
 	}
 	if c.Timeout == 0 {
 		c.Timeout = defaultHTTPTimeout

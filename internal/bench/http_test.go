@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -504,17 +505,20 @@ func TestHTTPPreflight(t *testing.T) {
 func TestHTTPConfigValidate(t *testing.T) {
 	ok := baseConfig("http://127.0.0.1:1")
 	for name, mut := range map[string]func(*HTTPConfig){
-		"no url":         func(c *HTTPConfig) { c.URL = "" },
-		"bad url":        func(c *HTTPConfig) { c.URL = "127.0.0.1:6333" },
-		"no collection":  func(c *HTTPConfig) { c.Collection = "" },
-		"no vectors":     func(c *HTTPConfig) { c.Matrix = nil },
-		"no stop":        func(c *HTTPConfig) { c.Requests = 0 },
-		"concurrency 0":  func(c *HTTPConfig) { c.Concurrency = 0 },
-		"negative rate":  func(c *HTTPConfig) { c.Rate = -1 },
-		"k 0":            func(c *HTTPConfig) { c.K = 0 },
-		"write ratio 2":  func(c *HTTPConfig) { c.WriteRatio = 2 },
-		"filter array":   func(c *HTTPConfig) { c.Filter = json.RawMessage(`[1]`) },
-		"filter garbage": func(c *HTTPConfig) { c.Filter = json.RawMessage(`{"must":`) },
+		"no url":           func(c *HTTPConfig) { c.URL = "" },
+		"bad url":          func(c *HTTPConfig) { c.URL = "127.0.0.1:6333" },
+		"no collection":    func(c *HTTPConfig) { c.Collection = "" },
+		"no vectors":       func(c *HTTPConfig) { c.Matrix = nil },
+		"no stop":          func(c *HTTPConfig) { c.Requests = 0 },
+		"concurrency 0":    func(c *HTTPConfig) { c.Concurrency = 0 },
+		"negative rate":    func(c *HTTPConfig) { c.Rate = -1 },
+		"NaN rate":         func(c *HTTPConfig) { c.Rate = math.NaN() },
+		"infinite rate":    func(c *HTTPConfig) { c.Rate = math.Inf(1) },
+		"negative timeout": func(c *HTTPConfig) { c.Timeout = -time.Second },
+		"k 0":              func(c *HTTPConfig) { c.K = 0 },
+		"write ratio 2":    func(c *HTTPConfig) { c.WriteRatio = 2 },
+		"filter array":     func(c *HTTPConfig) { c.Filter = json.RawMessage(`[1]`) },
+		"filter garbage":   func(c *HTTPConfig) { c.Filter = json.RawMessage(`{"must":`) },
 	} {
 		c := ok
 		mut(&c)
