@@ -52,6 +52,7 @@ func (x *Index) Rebuild(threads int) (*Index, error) {
 	y.attached = attached
 	y.attachedGen = 1
 	y.lossy.Store(x.lossy.Load())
+	y.clamped.Store(x.clamped.Load())
 	if err := y.insertAll(len(live), threadsOrAll(threads), func(i int) uint32 { return live[i] }); err != nil {
 		return nil, fmt.Errorf("hnsw: rebuild: %w", err)
 	}

@@ -101,7 +101,12 @@ type Index struct {
 	// lossy is set once any inserted vector's int8 code does not reproduce
 	// it exactly; until then (integer-valued data such as pixels) L2
 	// searches with an on-grid query need no float32 rescoring.
-	lossy       atomic.Bool
+	lossy atomic.Bool
+	// clamped is set once any inserted vector had a coordinate outside its
+	// dimension's code range (a quantile-clipped range, or a vector beyond
+	// the training sample's): its code error is then unbounded, so searches
+	// rescore every candidate instead of a noise window.
+	clamped     atomic.Bool
 	codes       []uint8 // Int8: codeStride bytes per slot
 	codeStride  int
 	attached    quant.Codes // attached codes searches traverse with (SetCodes); nil: none

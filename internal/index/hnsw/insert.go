@@ -118,8 +118,12 @@ func (x *Index) Insert(slot uint32) error {
 	}
 	if x.quant != nil {
 		o := int(slot) * x.codeStride
-		if !x.quant.encode(x.vec(slot), x.codes[o:o+x.codeStride]) && !x.lossy.Load() {
+		exact, clamped := x.quant.encode(x.vec(slot), x.codes[o:o+x.codeStride])
+		if !exact && !x.lossy.Load() {
 			x.lossy.Store(true)
+		}
+		if clamped && !x.clamped.Load() {
+			x.clamped.Store(true)
 		}
 	}
 	lk.Unlock()

@@ -25,6 +25,9 @@ const (
 	// flagLossless (header flags bit 0): every inserted vector equals its
 	// int8 code's reconstruction lo + step*c.
 	flagLossless = 1
+	// flagClamped (bit 1): some inserted vector's int8 code was clamped to
+	// its dimension's range (searches then rescore every candidate).
+	flagClamped = 2
 )
 
 var magic = [8]byte{'N', 'D', 'L', 'H', 'N', 'S', 'W', 0}
@@ -112,9 +115,14 @@ func (x *Index) WriteTo(w io.Writer) (int64, error) {
 	copy(head, magic[:])
 	le := binary.LittleEndian
 	le.PutUint32(head[8:], fileVersion)
+	var flags uint32
 	if x.quant != nil && !x.lossy.Load() {
-		le.PutUint32(head[12:], flagLossless)
+		flags |= flagLossless
 	}
+	if x.quant != nil && x.clamped.Load() {
+		flags |= flagClamped
+	}
+	le.PutUint32(head[12:], flags)
 	le.PutUint32(head[16:], uint32(x.dim))
 	head[20] = byte(x.cfg.Metric)
 	head[21] = byte(x.cfg.Quantization)
@@ -216,7 +224,7 @@ func Load(data []byte, vecs Vectors) (*Index, error) {
 		return nil, corrupt(60, "header checksum mismatch")
 	}
 	flags := le.Uint32(data[12:])
-	if flags&^flagLossless != 0 {
+	if flags&^(flagLossless|flagClamped) != 0 {
 		return nil, corrupt(12, "unknown flags %#x", flags)
 	}
 	dim := int(le.Uint32(data[16:]))
@@ -235,8 +243,8 @@ func Load(data []byte, vecs Vectors) (*Index, error) {
 		return nil, corrupt(20, "metric %d", metric)
 	case quant > Int8:
 		return nil, corrupt(21, "quantization %d", quant)
-	case flags&flagLossless != 0 && quant != Int8:
-		return nil, corrupt(12, "lossless flag without int8 codes")
+	case flags != 0 && quant != Int8:
+		return nil, corrupt(12, "int8 flags %#x without int8 codes", flags)
 	case m < 2 || m > MaxM:
 		return nil, corrupt(24, "M %d", m)
 	case efc < 1 || efc > 1<<20:
@@ -320,6 +328,7 @@ func Load(data []byte, vecs Vectors) (*Index, error) {
 		}
 		copy(x.codes, sec[secCodes])
 		x.lossy.Store(flags&flagLossless == 0)
+		x.clamped.Store(flags&flagClamped != 0)
 	}
 	up := sec[secUpper]
 	for s, lv := range x.levels {

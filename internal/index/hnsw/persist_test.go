@@ -236,3 +236,27 @@ func quoteBytes(b []byte) string {
 	}
 	return string(append(out, '"'))
 }
+
+// A quantile-clipped int8 index clamps codes; that is recorded in the file, so the reloaded index
+// still rescores every candidate (Config.Quantile itself is not stored) and answers as before.
+func TestPersistClamped(t *testing.T) {
+	base, qs := data(variant{"l2/int8", flat.L2, Int8}, 1500, 32, 4)
+	x := build(t, base, Config{Metric: flat.L2, M: 12, EfConstruct: 64, Seed: 1, Quantization: Int8, Quantile: 0.9}, 1)
+	if !x.clamped.Load() {
+		t.Fatal("a 0.9 quantile clamped no code")
+	}
+	y, file := roundTrip(t, x, base)
+	if !y.clamped.Load() || binary.LittleEndian.Uint32(file[12:])&flagClamped == 0 {
+		t.Fatal("the clamped flag did not survive the round trip")
+	}
+	for i := range qs.Slots() {
+		a, b := x.Search(qs.Row(uint32(i)), 10, 40, nil), y.Search(qs.Row(uint32(i)), 10, 40, nil)
+		if !slices.Equal(a, b) {
+			t.Fatalf("query %d: results differ after reloading:\n%v\n%v", i, a, b)
+		}
+	}
+	z := build(t, base, Config{Metric: flat.L2, M: 12, EfConstruct: 64, Seed: 1, Quantization: Int8}, 1)
+	if z.clamped.Load() {
+		t.Error("a full-range int8 index clamped the training vectors")
+	}
+}

@@ -123,18 +123,21 @@ func codeStride(dim int) int { return (dim + 63) &^ 63 }
 // encode writes x's code into dst (len(dst) >= len(x); the rest of dst is
 // left as it is — zero in a fresh row). It reports whether the code is
 // exact: lo + step*c reproduces every coordinate of x.
-func (z *quantizer) encode(x []float32, dst []uint8) (exact bool) {
+func (z *quantizer) encode(x []float32, dst []uint8) (exact, clamped bool) {
 	dst = dst[:len(x)]
 	exact = true
 	for i, v := range x {
 		c := math.Round(float64((v - z.lo[i]) * z.inv))
+		if c < 0 || c > 255 {
+			clamped = true
+		}
 		b := uint8(min(max(c, 0), 255))
 		dst[i] = b
 		if z.lo[i]+z.step*float32(b) != v {
 			exact = false
 		}
 	}
-	return exact
+	return exact, clamped
 }
 
 // query holds a query prepared for one search: the float vector, and for

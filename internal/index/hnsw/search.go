@@ -135,9 +135,9 @@ func (x *Index) rescore(s *searcher, k, pool int) []topk.Item {
 	if s.mode == modeCodes {
 		// Attached codes have no noise model: rescore the best pool.
 		s.res = s.res[:min(len(s.res), max(k, pool))]
-	} else if x.cfg.Quantile > 0 && x.cfg.Quantile < 1 {
-		// Clipped ranges: a clamped coordinate's error is unbounded, so the
-		// noise window does not hold; rescore every candidate.
+	} else if x.clamped.Load() {
+		// A clamped coordinate's error is unbounded, so the noise window
+		// does not hold; rescore every candidate.
 	} else if len(s.res) > k {
 		kth := keyDist(s.res[k-1])
 		limit := kth + float32(rescoreSigmas)*x.noise(&s.qr, kth)
