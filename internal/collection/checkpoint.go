@@ -439,6 +439,7 @@ func (c *Collection) swap(frozen, keep []*frozenSegment, built []*builtSegment, 
 	}
 	st.segs = append(segs, later...)
 	st.sorted = nil
+	st.noteGraphs()
 	return retired
 }
 

@@ -159,6 +159,7 @@ func loadState(dir string, cfg *Config, m *manifest, verify bool, logger *slog.L
 			return nil, err
 		}
 		st.segs = append(st.segs, sg)
+		st.noteGraphs()
 		for s, id := range sg.ids {
 			if sg.live.get(uint32(s)) {
 				if _, dup := st.byID[id]; dup {

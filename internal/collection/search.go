@@ -188,15 +188,7 @@ func (c *Collection) SearchBatch(ctx context.Context, reqs []SearchRequest) ([][
 	groups := map[string][]int{}
 	var singles []int
 	// A query that will walk a graph gains nothing from a shared scan: it runs on its own task.
-	graphed := map[string]bool{}
-	for _, sg := range c.st.segs {
-		for name := range sg.graphs {
-			graphed[name] = true
-		}
-		for name := range sg.ivfs {
-			graphed[name] = true
-		}
-	}
+	graphed := c.st.graphed
 	for i, r := range reqs {
 		if r.Filter == nil && r.ScoreThreshold == nil && r.Sparse == nil && r.Only == nil && len(reqs) > 1 && (r.Exact || !graphed[r.Using]) {
 			groups[r.Using] = append(groups[r.Using], i)
@@ -310,15 +302,7 @@ func sortHits(hs []hit) {
 func (c *Collection) Graphed(using string) bool {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	if c.st == nil {
-		return false
-	}
-	for _, sg := range c.st.segs {
-		if sg.graphs[using] != nil || sg.ivfs[using] != nil {
-			return true
-		}
-	}
-	return false
+	return c.st != nil && c.st.graphed[using]
 }
 
 // runTasks runs tasks on up to GOMAXPROCS goroutines, skipping those not started before ctx ends.

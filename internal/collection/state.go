@@ -32,6 +32,23 @@ type state struct {
 	indexes map[string]indexDef
 	count   int
 	sorted  []loc // live points in id order; nil when stale
+	// graphed holds the vector names some segment walks an index for (HNSW graph or IVF);
+	// noteGraphs recomputes it whenever segs changes.
+	graphed map[string]bool
+}
+
+// noteGraphs recomputes graphed from segs.
+func (st *state) noteGraphs() {
+	g := map[string]bool{}
+	for _, sg := range st.segs {
+		for name := range sg.graphs {
+			g[name] = true
+		}
+		for name := range sg.ivfs {
+			g[name] = true
+		}
+	}
+	st.graphed = g
 }
 
 func newState(cfg *Config) *state {
