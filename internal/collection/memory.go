@@ -48,8 +48,10 @@ func (c *Collection) Memory() Memory {
 	}
 	var parts []part
 	params := map[string]VectorParams{}
+	halfCopy := map[string]bool{}
 	for name, p := range c.cfg.Vectors {
 		params[name] = p
+		halfCopy[name] = c.cfg.halfCopy(name)
 		for _, sg := range c.st.segs {
 			if sp := sg.spaces[name]; sp != nil {
 				parts = append(parts, part{sg, name, sg.graphs[name], sg.ivfs[name], 4 * int64(len(sp.data)), 4 * int64(cap(sp.data))})
@@ -59,8 +61,8 @@ func (c *Collection) Memory() Memory {
 	c.mu.RUnlock()
 
 	for name, p := range params {
-		// float16 vectors leave their float32 file on disk too (searches use the copy in RAM).
-		m.Vectors[name] = VectorMemory{OnDisk: p.OnDisk != nil && *p.OnDisk || p.Datatype == "float16"}
+		// float16 vectors with their copy in RAM leave the float32 file on disk too.
+		m.Vectors[name] = VectorMemory{OnDisk: p.OnDisk != nil && *p.OnDisk || halfCopy[name]}
 	}
 	for _, pt := range parts {
 		vm := m.Vectors[pt.name]

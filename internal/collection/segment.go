@@ -267,8 +267,9 @@ func openSealed(cfg *Config, id uint64, f *segment.Segment, deleted bits) *segme
 	for name, p := range cfg.Vectors {
 		sp := &space{params: p, dim: p.Size, data: f.Vectors(name)}
 		// float16 graphs score with their half-precision copy: the float32 file is only read
-		// by exact searches, with_vector and rewrites, so it is left on disk.
-		f.AdviseVectors(name, p.OnDisk != nil && *p.OnDisk || p.Datatype == "float16")
+		// by exact searches, with_vector and rewrites, so it is left on disk. A segment without a
+		// graph, or with codes or IVF lists that rescore in float32, keeps the ordinary advice.
+		f.AdviseVectors(name, p.OnDisk != nil && *p.OnDisk || cfg.halfCopy(name) && cfg.wantsGraph(name, sg.count))
 		sp.has = make(bits, len(sg.live))
 		if sp.data != nil {
 			for s := 0; s < n; s++ {
