@@ -20,6 +20,7 @@ func parseFloats(b []byte) ([]float32, error) {
 		return nil, fmt.Errorf("vector must be an array of numbers")
 	}
 	out := make([]float32, 0, len(b)/8)
+	ints := true
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == ']' {
 		return out, nil
@@ -28,12 +29,24 @@ func parseFloats(b []byte) ([]float32, error) {
 		if i >= len(b) {
 			return nil, fmt.Errorf("vector: unexpected end of array")
 		}
-		f, n, err := parseNumber(b[i:], len(out))
-		if err != nil {
-			return nil, err
+		// Short integers (pixels, quantized vectors) directly, until the first other number: a
+		// vector is of one kind, and floats then skip the attempt.
+		var f float32
+		var next int
+		if ints {
+			f, next, ints = shortInt(b, i)
 		}
-		out = append(out, f)
-		i = skipSpace(b, i+n)
+		if ints {
+			out = append(out, f)
+			i = next
+		} else {
+			f, n, err := parseNumber(b[i:], len(out))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, f)
+			i = skipSpace(b, i+n)
+		}
 		if i >= len(b) {
 			return nil, fmt.Errorf("vector: unexpected end of array")
 		}

@@ -109,8 +109,9 @@ func readKey(body []byte, i int) (key []byte, next int, ok bool) {
 
 // parseNumberArray reads the array of JSON numbers at body[i:] (RFC 8259 grammar:
 // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?) into float32s and returns the index after its
-// ']'. Integers of up to 15 digits convert directly (exactly, then rounded once to float32, as
-// fashion-mnist's pixels or any quantized vector are); other numbers go through parseNumber.
+// ']'. Integers of up to 9 digits followed directly by ',' or ']' convert directly (exactly, as
+// fashion-mnist's pixels or any quantized vector are); other numbers go through parseNumber
+// once, and their bytes are then checked against the grammar.
 func parseNumberArray(b []byte, i int) ([]float32, int, bool) {
 	if i >= len(b) || b[i] != '[' {
 		return nil, 0, false
@@ -139,19 +140,12 @@ func parseNumberArray(b []byte, i int) ([]float32, int, bool) {
 			i = skipSpace(b, i)
 			continue
 		}
-		n, v, isInt := scanNumber(b[i:])
-		if n == 0 {
+		// Any other number: parsed once, then its bytes held to JSON's grammar.
+		f, n, err := parseNumber(b[i:], len(out))
+		if err != nil || numberLen(b[i:i+n]) != n {
 			return nil, 0, false
 		}
-		if isInt {
-			out = append(out, float32(float64(v)))
-		} else {
-			f, m, err := parseNumber(b[i:i+n], len(out))
-			if err != nil || m != n {
-				return nil, 0, false
-			}
-			out = append(out, f)
-		}
+		out = append(out, f)
 		i = skipSpace(b, i+n)
 		if i >= len(b) {
 			return nil, 0, false
@@ -192,37 +186,6 @@ func shortInt(b []byte, i int) (float32, int, bool) {
 		v = -v
 	}
 	return float32(v), j, true
-}
-
-// scanNumber is the length of the JSON number at the start of b (0 if there is none) and, when
-// it is an integer of at most 15 digits, its value.
-func scanNumber(b []byte) (n int, v int64, isInt bool) {
-	i, neg := 0, false
-	if i < len(b) && b[i] == '-' {
-		i, neg = 1, true
-	}
-	d := i
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case i < len(b) && b[i] >= '1' && b[i] <= '9':
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			v = v*10 + int64(b[i]-'0')
-			i++
-		}
-	default:
-		return 0, 0, false
-	}
-	isInt = i-d <= 15
-	if i < len(b) && (b[i] == '.' || b[i] == 'e' || b[i] == 'E') {
-		n = numberLen(b)
-		return n, 0, false
-	}
-	if neg {
-		v = -v
-		isInt = isInt && v != 0 // -0 keeps its sign through parseNumber
-	}
-	return i, v, isInt
 }
 
 // numberLen is the length of the JSON number at the start of b, or 0 if there is none.
