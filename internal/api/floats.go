@@ -67,6 +67,9 @@ func parseNumber(b []byte, pos int) (float32, int, error) {
 	if f, n := jsonnum.ParseFloat32(b); n > 0 {
 		return f, n, nil
 	}
+	if len(b) == 0 {
+		return 0, 0, fmt.Errorf("vector: unexpected end of array")
+	}
 	i := 0
 	for i < len(b) && isNumberByte(b[i]) {
 		i++
