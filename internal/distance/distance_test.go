@@ -276,25 +276,27 @@ func TestNormAndNormalize(t *testing.T) {
 	}
 }
 
+// mustPanic fails t unless f panics.
+func mustPanic(t *testing.T, name string, f func()) {
+	t.Helper()
+	defer func() {
+		if recover() == nil {
+			t.Errorf("%s did not panic", name)
+		}
+	}()
+	f()
+}
+
 func TestBatchPanicsOnShortBase(t *testing.T) {
-	mustPanic := func(name string, f func()) {
-		t.Helper()
-		defer func() {
-			if recover() == nil {
-				t.Errorf("%s did not panic", name)
-			}
-		}()
-		f()
-	}
 	q, base, out := make([]float32, 8), make([]float32, 15), make([]float32, 2)
-	mustPanic("DotBatch", func() { DotBatch(q, base, out) })
-	mustPanic("L2SqBatch", func() { L2SqBatch(q, base, out) })
-	mustPanic("L1Batch", func() { L1Batch(q, base, out) })
-	mustPanic("DotBatch4", func() { DotBatch4(q, q, q, q, base, out, out, out, out) })
-	mustPanic("L2SqBatch4 query lengths", func() {
+	mustPanic(t, "DotBatch", func() { DotBatch(q, base, out) })
+	mustPanic(t, "L2SqBatch", func() { L2SqBatch(q, base, out) })
+	mustPanic(t, "L1Batch", func() { L1Batch(q, base, out) })
+	mustPanic(t, "DotBatch4", func() { DotBatch4(q, q, q, q, base, out, out, out, out) })
+	mustPanic(t, "L2SqBatch4 query lengths", func() {
 		L2SqBatch4(q, q[:7], q, q, make([]float32, 16), out, out, out, out)
 	})
-	mustPanic("L2SqBatch4 output lengths", func() {
+	mustPanic(t, "L2SqBatch4 output lengths", func() {
 		L2SqBatch4(q, q, q, q, make([]float32, 16), out, out, out[:1], out)
 	})
 	// Zero-length queries and outputs are fine.

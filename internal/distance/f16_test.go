@@ -331,22 +331,13 @@ func TestF16Exported(t *testing.T) {
 }
 
 func TestF16Panics(t *testing.T) {
-	mustPanic := func(name string, f func()) {
-		t.Helper()
-		defer func() {
-			if recover() == nil {
-				t.Errorf("%s did not panic", name)
-			}
-		}()
-		f()
-	}
 	q, h, out := make([]float32, 8), make([]uint16, 12), make([]float32, 2)
-	mustPanic("F16ToF32 short dst", func() { F16ToF32(q, h) })
-	mustPanic("F32ToF16 short dst", func() { F32ToF16(h[:7], q) })
-	mustPanic("DotF16 lengths", func() { DotF16(q, h) })
-	mustPanic("L2SqF16 lengths", func() { L2SqF16(q, h[:7]) })
-	mustPanic("DotF16Gather id out of range", func() { DotF16Gather(q, h, []uint32{1}, out) })
-	mustPanic("L2SqF16Gather short out", func() { L2SqF16Gather(q, h, []uint32{0, 0, 0}, out) })
+	mustPanic(t, "F16ToF32 short dst", func() { F16ToF32(q, h) })
+	mustPanic(t, "F32ToF16 short dst", func() { F32ToF16(h[:7], q) })
+	mustPanic(t, "DotF16 lengths", func() { DotF16(q, h) })
+	mustPanic(t, "L2SqF16 lengths", func() { L2SqF16(q, h[:7]) })
+	mustPanic(t, "DotF16Gather id out of range", func() { DotF16Gather(q, h, []uint32{1}, out) })
+	mustPanic(t, "L2SqF16Gather short out", func() { L2SqF16Gather(q, h, []uint32{0, 0, 0}, out) })
 }
 
 // FuzzF16 compares every implementation with the references on halves

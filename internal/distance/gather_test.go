@@ -234,25 +234,16 @@ func FuzzCodeKernels(f *testing.F) {
 }
 
 func TestGatherBounds(t *testing.T) {
-	mustPanic := func(name string, f func()) {
-		t.Helper()
-		defer func() {
-			if recover() == nil {
-				t.Errorf("%s did not panic", name)
-			}
-		}()
-		f()
-	}
 	q := make([]float32, 4)
 	base := make([]float32, 8)
 	out := make([]float32, 2)
-	mustPanic("float id out of range", func() { L2SqGather(q, base, []uint32{2}, out) })
-	mustPanic("short out", func() { DotGather(q, base, []uint32{0, 1, 1}, out) })
+	mustPanic(t, "float id out of range", func() { L2SqGather(q, base, []uint32{2}, out) })
+	mustPanic(t, "short out", func() { DotGather(q, base, []uint32{0, 1, 1}, out) })
 	codes := make([]uint8, 20)
 	o32 := make([]int32, 2)
-	mustPanic("code row out of range", func() { L2SqU8Gather(make([]int16, 8), codes, 10, []uint32{2}, o32) })
-	mustPanic("stride < len(q)", func() { DotU8Gather(make([]int8, 8), codes, 4, []uint32{0}, o32) })
-	mustPanic("short code", func() { L2SqU8(make([]int16, 8), codes[:7]) })
+	mustPanic(t, "code row out of range", func() { L2SqU8Gather(make([]int16, 8), codes, 10, []uint32{2}, o32) })
+	mustPanic(t, "stride < len(q)", func() { DotU8Gather(make([]int8, 8), codes, 4, []uint32{0}, o32) })
+	mustPanic(t, "short code", func() { L2SqU8(make([]int16, 8), codes[:7]) })
 }
 
 // TestCodeKernelsExtremes runs the code kernels on constant queries and

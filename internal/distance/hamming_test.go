@@ -135,21 +135,12 @@ func TestHammingExported(t *testing.T) {
 }
 
 func TestHammingPanics(t *testing.T) {
-	mustPanic := func(name string, f func()) {
-		t.Helper()
-		defer func() {
-			if recover() == nil {
-				t.Errorf("%s did not panic", name)
-			}
-		}()
-		f()
-	}
 	q, codes, out := make([]uint64, 4), make([]uint64, 7), make([]int32, 2)
-	mustPanic("Hamming lengths", func() { Hamming(q, codes) })
-	mustPanic("HammingBatch short codes", func() { HammingBatch(q, codes, out) })
-	mustPanic("HammingGather id out of range", func() { HammingGather(q, codes, 4, []uint32{1}, out) })
-	mustPanic("HammingGather words < len(q)", func() { HammingGather(q, codes, 3, []uint32{0}, out) })
-	mustPanic("HammingGather short out", func() { HammingGather(q, codes, 4, []uint32{0, 0, 0}, out) })
+	mustPanic(t, "Hamming lengths", func() { Hamming(q, codes) })
+	mustPanic(t, "HammingBatch short codes", func() { HammingBatch(q, codes, out) })
+	mustPanic(t, "HammingGather id out of range", func() { HammingGather(q, codes, 4, []uint32{1}, out) })
+	mustPanic(t, "HammingGather words < len(q)", func() { HammingGather(q, codes, 3, []uint32{0}, out) })
+	mustPanic(t, "HammingGather short out", func() { HammingGather(q, codes, 4, []uint32{0, 0, 0}, out) })
 }
 
 // FuzzHamming compares every implementation with the reference on codes

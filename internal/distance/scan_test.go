@@ -290,18 +290,9 @@ func TestPackPanel(t *testing.T) {
 	if fmt.Sprint(panel) != fmt.Sprint(want) {
 		t.Fatalf("packPanel = %v, want %v", panel, want)
 	}
-	mustPanic := func(name string, f func()) {
-		t.Helper()
-		defer func() {
-			if recover() == nil {
-				t.Errorf("%s did not panic", name)
-			}
-		}()
-		f()
-	}
-	mustPanic("too many queries", func() { packPanel(1, panel, [][]float32{{1}, {2}}) })
-	mustPanic("wrong length", func() { packPanel(4, panel, [][]float32{{1, 2}}) })
-	mustPanic("ragged panel", func() { packPanel(5, panel, nil) })
+	mustPanic(t, "too many queries", func() { packPanel(1, panel, [][]float32{{1}, {2}}) })
+	mustPanic(t, "wrong length", func() { packPanel(4, panel, [][]float32{{1, 2}}) })
+	mustPanic(t, "ragged panel", func() { packPanel(5, panel, nil) })
 }
 
 // TestScanExported checks that the exported scan functions use the best
@@ -347,18 +338,9 @@ func TestScanExported(t *testing.T) {
 }
 
 func TestScanPanicsOnShortSlices(t *testing.T) {
-	mustPanic := func(name string, f func()) {
-		t.Helper()
-		defer func() {
-			if recover() == nil {
-				t.Errorf("%s did not panic", name)
-			}
-		}()
-		f()
-	}
 	q := make([]float32, 8)
-	mustPanic("L2SqBatchBelow short base", func() { L2SqBatchBelow(q, make([]float32, 15), 0, make([]uint32, 2), make([]float32, 2)) })
-	mustPanic("DotBatchAbove short dist", func() { DotBatchAbove(q, make([]float32, 16), 0, make([]uint32, 2), make([]float32, 1)) })
+	mustPanic(t, "L2SqBatchBelow short base", func() { L2SqBatchBelow(q, make([]float32, 15), 0, make([]uint32, 2), make([]float32, 2)) })
+	mustPanic(t, "DotBatchAbove short dist", func() { DotBatchAbove(q, make([]float32, 16), 0, make([]uint32, 2), make([]float32, 1)) })
 	w := PanelWidth()
 	panel := make([]float32, 8*w)
 	bound := make([]float32, w)
@@ -367,12 +349,12 @@ func TestScanPanicsOnShortSlices(t *testing.T) {
 	}
 	base, add, idx, mask, dist := ok()
 	PanelScan(panel, base, add, -2, bound, idx, mask, dist)
-	mustPanic("PanelScan ragged panel", func() { PanelScan(panel[1:], base, add, -2, bound, idx, mask, dist) })
-	mustPanic("PanelScan short base", func() { PanelScan(panel, base[1:], add, -2, bound, idx, mask, dist) })
-	mustPanic("PanelScan short add", func() { PanelScan(panel, base, add[1:], -2, bound, idx, mask, dist) })
-	mustPanic("PanelScan short bound", func() { PanelScan(panel, base, add, -2, bound[1:], idx, mask, dist) })
-	mustPanic("PanelScan short mask", func() { PanelScan(panel, base, add, -2, bound, idx, mask[1:], dist) })
-	mustPanic("PanelScan short dist", func() { PanelScan(panel, base, add, -2, bound, idx, mask, dist[1:]) })
+	mustPanic(t, "PanelScan ragged panel", func() { PanelScan(panel[1:], base, add, -2, bound, idx, mask, dist) })
+	mustPanic(t, "PanelScan short base", func() { PanelScan(panel, base[1:], add, -2, bound, idx, mask, dist) })
+	mustPanic(t, "PanelScan short add", func() { PanelScan(panel, base, add[1:], -2, bound, idx, mask, dist) })
+	mustPanic(t, "PanelScan short bound", func() { PanelScan(panel, base, add, -2, bound[1:], idx, mask, dist) })
+	mustPanic(t, "PanelScan short mask", func() { PanelScan(panel, base, add, -2, bound, idx, mask[1:], dist) })
+	mustPanic(t, "PanelScan short dist", func() { PanelScan(panel, base, add, -2, bound, idx, mask, dist[1:]) })
 }
 
 func TestScanNoAllocs(t *testing.T) {
