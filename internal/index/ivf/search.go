@@ -137,8 +137,10 @@ func (x *Index) searchProbes(q []float32, probes []topk.Item, p SearchParams, s 
 	cand := h.Sorted()
 	h.Reset(p.K)
 	for _, c := range cand {
-		d := distance.L2Sq(q, vecs.Row(c.Slot))
-		if !l2 {
+		var d float32
+		if l2 {
+			d = distance.L2Sq(q, vecs.Row(c.Slot))
+		} else { // one kernel per candidate (an inner-product rescore computed L2 first and threw it away)
 			d = -distance.Dot(q, vecs.Row(c.Slot))
 		}
 		h.Push(d, c.Slot)
