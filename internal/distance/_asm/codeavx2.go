@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
@@ -140,8 +138,7 @@ func codeScalar(k codeKind, qp, cp, out reg.GPVirtual) {
 // codeBodyAVX2 is codeBody with AVX2: the reduction of n elements of query
 // qp against code cp into out (int32). qp, cp and n are consumed.
 func codeBodyAVX2(k codeKind, qp, cp, n, out reg.GPVirtual) {
-	id := labelSeq()
-	lbl := func(s string) string { return fmt.Sprintf("%s%d", s, id) }
+	lbl := labels()
 	per, qb := k.perAVX2(), k.qBytes()
 	var cs codeConsts
 	if k == codeDot && splitDotU8 {
@@ -162,25 +159,9 @@ func codeBodyAVX2(k codeKind, qp, cp, n, out reg.GPVirtual) {
 		acc[i] = YMM()
 		VPXOR(acc[i], acc[i], acc[i])
 	}
-	Label(lbl("loop"))
-	CMPQ(n, U32(per*codeUnroll))
-	JB(LabelRef(lbl("rest")))
-	for i := range acc {
-		codeStepAVX2(k, Mem{Base: qp, Disp: i * per * qb}, Mem{Base: cp, Disp: i * per}, acc[i], cs, nil)
-	}
-	ADDQ(U32(per*codeUnroll*qb), qp)
-	ADDQ(U32(per*codeUnroll), cp)
-	SUBQ(U32(per*codeUnroll), n)
-	JMP(LabelRef(lbl("loop")))
-
-	Label(lbl("rest"))
-	CMPQ(n, U32(per))
-	JB(LabelRef(lbl("tail")))
-	codeStepAVX2(k, Mem{Base: qp}, Mem{Base: cp}, acc[0], cs, nil)
-	ADDQ(U32(per*qb), qp)
-	ADDQ(U32(per), cp)
-	SUBQ(U32(per), n)
-	JMP(LabelRef(lbl("rest")))
+	codeLoops(lbl, per, qb, qp, cp, n, acc, func(qm, cm Mem, acc reg.VecVirtual) {
+		codeStepAVX2(k, qm, cm, acc, cs, nil)
+	})
 
 	// 0 < n < per elements left, and at least per before them: step over
 	// the last per elements, counting only the last n.
@@ -197,18 +178,12 @@ func codeBodyAVX2(k codeKind, qp, cp, n, out reg.GPVirtual) {
 	codeStepAVX2(k, Mem{Base: qp}, Mem{Base: cp}, acc[1], cs, mask)
 
 	Label(lbl("sum"))
-	VPADDD(acc[1], acc[0], acc[0])
-	VPADDD(acc[3], acc[2], acc[2])
-	VPADDD(acc[2], acc[0], acc[0])
-	x := XMM()
-	VEXTRACTI128(U8(1), acc[0], x)
-	VPADDD(x, acc[0].AsX(), x)
-	t := XMM()
-	VPSHUFD(U8(0x4e), x, t)
-	VPADDD(t, x, x)
-	VPSHUFD(U8(0xb1), x, t)
-	VPADDD(t, x, x)
-	VMOVD(x, out.As32())
+	codeSum(acc, func(y reg.VecVirtual) reg.VecVirtual {
+		x := XMM()
+		VEXTRACTI128(U8(1), y, x)
+		VPADDD(x, y.AsX(), x)
+		return x
+	}, out)
 	JMP(LabelRef(lbl("done")))
 
 	// Fewer than per elements in all: one at a time.

@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"strconv"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -20,9 +18,7 @@ import (
 // written.
 
 func genF16Set() {
-	if v := os.Getenv("F16_UNROLL"); v != "" { // for A/B experiments only
-		f16Unroll, _ = strconv.Atoi(v)
-	}
+	envInt("F16_UNROLL", &f16Unroll) // for A/B experiments only
 	s := avx512()
 	genF16ToF32(s)
 	genF32ToF16(s)
@@ -48,47 +44,17 @@ func genF16ToF32(s *isa) {
 	Pragma("noescape")
 	Doc("f16ToF32AVX512 converts the len(src) halves of src to float32 in dst",
 		"using AVX-512 (VCVTPH2PS). The caller guarantees len(dst) >= len(src).")
-	dp := Load(Param("dst").Base(), GP64()).(reg.GPVirtual)
-	sp := Load(Param("src").Base(), GP64()).(reg.GPVirtual)
-	n := Load(Param("src").Len(), GP64()).(reg.GPVirtual)
-	s.setTail(n)
-	Label("loop")
-	CMPQ(n, U32(16*f16Convert))
-	JB(LabelRef("rest"))
-	zs := make([]reg.VecVirtual, f16Convert)
-	for i := range zs {
-		zs[i] = ZMM()
-		VCVTPH2PS(Mem{Base: sp, Disp: 32 * i}, zs[i])
-	}
-	for i := range zs {
-		VMOVUPS(zs[i], Mem{Base: dp, Disp: 64 * i})
-	}
-	ADDQ(U32(32*f16Convert), sp)
-	ADDQ(U32(64*f16Convert), dp)
-	SUBQ(U32(16*f16Convert), n)
-	JMP(LabelRef("loop"))
-
-	Label("rest")
-	CMPQ(n, U8(16))
-	JB(LabelRef("tail"))
-	z := ZMM()
-	VCVTPH2PS(Mem{Base: sp}, z)
-	VMOVUPS(z, Mem{Base: dp})
-	ADDQ(U8(32), sp)
-	ADDQ(U8(64), dp)
-	SUBQ(U8(16), n)
-	JMP(LabelRef("rest"))
-
-	Label("tail")
-	TESTQ(n, n)
-	JZ(LabelRef("end"))
-	y, t := YMM(), ZMM()
-	VMOVDQU16_Z(Mem{Base: sp}, s.kmask, y)
-	VCVTPH2PS(y, t)
-	VMOVUPS(t, s.kmask, Mem{Base: dp})
-	Label("end")
-	VZEROUPPER()
-	RET()
+	emitF16Conv(s, f16Conv{
+		from: 2, to: 4,
+		load:  func(m Mem, z reg.VecVirtual) { VCVTPH2PS(m, z) },
+		store: func(z reg.VecVirtual, m Mem) { VMOVUPS(z, m) },
+		tail: func(src, dst Mem, k reg.Register) {
+			y, t := YMM(), ZMM()
+			VMOVDQU16_Z(src, k, y)
+			VCVTPH2PS(y, t)
+			VMOVUPS(t, k, dst)
+		},
+	})
 }
 
 // genF32ToF16 emits func f32ToF16AVX512(dst []uint16, src []float32).
@@ -98,24 +64,53 @@ func genF32ToF16(s *isa) {
 	Doc("f32ToF16AVX512 converts the len(src) floats of src to halves in dst,",
 		"rounding to nearest even, using AVX-512 (VCVTPS2PH). The caller",
 		"guarantees len(dst) >= len(src).")
+	rne := U8(0) // rounding from the immediate: to nearest even
+	emitF16Conv(s, f16Conv{
+		from: 4, to: 2,
+		load:  func(m Mem, z reg.VecVirtual) { VMOVUPS(m, z) },
+		store: func(z reg.VecVirtual, m Mem) { VCVTPS2PH(rne, z, m) },
+		tail: func(src, dst Mem, k reg.Register) {
+			t, y := ZMM(), YMM()
+			VMOVUPS_Z(src, k, t)
+			VCVTPS2PH(rne, t, y)
+			VMOVDQU16(y, k, dst)
+		},
+	})
+}
+
+// f16Conv is one direction of the conversion kernels: the bytes of a
+// source and of a destination element, the load of 16 source elements
+// into float32 lanes and the store of 16 lanes as destination elements,
+// and the step of the last n%16 elements (opmask k).
+type f16Conv struct {
+	from, to int
+	load     func(m Mem, z reg.VecVirtual)
+	store    func(z reg.VecVirtual, m Mem)
+	tail     func(src, dst Mem, k reg.Register)
+}
+
+// emitF16Conv emits the rest of a conversion kernel func(dst []D, src []S)
+// after its Doc: the len(src) elements of src converted into dst,
+// f16Convert vectors per loop iteration, then single vectors, then the
+// masked tail.
+func emitF16Conv(s *isa, c f16Conv) {
 	dp := Load(Param("dst").Base(), GP64()).(reg.GPVirtual)
 	sp := Load(Param("src").Base(), GP64()).(reg.GPVirtual)
 	n := Load(Param("src").Len(), GP64()).(reg.GPVirtual)
 	s.setTail(n)
-	rne := U8(0) // rounding from the immediate: to nearest even
 	Label("loop")
 	CMPQ(n, U32(16*f16Convert))
 	JB(LabelRef("rest"))
 	zs := make([]reg.VecVirtual, f16Convert)
 	for i := range zs {
 		zs[i] = ZMM()
-		VMOVUPS(Mem{Base: sp, Disp: 64 * i}, zs[i])
+		c.load(Mem{Base: sp, Disp: 16 * c.from * i}, zs[i])
 	}
 	for i := range zs {
-		VCVTPS2PH(rne, zs[i], Mem{Base: dp, Disp: 32 * i})
+		c.store(zs[i], Mem{Base: dp, Disp: 16 * c.to * i})
 	}
-	ADDQ(U32(64*f16Convert), sp)
-	ADDQ(U32(32*f16Convert), dp)
+	ADDQ(U32(16*c.from*f16Convert), sp)
+	ADDQ(U32(16*c.to*f16Convert), dp)
 	SUBQ(U32(16*f16Convert), n)
 	JMP(LabelRef("loop"))
 
@@ -123,20 +118,17 @@ func genF32ToF16(s *isa) {
 	CMPQ(n, U8(16))
 	JB(LabelRef("tail"))
 	z := ZMM()
-	VMOVUPS(Mem{Base: sp}, z)
-	VCVTPS2PH(rne, z, Mem{Base: dp})
-	ADDQ(U8(64), sp)
-	ADDQ(U8(32), dp)
+	c.load(Mem{Base: sp}, z)
+	c.store(z, Mem{Base: dp})
+	ADDQ(U8(16*c.from), sp)
+	ADDQ(U8(16*c.to), dp)
 	SUBQ(U8(16), n)
 	JMP(LabelRef("rest"))
 
 	Label("tail")
 	TESTQ(n, n)
 	JZ(LabelRef("end"))
-	t, y := ZMM(), YMM()
-	VMOVUPS_Z(Mem{Base: sp}, s.kmask, t)
-	VCVTPS2PH(rne, t, y)
-	VMOVDQU16(y, s.kmask, Mem{Base: dp})
+	c.tail(Mem{Base: sp}, Mem{Base: dp}, s.kmask)
 	Label("end")
 	VZEROUPPER()
 	RET()
@@ -147,8 +139,7 @@ func genF32ToF16(s *isa) {
 // body with widened halves; s.setTail must have run with the same n). qp,
 // xp and n are consumed.
 func f16Body(s *isa, k kind, qp, xp, n reg.GPVirtual, acc []reg.VecVirtual) {
-	id := labelSeq()
-	lbl := func(s string) string { return fmt.Sprintf("%s%d", s, id) }
+	lbl := labels()
 	u := len(acc)
 	for _, a := range acc {
 		s.zero(a)
@@ -213,12 +204,7 @@ func genF16Pair(s *isa, k kind) {
 	s.setTail(n)
 	acc := newF16Acc()
 	f16Body(s, k, qp, xp, n, acc)
-	x := reduce(s, acc)
-	ret, err := ReturnIndex(0).Resolve()
-	if err != nil {
-		panic(err)
-	}
-	VMOVSS(x, ret.Addr)
+	returnF32(reduce(s, acc))
 	VZEROUPPER()
 	RET()
 }
@@ -233,47 +219,18 @@ func genF16Gather(s *isa, k kind) {
 		"(rows of len(q) halves) into out[i] for each id, using AVX-512,",
 		"prefetching rows ahead. The caller guarantees every row is in range",
 		"and len(out) >= len(ids).")
-	qbase := Load(Param("q").Base(), GP64()).(reg.GPVirtual)
-	d := Load(Param("q").Len(), GP64()).(reg.GPVirtual)
-	bp := Load(Param("base").Base(), GP64()).(reg.GPVirtual)
-	ip := Load(Param("ids").Base(), GP64()).(reg.GPVirtual)
-	cnt := Load(Param("ids").Len(), GP64()).(reg.GPVirtual)
-	op := Load(Param("out").Base(), GP64())
-	TESTQ(cnt, cnt)
-	JZ(LabelRef("end"))
-	TESTQ(d, d)
-	JZ(LabelRef("zero"))
-	s.setTail(d)
-	rowBytes := GP64()
-	MOVQ(d, rowBytes)
-	SHLQ(U8(1), rowBytes)
-	prefetchFirstWith(prefetchSpan, bp, ip, cnt, rowBytes, rowBytes)
-
-	Label("row")
-	prefetchNextWith(prefetchSpan, bp, ip, cnt, rowBytes, rowBytes)
-	rp := GP64()
-	rowAddr(rp, bp, ip, rowBytes, 0)
-	qp, n := GP64(), GP64()
-	MOVQ(qbase, qp)
-	MOVQ(d, n)
-	acc := newF16Acc()
-	f16Body(s, k, qp, rp, n, acc)
-	x := reduce(s, acc)
-	VMOVSS(x, Mem{Base: op})
-	ADDQ(U8(4), op)
-	ADDQ(U8(4), ip)
-	DECQ(cnt)
-	JNZ(LabelRef("row"))
-	JMP(LabelRef("end"))
-
-	// Zero-length rows: every result is 0.
-	Label("zero")
-	MOVL(U32(0), Mem{Base: op})
-	ADDQ(U8(4), op)
-	DECQ(cnt)
-	JNZ(LabelRef("zero"))
-
-	Label("end")
-	VZEROUPPER()
-	RET()
+	emitGatherRows(loadGather("base", ""), gatherRows{
+		emptyRows: true,
+		setup: func(a gatherArgs) (reg.GPVirtual, reg.GPVirtual) {
+			s.setTail(a.d)
+			rowBytes := byteLen(a.d, 1)
+			return rowBytes, rowBytes
+		},
+		prefetch: prefetchSpan,
+		score: func(qp, rp, n reg.GPVirtual, out Mem) {
+			acc := newF16Acc()
+			f16Body(s, k, qp, rp, n, acc)
+			VMOVSS(reduce(s, acc), out)
+		},
+	})
 }

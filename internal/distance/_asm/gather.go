@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"strconv"
 
 	. "github.com/mmcloughlin/avo/build"
 	"github.com/mmcloughlin/avo/ir"
@@ -20,9 +19,7 @@ import (
 // it get the AVX2 forms of codeavx2.go (VPMADDWD, VPMADDUBSW).
 
 func genGatherSet() {
-	if v := os.Getenv("GATHER_AHEAD"); v != "" { // for A/B experiments only
-		gatherAhead, _ = strconv.Atoi(v)
-	}
+	envInt("GATHER_AHEAD", &gatherAhead)   // for A/B experiments only
 	if os.Getenv("CODE_DOT_WIDEN") != "" { // for A/B experiments only
 		splitDotU8 = false
 	}
@@ -68,7 +65,7 @@ func genPrefetch() {
 
 // prefetchRow emits prefetches of every cache line of the n bytes at p.
 func prefetchRow(p, n reg.GPVirtual) {
-	l := fmt.Sprintf("pf%d", labelSeq())
+	l := labels()("pf")
 	off := GP64()
 	XORQ(off, off)
 	Label(l)
@@ -78,16 +75,32 @@ func prefetchRow(p, n reg.GPVirtual) {
 	JB(LabelRef(l))
 }
 
-// labelSeq numbers labels that a generator helper emits more than once.
+// seq numbers the label sets of labels.
 var seq int
 
-func labelSeq() int { seq++; return seq }
+// labels returns the namer of one emission's labels, for a helper that a
+// function may emit more than once: each name gets the same fresh number
+// ("loop" -> "loop7").
+func labels() func(name string) string {
+	seq++
+	id := seq
+	return func(name string) string { return fmt.Sprintf("%s%d", name, id) }
+}
 
 // rowAddr emits dst = base + uint64(ids[i]) * rowBytes for the id at ip+disp.
 func rowAddr(dst, base, ip, rowBytes reg.GPVirtual, disp int) {
 	MOVL(Mem{Base: ip, Disp: disp}, dst.As32())
 	IMULQ(rowBytes, dst)
 	ADDQ(base, dst)
+}
+
+// byteLen emits n << shift into a new register: the bytes of n elements of
+// 1<<shift bytes each.
+func byteLen(n reg.GPVirtual, shift uint8) reg.GPVirtual {
+	r := GP64()
+	MOVQ(n, r)
+	SHLQ(U8(shift), r)
+	return r
 }
 
 // gatherAhead is how many rows ahead of the one being scored the gather
@@ -113,15 +126,10 @@ func prefetchSpan(p, n reg.GPVirtual) {
 	PREFETCHT0(Mem{Base: p, Index: n, Scale: 1, Disp: -1})
 }
 
-// prefetchFirst emits prefetches of the first gatherAhead rows (as many as
-// there are).
-func prefetchFirst(base, ip, cnt, rowBytes, n reg.GPVirtual) {
-	prefetchFirstWith(prefetchRow, base, ip, cnt, rowBytes, n)
-}
-
-// prefetchFirstWith is prefetchFirst with the row prefetch pf.
-func prefetchFirstWith(pf func(p, n reg.GPVirtual), base, ip, cnt, rowBytes, n reg.GPVirtual) {
-	l := fmt.Sprintf("pfdone%d", labelSeq())
+// prefetchFirst emits prefetches (pf, n bytes each) of the first
+// gatherAhead rows (as many as there are).
+func prefetchFirst(pf func(p, n reg.GPVirtual), base, ip, cnt, rowBytes, n reg.GPVirtual) {
+	l := labels()("pfdone")
 	for j := 0; j < gatherAhead; j++ {
 		if j > 0 {
 			CMPQ(cnt, U8(j))
@@ -134,21 +142,110 @@ func prefetchFirstWith(pf func(p, n reg.GPVirtual), base, ip, cnt, rowBytes, n r
 	Label(l)
 }
 
-// prefetchNext emits: if more than gatherAhead ids are left, prefetch the
-// row of the id gatherAhead ahead (n bytes).
-func prefetchNext(base, ip, cnt, rowBytes, n reg.GPVirtual) {
-	prefetchNextWith(prefetchRow, base, ip, cnt, rowBytes, n)
-}
-
-// prefetchNextWith is prefetchNext with the row prefetch pf.
-func prefetchNextWith(pf func(p, n reg.GPVirtual), base, ip, cnt, rowBytes, n reg.GPVirtual) {
-	l := fmt.Sprintf("nopf%d", labelSeq())
+// prefetchNext emits: if more than gatherAhead ids are left, prefetch (pf)
+// the n bytes of the row of the id gatherAhead ahead.
+func prefetchNext(pf func(p, n reg.GPVirtual), base, ip, cnt, rowBytes, n reg.GPVirtual) {
+	l := labels()("nopf")
 	CMPQ(cnt, U8(gatherAhead))
 	JBE(LabelRef(l))
 	p := GP64()
 	rowAddr(p, base, ip, rowBytes, 4*gatherAhead)
 	pf(p, n)
 	Label(l)
+}
+
+// gatherArgs are the registers of a gather kernel's arguments: the query
+// (pointer q, length d), the rows (base), the row stride argument (nil
+// without one), the ids (pointer ids, count cnt) and out.
+type gatherArgs struct {
+	q, d, base, stride, ids, cnt, out reg.GPVirtual
+}
+
+// loadGather loads the arguments of a gather kernel func(q []Q, <base> []R,
+// [<stride> int,] ids []uint32, out []O); stride is "" for a kernel without
+// a stride argument.
+func loadGather(base, stride string) gatherArgs {
+	var a gatherArgs
+	a.q = Load(Param("q").Base(), GP64()).(reg.GPVirtual)
+	a.d = Load(Param("q").Len(), GP64()).(reg.GPVirtual)
+	a.base = Load(Param(base).Base(), GP64()).(reg.GPVirtual)
+	if stride != "" {
+		a.stride = Load(Param(stride), GP64()).(reg.GPVirtual)
+	}
+	a.ids = Load(Param("ids").Base(), GP64()).(reg.GPVirtual)
+	a.cnt = Load(Param("ids").Len(), GP64()).(reg.GPVirtual)
+	a.out = Load(Param("out").Base(), GP64()).(reg.GPVirtual)
+	return a
+}
+
+// gatherRows is what a gather kernel's row loop leaves to the kernel.
+type gatherRows struct {
+	// emptyRows stores 0 for every id when len(q) == 0, for scores that
+	// need a non-empty row.
+	emptyRows bool
+	// setup emits the per-call state (after the checks for no ids and
+	// empty rows) and returns the registers of the row stride and of the
+	// bytes of a row to prefetch, both in bytes.
+	setup func(a gatherArgs) (stride, span reg.GPVirtual)
+	// prefetch emits prefetches of the n bytes at p: prefetchRow, or
+	// prefetchSpan for rows that need not start on a cache line.
+	prefetch func(p, n reg.GPVirtual)
+	// score emits the kernel on the len(q) elements of the query at qp and
+	// of the row at rp (qp, rp and n = len(q) consumed) and stores its
+	// result at out.
+	score func(qp, rp, n reg.GPVirtual, out Mem)
+}
+
+// emitGatherRows emits the rest of a gather kernel after loadGather: for
+// each id, the address of its row, a prefetch of the row gatherAhead ids
+// ahead (of the first rows before the loop), the row's score stored into
+// out, then VZEROUPPER and RET.
+func emitGatherRows(a gatherArgs, g gatherRows) {
+	TESTQ(a.cnt, a.cnt)
+	JZ(LabelRef("end"))
+	if g.emptyRows {
+		TESTQ(a.d, a.d)
+		JZ(LabelRef("zero"))
+	}
+	stride, span := g.setup(a)
+	prefetchFirst(g.prefetch, a.base, a.ids, a.cnt, stride, span)
+
+	Label("row")
+	prefetchNext(g.prefetch, a.base, a.ids, a.cnt, stride, span)
+	rp := GP64()
+	rowAddr(rp, a.base, a.ids, stride, 0)
+	qp, n := GP64(), GP64()
+	MOVQ(a.q, qp)
+	MOVQ(a.d, n)
+	g.score(qp, rp, n, Mem{Base: a.out})
+	ADDQ(U8(4), a.out)
+	ADDQ(U8(4), a.ids)
+	DECQ(a.cnt)
+	JNZ(LabelRef("row"))
+	if g.emptyRows {
+		JMP(LabelRef("end"))
+
+		// Empty rows: every result is 0.
+		Label("zero")
+		MOVL(U32(0), Mem{Base: a.out})
+		ADDQ(U8(4), a.out)
+		DECQ(a.cnt)
+		JNZ(LabelRef("zero"))
+	}
+
+	Label("end")
+	VZEROUPPER()
+	RET()
+}
+
+// int32Score is the gather score of emit, which leaves an integer result
+// in r: it stores r's low 32 bits.
+func int32Score(emit func(qp, rp, n, r reg.GPVirtual)) func(qp, rp, n reg.GPVirtual, out Mem) {
+	return func(qp, rp, n reg.GPVirtual, out Mem) {
+		r := GP64()
+		emit(qp, rp, n, r)
+		MOVL(r.As32(), out)
+	}
 }
 
 // genGather emits func <kind>Gather<ISA>(q, base []float32, ids []uint32,
@@ -161,49 +258,20 @@ func genGather(s *isa, k kind) {
 		"(rows of len(q) floats) into out[i] for each id, using "+s.suffix+",",
 		"prefetching each next row. The caller guarantees every row is in",
 		"range and len(out) >= len(ids).")
-	qbase := Load(Param("q").Base(), GP64())
-	d := Load(Param("q").Len(), GP64()).(reg.GPVirtual)
-	bp := Load(Param("base").Base(), GP64()).(reg.GPVirtual)
-	ip := Load(Param("ids").Base(), GP64()).(reg.GPVirtual)
-	cnt := Load(Param("ids").Len(), GP64()).(reg.GPVirtual)
-	op := Load(Param("out").Base(), GP64())
-	TESTQ(cnt, cnt)
-	JZ(LabelRef("end"))
-	TESTQ(d, d)
-	JZ(LabelRef("zero"))
-	s.setTail(d)
-	rowBytes := GP64()
-	MOVQ(d, rowBytes)
-	SHLQ(U8(2), rowBytes)
-	prefetchFirst(bp, ip, cnt, rowBytes, rowBytes)
-
-	Label("row")
-	prefetchNext(bp, ip, cnt, rowBytes, rowBytes)
-	rp := GP64()
-	rowAddr(rp, bp, ip, rowBytes, 0)
-	qp, n := GP64(), GP64()
-	MOVQ(qbase, qp)
-	MOVQ(d, n)
-	acc := newAcc(s)
-	body(s, k, qp, rp, n, acc, false, 0)
-	x := reduce(s, acc)
-	VMOVSS(x, Mem{Base: op})
-	ADDQ(U8(4), op)
-	ADDQ(U8(4), ip)
-	DECQ(cnt)
-	JNZ(LabelRef("row"))
-	JMP(LabelRef("end"))
-
-	// Zero-length rows: every result is 0.
-	Label("zero")
-	MOVL(U32(0), Mem{Base: op})
-	ADDQ(U8(4), op)
-	DECQ(cnt)
-	JNZ(LabelRef("zero"))
-
-	Label("end")
-	VZEROUPPER()
-	RET()
+	emitGatherRows(loadGather("base", ""), gatherRows{
+		emptyRows: true,
+		setup: func(a gatherArgs) (reg.GPVirtual, reg.GPVirtual) {
+			s.setTail(a.d)
+			rowBytes := byteLen(a.d, 2)
+			return rowBytes, rowBytes
+		},
+		prefetch: prefetchRow,
+		score: func(qp, rp, n reg.GPVirtual, out Mem) {
+			acc := newAcc(s)
+			body(s, k, qp, rp, n, acc, false, 0)
+			VMOVSS(reduce(s, acc), out)
+		},
+	})
 }
 
 // codeKind is the operation of a uint8-code kernel.
@@ -292,19 +360,45 @@ func codeTail(k codeKind, qp, cp, n reg.GPVirtual, acc reg.VecVirtual) {
 // codeBody emits the reduction of n elements of query qp against code cp
 // into a GP register (int32). qp, cp and n are consumed.
 func codeBody(k codeKind, qp, cp, n reg.GPVirtual, out reg.GPVirtual) {
-	id := labelSeq()
-	lbl := func(s string) string { return fmt.Sprintf("%s%d", s, id) }
+	lbl := labels()
 	per, qb := k.per(), k.qBytes()
 	acc := make([]reg.VecVirtual, codeUnroll)
 	for i := range acc {
 		acc[i] = ZMM()
 		VPXORD(acc[i], acc[i], acc[i])
 	}
+	codeLoops(lbl, per, qb, qp, cp, n, acc, func(qm, cm Mem, acc reg.VecVirtual) {
+		codeStep(k, qm, cm, acc)
+	})
+
+	Label(lbl("tail"))
+	TESTQ(n, n)
+	JZ(LabelRef(lbl("sum")))
+	codeTail(k, qp, cp, n, acc[1])
+
+	Label(lbl("sum"))
+	codeSum(acc, func(z reg.VecVirtual) reg.VecVirtual {
+		y := YMM()
+		VEXTRACTI64X4(U8(1), z, y)
+		VPADDD(y, z.AsY(), y)
+		x := XMM()
+		VEXTRACTI32X4(U8(1), y, x)
+		VPADDD(x, y.AsX(), x)
+		return x
+	}, out)
+}
+
+// codeLoops emits the main loop of a code kernel, codeUnroll steps of per
+// elements (qb bytes each in the query) a time, one into each accumulator,
+// and then single steps into acc[0] while n >= per, after which it jumps
+// to lbl("tail"). step emits one step (acc += f(q chunk at qm, code chunk
+// at cm)). qp, cp and n advance past the elements stepped over.
+func codeLoops(lbl func(string) string, per, qb int, qp, cp, n reg.GPVirtual, acc []reg.VecVirtual, step func(qm, cm Mem, acc reg.VecVirtual)) {
 	Label(lbl("loop"))
 	CMPQ(n, U32(per*codeUnroll))
 	JB(LabelRef(lbl("rest")))
 	for i := range acc {
-		codeStep(k, Mem{Base: qp, Disp: i * per * qb}, Mem{Base: cp, Disp: i * per}, acc[i])
+		step(Mem{Base: qp, Disp: i * per * qb}, Mem{Base: cp, Disp: i * per}, acc[i])
 	}
 	ADDQ(U32(per*codeUnroll*qb), qp)
 	ADDQ(U32(per*codeUnroll), cp)
@@ -314,27 +408,21 @@ func codeBody(k codeKind, qp, cp, n reg.GPVirtual, out reg.GPVirtual) {
 	Label(lbl("rest"))
 	CMPQ(n, U32(per))
 	JB(LabelRef(lbl("tail")))
-	codeStep(k, Mem{Base: qp}, Mem{Base: cp}, acc[0])
+	step(Mem{Base: qp}, Mem{Base: cp}, acc[0])
 	ADDQ(U32(per*qb), qp)
 	ADDQ(U32(per), cp)
 	SUBQ(U32(per), n)
 	JMP(LabelRef(lbl("rest")))
+}
 
-	Label(lbl("tail"))
-	TESTQ(n, n)
-	JZ(LabelRef(lbl("sum")))
-	codeTail(k, qp, cp, n, acc[1])
-
-	Label(lbl("sum"))
+// codeSum emits out = the sum of the int32 lanes of the codeUnroll
+// accumulators; fold emits the sum of the 128-bit lanes of one vector
+// into an XMM and returns it.
+func codeSum(acc []reg.VecVirtual, fold func(v reg.VecVirtual) reg.VecVirtual, out reg.GPVirtual) {
 	VPADDD(acc[1], acc[0], acc[0])
 	VPADDD(acc[3], acc[2], acc[2])
 	VPADDD(acc[2], acc[0], acc[0])
-	y := YMM()
-	VEXTRACTI64X4(U8(1), acc[0], y)
-	VPADDD(y, acc[0].AsY(), y)
-	x := XMM()
-	VEXTRACTI32X4(U8(1), y, x)
-	VPADDD(x, y.AsX(), x)
+	x := fold(acc[0])
 	t := XMM()
 	VPSHUFD(U8(0x4e), x, t)
 	VPADDD(t, x, x)
@@ -383,33 +471,11 @@ func genCode(s codeISA, k codeKind, gather bool) {
 	Doc(fmt.Sprintf("%s writes %s(q, codes[ids[i]*stride:]) into out[i] for each id", name, k.name()),
 		fmt.Sprintf("with %s, prefetching each next row. The caller guarantees", s.desc),
 		"every row is in range and len(out) >= len(ids).")
-	qbase := Load(Param("q").Base(), GP64()).(reg.GPVirtual)
-	d := Load(Param("q").Len(), GP64()).(reg.GPVirtual)
-	bp := Load(Param("codes").Base(), GP64()).(reg.GPVirtual)
-	stride := Load(Param("stride"), GP64()).(reg.GPVirtual)
-	ip := Load(Param("ids").Base(), GP64()).(reg.GPVirtual)
-	cnt := Load(Param("ids").Len(), GP64()).(reg.GPVirtual)
-	op := Load(Param("out").Base(), GP64()).(reg.GPVirtual)
-	TESTQ(cnt, cnt)
-	JZ(LabelRef("end"))
-	prefetchFirst(bp, ip, cnt, stride, d)
-
-	Label("row")
-	prefetchNext(bp, ip, cnt, stride, d)
-	rp := GP64()
-	rowAddr(rp, bp, ip, stride, 0)
-	qp, n := GP64(), GP64()
-	MOVQ(qbase, qp)
-	MOVQ(d, n)
-	r := GP64()
-	s.body(k, qp, rp, n, r)
-	MOVL(r.As32(), Mem{Base: op})
-	ADDQ(U8(4), op)
-	ADDQ(U8(4), ip)
-	DECQ(cnt)
-	JNZ(LabelRef("row"))
-
-	Label("end")
-	VZEROUPPER()
-	RET()
+	emitGatherRows(loadGather("codes", "stride"), gatherRows{
+		setup:    func(a gatherArgs) (reg.GPVirtual, reg.GPVirtual) { return a.stride, a.d },
+		prefetch: prefetchRow,
+		score: int32Score(func(qp, rp, n, r reg.GPVirtual) {
+			s.body(k, qp, rp, n, r)
+		}),
+	})
 }

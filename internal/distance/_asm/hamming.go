@@ -1,10 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"os"
-	"strconv"
-
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
@@ -19,9 +15,7 @@ import (
 // horizontal sum; the mask is computed once per call, not per row.
 
 func genBitsSet() {
-	if v := os.Getenv("HAMMING_SCALAR"); v != "" { // for A/B experiments only
-		hammingScalarMax, _ = strconv.Atoi(v)
-	}
+	envInt("HAMMING_SCALAR", &hammingScalarMax) // for A/B experiments only
 	genHamming()
 	genHammingBatch()
 	genHammingGather()
@@ -42,24 +36,10 @@ const hammingUnroll = 2
 // 3.2 ns, 4 words 4.2 and 3.9 ns.
 var hammingScalarMax = 2
 
-// hammingMask emits the opmask of the n%8 tail words.
-func hammingMask(n reg.GPVirtual) reg.Register {
-	r := GP32()
-	MOVL(n.As32(), r)
-	ANDL(U32(7), r)
-	all := GP32()
-	MOVL(U32(0xff), all)
-	BZHIL(r, all, all)
-	k := K()
-	KMOVW(all, k)
-	return k
-}
-
 // hammingBody emits out = the Hamming distance of the n words at ap and bp
 // (tail mask k for n%8). ap, bp and n are consumed.
 func hammingBody(ap, bp, n reg.GPVirtual, k reg.Register, out reg.GPVirtual) {
-	id := labelSeq()
-	lbl := func(s string) string { return fmt.Sprintf("%s%d", s, id) }
+	lbl := labels()
 	if hammingScalarMax > 0 {
 		CMPQ(n, U8(hammingScalarMax))
 		JBE(LabelRef(lbl("scalar")))
@@ -154,7 +134,7 @@ func genHamming() {
 	ap := Load(Param("a").Base(), GP64()).(reg.GPVirtual)
 	n := Load(Param("a").Len(), GP64()).(reg.GPVirtual)
 	bp := Load(Param("b").Base(), GP64()).(reg.GPVirtual)
-	k := hammingMask(n)
+	k := tailOpmask(n, 8)
 	r := GP64()
 	hammingBody(ap, bp, n, k, r)
 	Store(r, ReturnIndex(0))
@@ -177,10 +157,8 @@ func genHammingBatch() {
 	cnt := Load(Param("out").Len(), GP64()).(reg.GPVirtual)
 	TESTQ(cnt, cnt)
 	JZ(LabelRef("end"))
-	k := hammingMask(d)
-	rowBytes := GP64()
-	MOVQ(d, rowBytes)
-	SHLQ(U8(3), rowBytes)
+	k := tailOpmask(d, 8)
+	rowBytes := byteLen(d, 3)
 
 	Label("row")
 	qp, rp, n := GP64(), GP64(), GP64()
@@ -210,48 +188,17 @@ func genHammingGather() {
 		"words of row ids[i] of codes (rows of words words) into out[i] for each",
 		"id, using AVX-512 VPOPCNTDQ, prefetching rows ahead. The caller guarantees",
 		"every row is in range and len(out) >= len(ids).")
-	qbase := Load(Param("q").Base(), GP64()).(reg.GPVirtual)
-	d := Load(Param("q").Len(), GP64()).(reg.GPVirtual)
-	bp := Load(Param("codes").Base(), GP64()).(reg.GPVirtual)
-	stride := Load(Param("words"), GP64()).(reg.GPVirtual)
-	ip := Load(Param("ids").Base(), GP64()).(reg.GPVirtual)
-	cnt := Load(Param("ids").Len(), GP64()).(reg.GPVirtual)
-	op := Load(Param("out").Base(), GP64()).(reg.GPVirtual)
-	TESTQ(cnt, cnt)
-	JZ(LabelRef("end"))
-	TESTQ(d, d)
-	JZ(LabelRef("zero"))
-	k := hammingMask(d)
-	SHLQ(U8(3), stride) // row bytes
-	rowBytes := GP64()  // bytes read per row
-	MOVQ(d, rowBytes)
-	SHLQ(U8(3), rowBytes)
-	prefetchFirstWith(prefetchSpan, bp, ip, cnt, stride, rowBytes)
-
-	Label("row")
-	prefetchNextWith(prefetchSpan, bp, ip, cnt, stride, rowBytes)
-	rp := GP64()
-	rowAddr(rp, bp, ip, stride, 0)
-	qp, n := GP64(), GP64()
-	MOVQ(qbase, qp)
-	MOVQ(d, n)
-	r := GP64()
-	hammingBody(qp, rp, n, k, r)
-	MOVL(r.As32(), Mem{Base: op})
-	ADDQ(U8(4), op)
-	ADDQ(U8(4), ip)
-	DECQ(cnt)
-	JNZ(LabelRef("row"))
-	JMP(LabelRef("end"))
-
-	// Empty codes: every distance is 0.
-	Label("zero")
-	MOVL(U32(0), Mem{Base: op})
-	ADDQ(U8(4), op)
-	DECQ(cnt)
-	JNZ(LabelRef("zero"))
-
-	Label("end")
-	VZEROUPPER()
-	RET()
+	var k reg.Register // tail mask, from setup
+	emitGatherRows(loadGather("codes", "words"), gatherRows{
+		emptyRows: true,
+		setup: func(a gatherArgs) (reg.GPVirtual, reg.GPVirtual) {
+			k = tailOpmask(a.d, 8)
+			SHLQ(U8(3), a.stride)            // row bytes
+			return a.stride, byteLen(a.d, 3) // bytes read per row
+		},
+		prefetch: prefetchSpan,
+		score: int32Score(func(qp, rp, n, r reg.GPVirtual) {
+			hammingBody(qp, rp, n, k, r)
+		}),
+	})
 }

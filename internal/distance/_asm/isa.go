@@ -61,18 +61,7 @@ func declareTailMask(name string) {
 
 func avx512() *isa {
 	s := &isa{suffix: "AVX512", lanes: 16, unroll: unrollAVX512, vec: ZMM}
-	s.setTail = func(n reg.GPVirtual) {
-		// k = (1<<(n%16))-1 via BZHI: clear the bits of 0xffff from n%16 up.
-		r := GP32()
-		MOVL(n.As32(), r)
-		ANDL(U32(15), r)
-		all := GP32()
-		MOVL(U32(0xffff), all)
-		BZHIL(r, all, all)
-		k := K()
-		KMOVW(all, k)
-		s.kmask = k
-	}
+	s.setTail = func(n reg.GPVirtual) { s.kmask = tailOpmask(n, 16) }
 	s.load = func(m Mem, dst reg.VecVirtual) { VMOVUPS_Z(m, s.kmask, dst) }
 	s.zero = func(r reg.VecVirtual) { VPXORD(r, r, r) }
 	s.setAbs = func() {
@@ -101,6 +90,21 @@ func avx512() *isa {
 		return x
 	}
 	return s
+}
+
+// tailOpmask emits the opmask of the n%lanes low lanes (lanes a power of
+// two, at most 16): (1<<(n%lanes))-1 via BZHI, which clears the bits of
+// the all-lanes mask from n%lanes up.
+func tailOpmask(n reg.GPVirtual, lanes int) reg.Register {
+	r := GP32()
+	MOVL(n.As32(), r)
+	ANDL(U32(lanes-1), r)
+	all := GP32()
+	MOVL(U32(1<<lanes-1), all)
+	BZHIL(r, all, all)
+	k := K()
+	KMOVW(all, k)
+	return k
 }
 
 func avx2() *isa {

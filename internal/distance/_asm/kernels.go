@@ -124,6 +124,15 @@ func reduce(s *isa, acc []reg.VecVirtual) reg.VecVirtual {
 	return s.hsum(acc[0])
 }
 
+// returnF32 emits the store of the float32 in x's low lane as the result.
+func returnF32(x reg.VecVirtual) {
+	ret, err := ReturnIndex(0).Resolve()
+	if err != nil {
+		panic(err)
+	}
+	VMOVSS(x, ret.Addr)
+}
+
 func newAcc(s *isa) []reg.VecVirtual {
 	acc := make([]reg.VecVirtual, s.unroll)
 	for i := range acc {
@@ -152,12 +161,7 @@ func genPair(s *isa, k kind) {
 	}
 	acc := newAcc(s)
 	body(s, k, ap, bp, n, acc, false, 0)
-	x := reduce(s, acc)
-	ret, err := ReturnIndex(0).Resolve()
-	if err != nil {
-		panic(err)
-	}
-	VMOVSS(x, ret.Addr)
+	returnF32(reduce(s, acc))
 	VZEROUPPER()
 	RET()
 }

@@ -22,6 +22,8 @@ package main
 
 import (
 	"flag"
+	"os"
+	"strconv"
 
 	. "github.com/mmcloughlin/avo/build"
 )
@@ -66,4 +68,12 @@ func main() {
 		genPeak(s)
 	}
 	Generate()
+}
+
+// envInt sets *v from the environment variable name if it is set, for A/B
+// experiments on a generator parameter (an unparsable value sets 0).
+func envInt(name string, v *int) {
+	if s := os.Getenv(name); s != "" {
+		*v, _ = strconv.Atoi(s)
+	}
 }

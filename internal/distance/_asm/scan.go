@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"strconv"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -26,9 +24,7 @@ import (
 //     Each base vector's W scores are compared with W per-query bounds.
 
 func genScanSet() {
-	if v := os.Getenv("SCAN_PF"); v != "" {
-		boundPrefetch, _ = strconv.Atoi(v)
-	}
+	envInt("SCAN_PF", &boundPrefetch)
 	declareIota()
 	for _, s := range []*isa{avx512(), avx2()} {
 		for _, k := range []kind{kindDot, kindL2Sq} {
