@@ -62,18 +62,30 @@ func report(b *testing.B, flops, bytes float64) {
 	}
 }
 
-var sink float32
+// Sinks for benchmark and allocation-test results, so that the calls
+// producing them stay.
+var (
+	sink    float32
+	sinkI32 int32
+)
+
+// scoreLoop returns a benchmark that calls score(x, y) for b.Loop,
+// summing the results into sink.
+func scoreLoop[X, Y any, S float32 | int32 | int](score func(X, Y) S, x X, y Y) func(*testing.B) {
+	return func(b *testing.B) {
+		var s S
+		for b.Loop() {
+			s += score(x, y)
+		}
+		sink = float32(s)
+	}
+}
 
 func benchPair(b *testing.B, f func(a, b []float32) float32, flopsPerElem int) {
 	peak()
 	for _, d := range dims {
 		b.Run(fmt.Sprintf("dim=%d", d), func(b *testing.B) {
-			x, y := vec(d, 1), vec(d, 2)
-			var s float32
-			for b.Loop() {
-				s += f(x, y)
-			}
-			sink = s
+			scoreLoop(f, vec(d, 1), vec(d, 2))(b)
 			report(b, float64(flopsPerElem*d), 0)
 		})
 	}
@@ -89,12 +101,7 @@ func BenchmarkDotImpl(b *testing.B) {
 	peak()
 	for _, im := range supported() {
 		b.Run("impl="+im.name+"/dim=768", func(b *testing.B) {
-			x, y := vec(768, 1), vec(768, 2)
-			var s float32
-			for b.Loop() {
-				s += im.dot(x, y)
-			}
-			sink = s
+			scoreLoop(im.dot, vec(768, 1), vec(768, 2))(b)
 			report(b, 2*768, 0)
 		})
 	}

@@ -2,7 +2,11 @@
 
 package distance
 
-import "golang.org/x/sys/cpu"
+import (
+	"slices"
+
+	"golang.org/x/sys/cpu"
+)
 
 // Instruction-set levels, best last.
 const (
@@ -54,14 +58,13 @@ var avx2Impl = implementation{
 }
 
 // supported lists every implementation this CPU can run, best first.
-func supported() []implementation {
-	impls := []implementation{genericImpl}
-	if level >= levelAVX2 {
-		impls = append([]implementation{avx2Impl}, impls...)
-	}
-	if level >= levelAVX512 {
-		impls = append([]implementation{avx512Impl}, impls...)
-	}
+func supported() []implementation { return upToLevel(genericImpl, avx2Impl, avx512Impl) }
+
+// upToLevel returns byLevel[:level+1], the sets this CPU can run, best
+// first: byLevel[l] is the set of level l.
+func upToLevel[T any](byLevel ...T) []T {
+	impls := slices.Clone(byLevel[:level+1])
+	slices.Reverse(impls)
 	return impls
 }
 

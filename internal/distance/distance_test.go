@@ -56,16 +56,25 @@ func near(got float32, want, scale float64) bool {
 // poisoned returns n random floats in [-1, 1) whose backing array goes on
 // with NaNs, so a kernel that reads past the end produces NaN.
 func poisoned(r *rand.Rand, n int) []float32 {
-	s := make([]float32, n+64)
+	return poisonedOf(r, n, randUnit, float32(math.NaN()))
+}
+
+// poisonedOf returns n values drawn by next whose backing array goes on
+// with 64 copies of poison, which a kernel that reads past the end sees.
+func poisonedOf[T any](r *rand.Rand, n int, next func(*rand.Rand) T, poison T) []T {
+	s := make([]T, n+64)
 	for i := range s {
 		if i < n {
-			s[i] = 2*r.Float32() - 1
+			s[i] = next(r)
 		} else {
-			s[i] = float32(math.NaN())
+			s[i] = poison
 		}
 	}
 	return s[:n:n]
 }
+
+// randUnit returns a random float in [-1, 1).
+func randUnit(r *rand.Rand) float32 { return 2*r.Float32() - 1 }
 
 type kernel struct {
 	name string
@@ -304,24 +313,35 @@ func TestBatchPanicsOnShortBase(t *testing.T) {
 	DotBatch(q, nil, nil)
 }
 
+// randBytes returns n random bytes, a fuzz seed.
+func randBytes(r *rand.Rand, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+// fuzzFloats decodes data, two bytes (little-endian int16) a value, into
+// floats of int16/64: exact in float32, no overflow, many scales.
+func fuzzFloats(data []byte) []float32 {
+	v := make([]float32, len(data)/2)
+	for i := range v {
+		v[i] = float32(int16(uint16(data[2*i])|uint16(data[2*i+1])<<8)) / 64
+	}
+	return v
+}
+
 // FuzzKernels compares every supported implementation with the generic one
 // on vectors decoded from the input: pair kernels on its two halves, batch
 // kernels on a dimension chosen by the first byte.
 func FuzzKernels(f *testing.F) {
 	r := rand.New(rand.NewPCG(13, 14))
 	for _, n := range []int{0, 1, 5, 34, 66, 130, 258, 1030} {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = byte(r.Uint32())
-		}
-		f.Add(b)
+		f.Add(randBytes(r, n))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		// Values are int16/64: exact in float32, no overflow, many scales.
-		v := make([]float32, len(data)/2)
-		for i := range v {
-			v[i] = float32(int16(uint16(data[2*i])|uint16(data[2*i+1])<<8)) / 64
-		}
+		v := fuzzFloats(data)
 		n := len(v) / 2
 		a, b := v[:n], v[n:2*n]
 		for _, im := range supported() {

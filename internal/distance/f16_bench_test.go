@@ -13,7 +13,7 @@ func BenchmarkF16ConvertImpl(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, d := range dims {
 		f := vec(d, 1)
-		h := randHalves(r, d)
+		h := poisonedHalves(r, d)
 		g := make([]float32, d)
 		for _, im := range f16Supported() {
 			b.Run(fmt.Sprintf("toF32/dim=%d/impl=%s", d, im.name), func(b *testing.B) {
@@ -37,22 +37,10 @@ func BenchmarkF16ConvertImpl(b *testing.B) {
 func BenchmarkF16Impl(b *testing.B) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, d := range dims {
-		q, x := vec(d, 1), randHalves(r, d)
+		q, x := vec(d, 1), poisonedHalves(r, d)
 		for _, im := range f16Supported() {
-			b.Run(fmt.Sprintf("dot/dim=%d/impl=%s", d, im.name), func(b *testing.B) {
-				var s float32
-				for b.Loop() {
-					s += im.dotF16(q, x)
-				}
-				sink = s
-			})
-			b.Run(fmt.Sprintf("l2Sq/dim=%d/impl=%s", d, im.name), func(b *testing.B) {
-				var s float32
-				for b.Loop() {
-					s += im.l2SqF16(q, x)
-				}
-				sink = s
-			})
+			b.Run(fmt.Sprintf("dot/dim=%d/impl=%s", d, im.name), scoreLoop(im.dotF16, q, x))
+			b.Run(fmt.Sprintf("l2Sq/dim=%d/impl=%s", d, im.name), scoreLoop(im.l2SqF16, q, x))
 		}
 	}
 }

@@ -132,76 +132,49 @@ type f16Buf [f16Block]float32
 
 func dotF16Generic(q []float32, x []uint16) float32 {
 	var buf f16Buf
-	return dotF16With(q, x, &buf)
+	return f16Sums(q, x, &buf, false)
 }
 
 func l2SqF16Generic(q []float32, x []uint16) float32 {
 	var buf f16Buf
-	return l2SqF16With(q, x, &buf)
+	return f16Sums(q, x, &buf, true)
 }
 
-func dotF16With(q []float32, x []uint16, buf *f16Buf) float32 {
+// f16Sums widens x into buf a block at a time and returns its squared L2
+// distance to q (l2) or its dot product with q (!l2), summed as by
+// l2SqGeneric and dotGeneric. It panics if len(x) < len(q).
+func f16Sums(q []float32, x []uint16, buf *f16Buf, l2 bool) float32 {
 	x = x[:len(q)]
-	var s0, s1, s2, s3 float32
+	var s sums
 	for len(q) > 0 {
 		n := min(len(q), f16Block)
-		a, b := q[:n], buf[:n]
+		b := buf[:n]
 		f16ToF32Generic(b, x[:n])
-		i := 0
-		for ; i+4 <= n; i += 4 {
-			y, z := a[i:i+4:i+4], b[i:i+4:i+4]
-			s0 += y[0] * z[0]
-			s1 += y[1] * z[1]
-			s2 += y[2] * z[2]
-			s3 += y[3] * z[3]
-		}
-		for ; i < n; i++ {
-			s0 += a[i] * b[i]
+		if l2 {
+			s = s.addL2Sq(q[:n], b)
+		} else {
+			s = s.addDot(q[:n], b)
 		}
 		q, x = q[n:], x[n:]
 	}
-	return (s0 + s1) + (s2 + s3)
-}
-
-func l2SqF16With(q []float32, x []uint16, buf *f16Buf) float32 {
-	x = x[:len(q)]
-	var s0, s1, s2, s3 float32
-	for len(q) > 0 {
-		n := min(len(q), f16Block)
-		a, b := q[:n], buf[:n]
-		f16ToF32Generic(b, x[:n])
-		i := 0
-		for ; i+4 <= n; i += 4 {
-			y, z := a[i:i+4:i+4], b[i:i+4:i+4]
-			d0, d1, d2, d3 := y[0]-z[0], y[1]-z[1], y[2]-z[2], y[3]-z[3]
-			s0 += d0 * d0
-			s1 += d1 * d1
-			s2 += d2 * d2
-			s3 += d3 * d3
-		}
-		for ; i < n; i++ {
-			d := a[i] - b[i]
-			s0 += d * d
-		}
-		q, x = q[n:], x[n:]
-	}
-	return (s0 + s1) + (s2 + s3)
+	return s.total()
 }
 
 func dotF16GatherGeneric(q []float32, base []uint16, ids []uint32, out []float32) {
-	var buf f16Buf
-	d := len(q)
-	for i, id := range ids {
-		o := int(id) * d
-		out[i] = dotF16With(q, base[o:o+d], &buf)
-	}
+	f16GatherGeneric(q, base, ids, out, false)
 }
 
 func l2SqF16GatherGeneric(q []float32, base []uint16, ids []uint32, out []float32) {
+	f16GatherGeneric(q, base, ids, out, true)
+}
+
+// f16GatherGeneric computes out[i] = f16Sums of q and row ids[i] of base,
+// with one widening buffer for all the rows.
+func f16GatherGeneric(q []float32, base []uint16, ids []uint32, out []float32, l2 bool) {
 	var buf f16Buf
 	d := len(q)
 	for i, id := range ids {
 		o := int(id) * d
-		out[i] = l2SqF16With(q, base[o:o+d], &buf)
+		out[i] = f16Sums(q, base[o:o+d], &buf, l2)
 	}
 }

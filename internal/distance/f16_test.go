@@ -217,19 +217,13 @@ func TestF16ConvertLengths(t *testing.T) {
 	}
 }
 
-// randHalves returns n halves of random values in [-1, 1) whose backing
+// poisonedHalves returns n halves of random values in [-1, 1) whose backing
 // array goes on with NaN halves, so a kernel reading past the end
 // produces NaN.
-func randHalves(r *rand.Rand, n int) []uint16 {
-	h := make([]uint16, n+32)
-	for i := range h {
-		h[i] = 0x7e00
-		if i < n {
-			h[i] = floatToHalf(2*r.Float32() - 1)
-		}
-	}
-	return h[:n:n]
-}
+func poisonedHalves(r *rand.Rand, n int) []uint16 { return poisonedOf(r, n, randHalf, 0x7e00) }
+
+// randHalf returns a random half in [-1, 1).
+func randHalf(r *rand.Rand) uint16 { return floatToHalf(randUnit(r)) }
 
 func widen(h []uint16) []float32 {
 	f := make([]float32, len(h))
@@ -244,7 +238,7 @@ func TestF16Kernels(t *testing.T) {
 	for _, im := range f16Supported() {
 		for _, n := range lengths {
 			for rep := 0; rep < 3; rep++ {
-				q, x := poisoned(r, n), randHalves(r, n)
+				q, x := poisoned(r, n), poisonedHalves(r, n)
 				xf := widen(x)
 				want, scale := refDot(q, xf)
 				if got := im.dotF16(q, x); !near(got, want, scale) {
@@ -264,7 +258,7 @@ func TestF16Gather(t *testing.T) {
 	for _, im := range f16Supported() {
 		for _, d := range lengths {
 			const rows = 37
-			q, base := poisoned(r, d), randHalves(r, d*rows)
+			q, base := poisoned(r, d), poisonedHalves(r, d*rows)
 			for _, n := range []int{0, 1, 2, 3, 5, 16, 33} {
 				ids := gatherIDs(r, n, rows)
 				out := make([]float32, n+1)
@@ -300,7 +294,7 @@ func TestF16Exported(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(79, 80))
 	const d = 100
-	q, base := poisoned(r, d), randHalves(r, 4*d)
+	q, base := poisoned(r, d), poisonedHalves(r, 4*d)
 	if g, w := DotF16(q, base[:d]), best.dotF16(q, base[:d]); g != w {
 		t.Errorf("DotF16 = %v, %s gives %v", g, best.name, w)
 	}
@@ -347,11 +341,7 @@ func FuzzF16(f *testing.F) {
 	f.Add([]byte{0, 0x3c, 0, 0x7c, 1, 0x7c, 0, 0x80})
 	r := rand.New(rand.NewPCG(81, 82))
 	for _, n := range []int{34, 66, 130, 514} {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = byte(r.Uint32())
-		}
-		f.Add(b)
+		f.Add(randBytes(r, n))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		h := make([]uint16, len(data)/2)

@@ -138,7 +138,9 @@ func l2SqU8Generic(q []int16, c []uint8) int32 {
 	return s0 + s1
 }
 
-func dotU8Generic(q []int8, c []uint8) int32 {
+// dotU8Generic is the generic kernel of DotU8 (int8 queries) and DotU8I16
+// (int16 queries).
+func dotU8Generic[Q int8 | int16](q []Q, c []uint8) int32 {
 	c = c[:len(q)]
 	var s0, s1 int32
 	i := 0
@@ -150,26 +152,6 @@ func dotU8Generic(q []int8, c []uint8) int32 {
 		s0 += int32(q[i]) * int32(c[i])
 	}
 	return s0 + s1
-}
-
-func dotU8I16Generic(q []int16, c []uint8) int32 {
-	c = c[:len(q)]
-	var s0, s1 int32
-	i := 0
-	for ; i+2 <= len(q); i += 2 {
-		s0 += int32(q[i]) * int32(c[i])
-		s1 += int32(q[i+1]) * int32(c[i+1])
-	}
-	for ; i < len(q); i++ {
-		s0 += int32(q[i]) * int32(c[i])
-	}
-	return s0 + s1
-}
-
-func dotU8I16GatherGeneric(q []int16, codes []uint8, stride int, ids []uint32, out []int32) {
-	for i, id := range ids {
-		out[i] = dotU8I16Generic(q, codes[int(id)*stride:])
-	}
 }
 
 func l2SqU8GatherGeneric(q []int16, codes []uint8, stride int, ids []uint32, out []int32) {
@@ -178,7 +160,9 @@ func l2SqU8GatherGeneric(q []int16, codes []uint8, stride int, ids []uint32, out
 	}
 }
 
-func dotU8GatherGeneric(q []int8, codes []uint8, stride int, ids []uint32, out []int32) {
+// dotU8GatherGeneric is the generic kernel of DotU8Gather and
+// DotU8I16Gather.
+func dotU8GatherGeneric[Q int8 | int16](q []Q, codes []uint8, stride int, ids []uint32, out []int32) {
 	for i, id := range ids {
 		out[i] = dotU8Generic(q, codes[int(id)*stride:])
 	}

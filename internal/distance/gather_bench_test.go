@@ -56,8 +56,6 @@ func BenchmarkGather(b *testing.B) {
 	}
 }
 
-var sinkI32 int32
-
 // BenchmarkCodeImpl compares the implementations of the uint8 code
 // kernels this CPU supports on one in-cache pair (the generic one is the
 // peer the assembly is measured against).
@@ -67,27 +65,9 @@ func BenchmarkCodeImpl(b *testing.B) {
 		q16, q8 := codeQueries(r, d)
 		c := randCodes(r, d)
 		for _, im := range gatherSupported() {
-			b.Run(fmt.Sprintf("l2u8/d=%d/impl=%s", d, im.name), func(b *testing.B) {
-				var s int32
-				for b.Loop() {
-					s += im.l2SqU8(q16, c)
-				}
-				sinkI32 = s
-			})
-			b.Run(fmt.Sprintf("dotu8/d=%d/impl=%s", d, im.name), func(b *testing.B) {
-				var s int32
-				for b.Loop() {
-					s += im.dotU8(q8, c)
-				}
-				sinkI32 = s
-			})
-			b.Run(fmt.Sprintf("dotu8i16/d=%d/impl=%s", d, im.name), func(b *testing.B) {
-				var s int32
-				for b.Loop() {
-					s += im.dotU8I16(q16, c)
-				}
-				sinkI32 = s
-			})
+			b.Run(fmt.Sprintf("l2u8/d=%d/impl=%s", d, im.name), scoreLoop(im.l2SqU8, q16, c))
+			b.Run(fmt.Sprintf("dotu8/d=%d/impl=%s", d, im.name), scoreLoop(im.dotU8, q8, c))
+			b.Run(fmt.Sprintf("dotu8i16/d=%d/impl=%s", d, im.name), scoreLoop(im.dotU8I16, q16, c))
 		}
 	}
 }

@@ -126,7 +126,7 @@ func dotU8I16(q []int16, c []uint8) int32 {
 	case codeAVX2:
 		return dotU8I16AVX2(q, c)
 	}
-	return dotU8I16Generic(q, c)
+	return dotU8Generic(q, c)
 }
 
 func dotU8I16Gather(q []int16, codes []uint8, stride int, ids []uint32, out []int32) {
@@ -136,7 +136,7 @@ func dotU8I16Gather(q []int16, codes []uint8, stride int, ids []uint32, out []in
 	case codeAVX2:
 		dotU8I16GatherAVX2(q, codes, stride, ids, out)
 	default:
-		dotU8I16GatherGeneric(q, codes, stride, ids, out)
+		dotU8GatherGeneric(q, codes, stride, ids, out)
 	}
 }
 

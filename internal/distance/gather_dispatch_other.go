@@ -11,10 +11,10 @@ func dotGather(q, base []float32, ids []uint32, out []float32)  { dotGatherGener
 func l2SqU8(q []int16, c []uint8) int32                         { return l2SqU8Generic(q, c) }
 func dotU8(q []int8, c []uint8) int32                           { return dotU8Generic(q, c) }
 
-func dotU8I16(q []int16, c []uint8) int32 { return dotU8I16Generic(q, c) }
+func dotU8I16(q []int16, c []uint8) int32 { return dotU8Generic(q, c) }
 
 func dotU8I16Gather(q []int16, codes []uint8, stride int, ids []uint32, out []int32) {
-	dotU8I16GatherGeneric(q, codes, stride, ids, out)
+	dotU8GatherGeneric(q, codes, stride, ids, out)
 }
 
 func l2SqU8Gather(q []int16, codes []uint8, stride int, ids []uint32, out []int32) {

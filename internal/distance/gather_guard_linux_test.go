@@ -2,26 +2,8 @@ package distance
 
 import (
 	"math/rand/v2"
-	"syscall"
 	"testing"
 )
-
-// guardedBytes returns n bytes that end exactly where an inaccessible page
-// begins, so a kernel that reads one byte too far faults.
-func guardedBytes(t *testing.T, n int) []byte {
-	t.Helper()
-	page := syscall.Getpagesize()
-	data := (n + page - 1) / page * page
-	mem, err := syscall.Mmap(-1, 0, data+page, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
-	if err != nil {
-		t.Fatalf("mmap: %v", err)
-	}
-	t.Cleanup(func() { _ = syscall.Munmap(mem) })
-	if err := syscall.Mprotect(mem[data:], syscall.PROT_NONE); err != nil {
-		t.Fatalf("mprotect: %v", err)
-	}
-	return mem[data-n : data : data]
-}
 
 // TestGatherNoReadPastEnd runs the gather and code kernels on rows and
 // queries that end at a guard page.
@@ -42,7 +24,7 @@ func TestGatherNoReadPastEnd(t *testing.T) {
 			for i := range cb {
 				cb[i] = uint8(r.UintN(256))
 			}
-			q16 := bytesAsInt16(qb)
+			q16 := bytesAs[int16](qb)
 			for i := range q16 {
 				q16[i] = int16(r.IntN(766) - 255)
 			}
@@ -58,7 +40,7 @@ func TestGatherNoReadPastEnd(t *testing.T) {
 			if want := refDotU8I16(q16, cb[2*d:]); o32[0] != want {
 				t.Fatalf("%s/dotU8I16Gather d=%d: got %d, want %d", im.name, d, o32[0], want)
 			}
-			qs := bytesAsInt8(qb[d:])
+			qs := bytesAs[int8](qb[d:])
 			if got, want := im.dotU8(qs, cb[2*d:]), refDotU8(qs, cb[2*d:]); got != want {
 				t.Fatalf("%s/dotU8 d=%d: got %d, want %d", im.name, d, got, want)
 			}

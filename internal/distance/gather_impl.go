@@ -23,11 +23,11 @@ var genericGather = gatherImplementation{
 	l2SqGather:     l2SqGatherGeneric,
 	dotGather:      dotGatherGeneric,
 	l2SqU8:         l2SqU8Generic,
-	dotU8:          dotU8Generic,
-	dotU8I16:       dotU8I16Generic,
+	dotU8:          dotU8Generic[int8],
+	dotU8I16:       dotU8Generic[int16],
 	l2SqU8Gather:   l2SqU8GatherGeneric,
-	dotU8Gather:    dotU8GatherGeneric,
-	dotU8I16Gather: dotU8I16GatherGeneric,
+	dotU8Gather:    dotU8GatherGeneric[int8],
+	dotU8I16Gather: dotU8GatherGeneric[int16],
 }
 
 // CodeImpl returns the implementation of the uint8 code kernels chosen at

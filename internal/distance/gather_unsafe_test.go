@@ -2,16 +2,8 @@ package distance
 
 import "unsafe"
 
-func bytesAsInt16(b []byte) []int16 {
-	if len(b) < 2 {
-		return nil
-	}
-	return unsafe.Slice((*int16)(unsafe.Pointer(&b[0])), len(b)/2)
-}
-
-func bytesAsInt8(b []byte) []int8 {
-	if len(b) == 0 {
-		return nil
-	}
-	return unsafe.Slice((*int8)(unsafe.Pointer(&b[0])), len(b))
+// bytesAs returns b viewed as len(b)/size elements of type T, with the
+// same start; b must be aligned for T.
+func bytesAs[T any](b []byte) []T {
+	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b))/unsafe.Sizeof(*new(T)))
 }

@@ -7,13 +7,13 @@ import (
 	"unsafe"
 )
 
-// guarded returns n random floats that end exactly where an inaccessible
-// page begins, so a kernel that loads even one lane past the end faults.
-// (The masked tail loads rely on fault suppression for masked-off lanes.)
-func guarded(t *testing.T, r *rand.Rand, n int) []float32 {
+// guardedBytes returns n bytes that end exactly where an inaccessible page
+// begins, so a kernel that reads one byte too far faults. (The masked tail
+// loads rely on fault suppression for masked-off lanes.)
+func guardedBytes(t *testing.T, n int) []byte {
 	t.Helper()
 	page := syscall.Getpagesize()
-	data := (n*4 + page - 1) / page * page
+	data := (n + page - 1) / page * page
 	mem, err := syscall.Mmap(-1, 0, data+page, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
 	if err != nil {
 		t.Fatalf("mmap: %v", err)
@@ -22,12 +22,25 @@ func guarded(t *testing.T, r *rand.Rand, n int) []float32 {
 	if err := syscall.Mprotect(mem[data:], syscall.PROT_NONE); err != nil {
 		t.Fatalf("mprotect: %v", err)
 	}
-	all := unsafe.Slice((*float32)(unsafe.Pointer(&mem[0])), data/4)
-	v := all[data/4-n:]
+	return mem[data-n : data : data]
+}
+
+// guardedOf returns n values drawn by next that end exactly where an
+// inaccessible page begins, so a kernel that loads even one element past
+// the end faults.
+func guardedOf[T any](t *testing.T, r *rand.Rand, n int, next func(*rand.Rand) T) []T {
+	t.Helper()
+	v := bytesAs[T](guardedBytes(t, n*int(unsafe.Sizeof(*new(T)))))
 	for i := range v {
-		v[i] = 2*r.Float32() - 1
+		v[i] = next(r)
 	}
 	return v
+}
+
+// guarded is guardedOf for random floats in [-1, 1).
+func guarded(t *testing.T, r *rand.Rand, n int) []float32 {
+	t.Helper()
+	return guardedOf(t, r, n, randUnit)
 }
 
 func TestNoReadPastEnd(t *testing.T) {

@@ -25,13 +25,7 @@ func BenchmarkHammingImpl(b *testing.B) {
 	for _, w := range hammingWords {
 		x, y := randWords(r, w), randWords(r, w)
 		for _, im := range bitsSupported() {
-			b.Run(fmt.Sprintf("words=%d/impl=%s", w, im.name), func(b *testing.B) {
-				s := 0
-				for b.Loop() {
-					s += im.hamming(x, y)
-				}
-				sinkI32 = int32(s)
-			})
+			b.Run(fmt.Sprintf("words=%d/impl=%s", w, im.name), scoreLoop(im.hamming, x, y))
 		}
 	}
 }

@@ -3,23 +3,7 @@ package distance
 import (
 	"math/rand/v2"
 	"testing"
-	"unsafe"
 )
-
-// guardedWords returns n random words that end exactly where an
-// inaccessible page begins.
-func guardedWords(t *testing.T, r *rand.Rand, n int) []uint64 {
-	t.Helper()
-	b := guardedBytes(t, 8*n)
-	if n == 0 {
-		return nil
-	}
-	w := unsafe.Slice((*uint64)(unsafe.Pointer(&b[0])), n)
-	for i := range w {
-		w[i] = r.Uint64()
-	}
-	return w
-}
 
 // TestHammingNoReadPastEnd runs the Hamming kernels on queries and codes
 // that end at a guard page.
@@ -27,11 +11,11 @@ func TestHammingNoReadPastEnd(t *testing.T) {
 	r := rand.New(rand.NewPCG(61, 62))
 	for _, im := range bitsSupported() {
 		for _, d := range lengths {
-			a, b := guardedWords(t, r, d), guardedWords(t, r, d)
+			a, b := guardedOf(t, r, d, (*rand.Rand).Uint64), guardedOf(t, r, d, (*rand.Rand).Uint64)
 			if got, want := im.hamming(a, b), refHamming(a, b); got != want {
 				t.Fatalf("%s/hamming d=%d: got %d, want %d", im.name, d, got, want)
 			}
-			codes := guardedWords(t, r, 3*d)
+			codes := guardedOf(t, r, 3*d, (*rand.Rand).Uint64)
 			out := make([]int32, 3)
 			im.hammingBatch(a, codes, out)
 			if want := refHamming(a, codes[2*d:]); int(out[2]) != want {

@@ -21,15 +21,7 @@ func refHamming(a, b []uint64) int {
 // all-ones words (poison ^0) or zeros (poison 0): a kernel reading past
 // the end of two such slices with different poisons counts extra bits.
 func poisonedWords(r *rand.Rand, n int, poison uint64) []uint64 {
-	s := make([]uint64, n+16)
-	for i := range s {
-		if i < n {
-			s[i] = r.Uint64()
-		} else {
-			s[i] = poison
-		}
-	}
-	return s[:n:n]
+	return poisonedOf(r, n, (*rand.Rand).Uint64, poison)
 }
 
 func TestHamming(t *testing.T) {
@@ -150,11 +142,7 @@ func FuzzHamming(f *testing.F) {
 	f.Add(make([]byte, 8*40), uint8(3))
 	r := rand.New(rand.NewPCG(59, 60))
 	for _, n := range []int{16, 136, 1040} {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = byte(r.Uint32())
-		}
-		f.Add(b, uint8(n))
+		f.Add(randBytes(r, n), uint8(n))
 	}
 	f.Fuzz(func(t *testing.T, data []byte, dsel uint8) {
 		v := make([]uint64, len(data)/8)

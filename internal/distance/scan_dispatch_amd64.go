@@ -23,16 +23,7 @@ var avx2Scan = scanImplementation{
 
 // scanSupported lists every scan implementation this CPU can run, best
 // first.
-func scanSupported() []scanImplementation {
-	impls := []scanImplementation{genericScan}
-	if level >= levelAVX2 {
-		impls = append([]scanImplementation{avx2Scan}, impls...)
-	}
-	if level >= levelAVX512 {
-		impls = append([]scanImplementation{avx512Scan}, impls...)
-	}
-	return impls
-}
+func scanSupported() []scanImplementation { return upToLevel(genericScan, avx2Scan, avx512Scan) }
 
 func scanWidth() int {
 	switch level {

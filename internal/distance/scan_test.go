@@ -379,20 +379,13 @@ func TestScanNoAllocs(t *testing.T) {
 func FuzzScanKernels(f *testing.F) {
 	r := rand.New(rand.NewPCG(41, 42))
 	for _, n := range []int{2, 5, 34, 66, 130, 258, 1030, 4100} {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = byte(r.Uint32())
-		}
-		f.Add(b)
+		f.Add(randBytes(r, n))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) < 2 {
 			return
 		}
-		v := make([]float32, (len(data)-2)/2)
-		for i := range v {
-			v[i] = float32(int16(uint16(data[2+2*i])|uint16(data[3+2*i])<<8)) / 64
-		}
+		v := fuzzFloats(data[2:])
 		if len(v) < 2 {
 			return
 		}
