@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -135,6 +136,113 @@ func TestRawConnErrors(t *testing.T) {
 	}
 	if _, ok := newRawConn("https://example.com", time.Second); ok {
 		t.Error("https taken by the built-in client")
+	}
+}
+
+// closingServer accepts connections, numbered from 0. On a connection for which answer is true
+// it reads one request, answers 200 without closing the connection, and then closes it while it
+// is idle, as a server's idle timeout does; other connections it closes at once. It reports each
+// close on closed.
+func closingServer(t *testing.T, answer func(conn int64) bool) (url string, accepted *atomic.Int64, closed chan struct{}) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	accepted, closed = new(atomic.Int64), make(chan struct{}, 100)
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			n := accepted.Add(1) - 1
+			go func() {
+				defer func() {
+					conn.Close()
+					select {
+					case closed <- struct{}{}:
+					default:
+					}
+				}()
+				if !answer(n) {
+					return
+				}
+				req, err := http.ReadRequest(bufio.NewReader(conn))
+				if err != nil {
+					return
+				}
+				io.Copy(io.Discard, req.Body)
+				io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String(), accepted, closed
+}
+
+// A kept connection the server closed while it was idle is dialled again and the request sent
+// once more: the request succeeds and no error is counted.
+func TestRawConnRedialsIdleClosedConnection(t *testing.T) {
+	url, accepted, closed := closingServer(t, func(int64) bool { return true })
+	c, _ := newRawConn(url, 5*time.Second)
+	defer c.close()
+	ctx := context.Background()
+	if status, err := c.do(ctx, "POST", "/", "", []byte("{}")); status != 200 || err != nil {
+		t.Fatalf("first request: status %d, err %v", status, err)
+	}
+	if c.conn == nil {
+		t.Fatal("connection not kept")
+	}
+	<-closed // the server has closed the kept connection
+	if status, err := c.do(ctx, "POST", "/", "", []byte("{}")); status != 200 || err != nil {
+		t.Fatalf("request on the connection the server closed: status %d, err %v", status, err)
+	}
+	if n := accepted.Load(); n != 2 {
+		t.Errorf("%d connections, want 2", n)
+	}
+
+	// The same through a slow open-loop run, where every request finds its connection closed.
+	url, _, _ = closingServer(t, func(int64) bool { return true })
+	cfg := baseConfig(url)
+	cfg.Requests, cfg.Concurrency, cfg.Rate, cfg.SkipPreflight = 6, 1, 100, true
+	res := runHTTPTest(t, cfg)
+	if res.OK != 6 || len(res.Errors) != 0 {
+		t.Errorf("ok %d, errors %v; want 6 and none", res.OK, res.Errors)
+	}
+}
+
+// A server that closes every connection at once still yields errors: a request is sent again
+// once at most, and never after a fresh connection failed.
+func TestRawConnRetriesOnce(t *testing.T) {
+	url, accepted, _ := closingServer(t, func(n int64) bool { return n == 0 })
+	c, _ := newRawConn(url, 5*time.Second)
+	defer c.close()
+	ctx := context.Background()
+	if status, err := c.do(ctx, "POST", "/", "", nil); status != 200 || err != nil {
+		t.Fatalf("first request: status %d, err %v", status, err)
+	}
+	// The second request fails on the kept connection and on one redial; the third on its
+	// fresh connection only.
+	for i, want := range []int64{2, 3} {
+		if _, err := c.do(ctx, "POST", "/", "", nil); err == nil {
+			t.Fatalf("request %d succeeded against a server that closes every connection", i+2)
+		}
+		if n := accepted.Load(); n != want {
+			t.Errorf("request %d: %d connections in all, want %d", i+2, n, want)
+		}
+		if c.conn != nil {
+			t.Errorf("request %d: connection kept after an error", i+2)
+		}
+	}
+
+	url, accepted, _ = closingServer(t, func(int64) bool { return false })
+	cfg := baseConfig(url)
+	cfg.Requests, cfg.Concurrency, cfg.SkipPreflight = 5, 1, true
+	res := runHTTPTest(t, cfg)
+	failed := res.Errors[ErrKindConnClosed] + res.Errors[ErrKindConnReset]
+	if res.OK != 0 || failed != 5 || accepted.Load() != 5 {
+		t.Errorf("ok %d, errors %v, %d connections; want 5 errors on 5 connections", res.OK, res.Errors, accepted.Load())
 	}
 }
 
