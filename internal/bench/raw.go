@@ -33,13 +33,20 @@ func readRaw[T float32 | int32](r io.Reader, dst []T) error {
 	if _, err := io.ReadFull(r, b); err != nil {
 		return err
 	}
-	if !hostLittle {
-		for i := 0; i+4 <= len(b); i += 4 {
-			v := bits.ReverseBytes32(binary.NativeEndian.Uint32(b[i:]))
-			binary.NativeEndian.PutUint32(b[i:], v)
-		}
-	}
+	toNative4(b)
 	return nil
+}
+
+// toNative4 turns little-endian 4-byte values in b into this machine's
+// byte order, in place.
+func toNative4(b []byte) {
+	if hostLittle {
+		return
+	}
+	for i := 0; i+4 <= len(b); i += 4 {
+		v := bits.ReverseBytes32(binary.NativeEndian.Uint32(b[i:]))
+		binary.NativeEndian.PutUint32(b[i:], v)
+	}
 }
 
 // readConverted fills dst from r, where each element is stored in item

@@ -15,31 +15,15 @@ import (
 // is the file size divided by the row size.
 
 func readFvecs(path string) (*Matrix, error) {
-	m := &Matrix{}
-	err := scanVecs(path, 4, func(rows, cols int) {
-		*m = Matrix{Rows: rows, Cols: cols, Data: make([]float32, rows*cols)}
-	}, func(r int, payload []byte) {
-		row := m.Row(r)
-		if hostLittle {
-			copy(byteView(row), payload)
-			return
-		}
-		for i := range row {
-			row[i] = math.Float32frombits(binary.LittleEndian.Uint32(payload[4*i:]))
-		}
-	})
+	rows, cols, data, err := readVecs(path, 4, putLittle4[float32])
 	if err != nil {
 		return nil, err
 	}
-	return m, nil
+	return &Matrix{Rows: rows, Cols: cols, Data: data}, nil
 }
 
 func readBvecs(path string) (*Matrix, error) {
-	m := &Matrix{}
-	err := scanVecs(path, 1, func(rows, cols int) {
-		*m = Matrix{Rows: rows, Cols: cols, Data: make([]float32, rows*cols)}
-	}, func(r int, payload []byte) {
-		row := m.Row(r)
+	rows, cols, data, err := readVecs(path, 1, func(row []float32, payload []byte) {
 		for i, b := range payload[:len(row)] {
 			row[i] = float32(b)
 		}
@@ -47,27 +31,33 @@ func readBvecs(path string) (*Matrix, error) {
 	if err != nil {
 		return nil, err
 	}
-	return m, nil
+	return &Matrix{Rows: rows, Cols: cols, Data: data}, nil
 }
 
 func readIvecs(path string) (*IntMatrix, error) {
-	m := &IntMatrix{}
-	err := scanVecs(path, 4, func(rows, cols int) {
-		*m = IntMatrix{Rows: rows, Cols: cols, Data: make([]int32, rows*cols)}
-	}, func(r int, payload []byte) {
-		row := m.Row(r)
-		if hostLittle {
-			copy(byteView(row), payload)
-			return
-		}
-		for i := range row {
-			row[i] = int32(binary.LittleEndian.Uint32(payload[4*i:]))
-		}
-	})
+	rows, cols, data, err := readVecs(path, 4, putLittle4[int32])
 	if err != nil {
 		return nil, err
 	}
-	return m, nil
+	return &IntMatrix{Rows: rows, Cols: cols, Data: data}, nil
+}
+
+// readVecs reads a TEXMEX file whose values are elem bytes wide into a
+// row-major rows×cols slice, put decoding each row from its value bytes.
+func readVecs[T float32 | int32](path string, elem int, put func(row []T, payload []byte)) (rows, cols int, data []T, err error) {
+	err = scanVecs(path, elem, func(r, c int) {
+		rows, cols, data = r, c, make([]T, r*c)
+	}, func(r int, payload []byte) {
+		put(data[r*cols:(r+1)*cols], payload)
+	})
+	return rows, cols, data, err
+}
+
+// putLittle4 stores a row of little-endian 4-byte values.
+func putLittle4[T float32 | int32](row []T, payload []byte) {
+	b := byteView(row)
+	copy(b, payload)
+	toNative4(b)
 }
 
 // scanVecs reads a TEXMEX file whose values are elem bytes wide. It calls
