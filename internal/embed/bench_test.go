@@ -134,7 +134,7 @@ func benchDirectBatches(b *testing.B, dims int, enc string) {
 		if err != nil {
 			return err
 		}
-		_, err = parseResponse(raw, benchMaxBatch, dims)
+		_, err = parseResponse(raw, benchMaxBatch, dims, nil)
 		return err
 	}
 	nb := int64((b.N + benchMaxBatch - 1) / benchMaxBatch)

@@ -30,7 +30,9 @@
 // An Embedder is safe for concurrent use by any number of goroutines. Each provider has one
 // mutex guarding its cache, pending table and queue; it is held for map and slice updates only,
 // never across I/O. Upstream requests run on goroutines owned by the provider (at most
-// MaxConcurrency at a time); callers block only on their own texts' completion or their context.
+// MaxConcurrency at a time), each decoding its own response, with helpers for a large one only
+// on free slots of Options.Slots; callers block only on their own texts' completion or their
+// context.
 // A caller whose context ends returns at once; a queued text nobody waits for any more is
 // dropped, and a request nobody waits for any more is canceled. A request carrying texts of
 // several callers runs until the latest of their deadlines (a caller that joins a request

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -104,6 +106,33 @@ func TestEncodings(t *testing.T) {
 		if len(asked) != 1 || asked[0] != want {
 			t.Errorf("encoding %q: requests asked for %q, want [%q]", enc, asked, want)
 		}
+	}
+}
+
+// The Embedder decodes a large response in parallel only on the free slots of Options.Slots.
+func TestEmbedDecodesOnFreeSlots(t *testing.T) {
+	t.Parallel()
+	const dims = 768
+	f := newFake(t, dims)
+	slots := &countingSlots{}
+	e, err := New([]Provider{testProvider("m", dims, f)}, Options{Slots: slots})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Close)
+	texts := make([]string, 64)
+	for i := range texts {
+		texts[i] = "text " + strconv.Itoa(i)
+	}
+	got, err := e.Embed(context.Background(), "m", texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkVectors(t, f, texts, got)
+	slots.mu.Lock()
+	defer slots.mu.Unlock()
+	if runtime.GOMAXPROCS(0) > 1 && slots.tries == 0 || slots.taken != 0 {
+		t.Errorf("%d tries, %d slots taken; want some tries and none taken", slots.tries, slots.taken)
 	}
 }
 

@@ -19,6 +19,18 @@ type Options struct {
 	Logger *slog.Logger
 	// LookupEnv reads the variables named by APIKeyEnv (nil: os.LookupEnv).
 	LookupEnv func(name string) (string, bool)
+	// Slots bounds the parallel decoding of large responses (nil: no bound); see Slots.
+	Slots Slots
+}
+
+// Slots lends CPU slots to the decoding of large responses: the server passes its admission
+// scheduler (*admission.Scheduler implements Slots). A response is decoded on the goroutine that
+// received it, helped by up to three more goroutines, each of which runs on a slot that was free
+// at that moment; none is waited for, so while searches keep every slot busy each response is
+// decoded on its own goroutine only.
+type Slots interface {
+	// TryAcquire takes a slot if one is free now; release gives it back.
+	TryAcquire() (release func(), ok bool)
 }
 
 // Embedder turns texts into dense vectors through the configured providers. It is safe for
@@ -91,6 +103,7 @@ func newProvider(cfg Provider, opts Options, m *metrics) (*provider, error) {
 			weight:  uc.Weight,
 			client:  &http.Client{Transport: newTransport(cfg.MaxConcurrency, cfg.Timeout)},
 			bodyMax: bodyMax,
+			slots:   opts.Slots,
 			log:     p.log,
 		}
 		if cfg.Encoding == "base64" {

@@ -43,9 +43,9 @@ var errTruncated = badResponse("response is not valid JSON: unexpected end")
 // It works in two passes. The first walks the document's structure and records where each
 // embedding's value lies, without decoding it (an array of numbers ends at the first ']', a
 // base64 string at its closing quote). The second decodes those spans, split across cores when
-// the body is large: a batch of 64 × 768 floats takes about a millisecond to decode on one core,
-// and it sits on the latency of every text in the batch.
-func parseResponse(body []byte, n, dims int) ([][]float32, error) {
+// the body is large and slots has free ones (see Slots): a batch of 64 × 768 floats takes about a
+// millisecond to decode on one core, and it sits on the latency of every text in the batch.
+func parseResponse(body []byte, n, dims int, slots Slots) ([][]float32, error) {
 	s := &scanner{b: body}
 	var spans []span
 	var upstreamErr string
@@ -89,7 +89,7 @@ func parseResponse(body []byte, n, dims int) ([][]float32, error) {
 		seen[sp.index] = true
 	}
 	out := make([][]float32, n)
-	if err := decodeSpans(body, spans, dims, out); err != nil {
+	if err := decodeSpans(body, spans, dims, out, slots); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -103,12 +103,18 @@ type span struct {
 // parallelDecodeBytes is the body size above which the embeddings are decoded on several cores.
 const parallelDecodeBytes = 64 << 10
 
-// decodeSpans decodes every span into out, on up to GOMAXPROCS goroutines when the body is
-// large. The error reported is the one of the first failing span in document order, whatever
-// the split.
-func decodeSpans(body []byte, spans []span, dims int, out [][]float32) error {
-	workers := min(runtime.GOMAXPROCS(0), len(spans), 4)
-	if len(body) < parallelDecodeBytes || workers < 2 {
+// decodeSpans decodes every span into out. When the body is large it is helped by up to
+// min(GOMAXPROCS, 4)-1 more goroutines, one per slot that slots has free now (nil: no bound);
+// without any, it decodes alone. The error reported is the one of the first failing span in
+// document order, whatever the split.
+func decodeSpans(body []byte, spans []span, dims int, out [][]float32, slots Slots) error {
+	helpers := 0
+	if len(body) >= parallelDecodeBytes {
+		helpers = min(runtime.GOMAXPROCS(0), len(spans), 4) - 1
+	}
+	releases := takeSlots(slots, helpers)
+	workers := 1 + len(releases)
+	if workers < 2 {
 		return decodeRange(body, spans, dims, out)
 	}
 	errs := make([]error, workers)
@@ -116,11 +122,11 @@ func decodeSpans(body []byte, spans []span, dims int, out [][]float32) error {
 	per := (len(spans) + workers - 1) / workers
 	for w := 1; w < workers; w++ {
 		lo, hi := min(w*per, len(spans)), min((w+1)*per, len(spans))
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		release := releases[w-1]
+		wg.Go(func() {
+			defer release()
 			errs[w] = decodeRange(body, spans[lo:hi], dims, out)
-		}()
+		})
 	}
 	errs[0] = decodeRange(body, spans[:min(per, len(spans))], dims, out)
 	wg.Wait()
@@ -132,6 +138,27 @@ func decodeSpans(body []byte, spans []span, dims int, out [][]float32) error {
 	return nil
 }
 
+// takeSlots takes up to n of the slots that slots has free now and returns their releases; nil
+// slots lend n at once.
+func takeSlots(slots Slots, n int) []func() {
+	if n <= 0 {
+		return nil
+	}
+	releases := make([]func(), 0, n)
+	for range n {
+		if slots == nil {
+			releases = append(releases, func() {})
+			continue
+		}
+		release, ok := slots.TryAcquire()
+		if !ok {
+			break
+		}
+		releases = append(releases, release)
+	}
+	return releases
+}
+
 // decodeRange decodes spans in order, stopping at the first error.
 func decodeRange(body []byte, spans []span, dims int, out [][]float32) error {
 	for _, sp := range spans {
@@ -141,7 +168,7 @@ func decodeRange(body []byte, spans []span, dims int, out [][]float32) error {
 			return err
 		}
 		if s.ws(); s.i != sp.end {
-			return badResponse("response is not valid JSON: unexpected %q at byte %d", body[s.i], s.i)
+			return s.unexpected()
 		}
 		out[sp.index] = vec
 	}
@@ -397,15 +424,11 @@ func (s *scanner) token() []byte {
 
 // object reads {"key": value, ...}, calling fn with each key; fn must consume the value.
 func (s *scanner) object(fn func(key []byte) error) error {
-	if err := s.consume('{'); err != nil {
+	more, err := s.open('{', '}')
+	if err != nil {
 		return err
 	}
-	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == '}' {
-		s.i++
-		return nil
-	}
-	for {
+	for more {
 		key, err := s.str()
 		if err != nil {
 			return err
@@ -416,50 +439,65 @@ func (s *scanner) object(fn func(key []byte) error) error {
 		if err := fn(key); err != nil {
 			return err
 		}
-		s.ws()
-		if s.i >= len(s.b) {
-			return errTruncated
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-		case '}':
-			s.i++
-			return nil
-		default:
-			return badResponse("response is not valid JSON: unexpected %q at byte %d", s.b[s.i], s.i)
+		var ok bool
+		if more, ok = s.next('}'); !ok {
+			return s.unexpected()
 		}
 	}
+	return nil
 }
 
 // array reads [value, ...], calling fn with each position; fn must consume the value.
 func (s *scanner) array(fn func(pos int) error) error {
-	if err := s.consume('['); err != nil {
+	more, err := s.open('[', ']')
+	if err != nil {
 		return err
 	}
-	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == ']' {
-		s.i++
-		return nil
-	}
-	for pos := 0; ; pos++ {
+	for pos := 0; more; pos++ {
 		if err := fn(pos); err != nil {
 			return err
 		}
-		s.ws()
-		if s.i >= len(s.b) {
-			return errTruncated
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-		case ']':
-			s.i++
-			return nil
-		default:
-			return badResponse("response is not valid JSON: unexpected %q at byte %d", s.b[s.i], s.i)
+		var ok bool
+		if more, ok = s.next(']'); !ok {
+			return s.unexpected()
 		}
 	}
+	return nil
+}
+
+// open reads the opening byte of an object or array and reports whether a member or an element
+// follows (false: the closing byte did, and was read).
+func (s *scanner) open(opening, closing byte) (more bool, err error) {
+	if err := s.consume(opening); err != nil {
+		return false, err
+	}
+	s.ws()
+	if s.i < len(s.b) && s.b[s.i] == closing {
+		s.i++
+		return false, nil
+	}
+	return true, nil
+}
+
+// next reads what follows a member or an element: a comma (more is true) or the closing byte.
+// ok is false when it is neither, and unexpected tells what it is.
+func (s *scanner) next(closing byte) (more, ok bool) {
+	s.ws()
+	if s.i < len(s.b) {
+		if c := s.b[s.i]; c == ',' || c == closing {
+			s.i++
+			return c == ',', true
+		}
+	}
+	return false, false
+}
+
+// unexpected is the error for the byte at s.i, or for the end of the body.
+func (s *scanner) unexpected() error {
+	if s.i >= len(s.b) {
+		return errTruncated
+	}
+	return badResponse("response is not valid JSON: unexpected %q at byte %d", s.b[s.i], s.i)
 }
 
 // skip passes over one value of any kind without recursion.
@@ -470,14 +508,14 @@ func (s *scanner) skip() error {
 		if s.i >= len(s.b) {
 			return errTruncated
 		}
-		switch c := s.b[s.i]; c {
+		switch s.b[s.i] {
 		case '{', '[':
 			depth++
 			s.i++
 			continue
 		case '}', ']':
 			if depth == 0 {
-				return badResponse("response is not valid JSON: unexpected %q at byte %d", c, s.i)
+				return s.unexpected()
 			}
 			depth--
 			s.i++
@@ -487,13 +525,13 @@ func (s *scanner) skip() error {
 			}
 		case ',', ':':
 			if depth == 0 {
-				return badResponse("response is not valid JSON: unexpected %q at byte %d", c, s.i)
+				return s.unexpected()
 			}
 			s.i++
 			continue
 		default:
 			if len(s.token()) == 0 {
-				return badResponse("response is not valid JSON: unexpected %q at byte %d", c, s.i)
+				return s.unexpected()
 			}
 		}
 		if depth == 0 {

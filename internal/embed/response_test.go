@@ -7,10 +7,14 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/needlevdb/needle/internal/admission"
 )
 
 func TestParseResponse(t *testing.T) {
@@ -35,7 +39,7 @@ func TestParseResponse(t *testing.T) {
 		{`{"data":[{"index":0,"embedding":[1e-50,0]}]}`, [][]float32{{0, 0}}},
 	}
 	for _, c := range good {
-		got, err := parseResponse([]byte(c.body), len(c.want), 2)
+		got, err := parseResponse([]byte(c.body), len(c.want), 2, nil)
 		if err != nil {
 			t.Errorf("%s: %v", c.body, err)
 			continue
@@ -73,11 +77,82 @@ func TestParseResponse(t *testing.T) {
 		{`{"data":[{"index":0,"embedding":"@@@"}]}`, 1, "base64", false},
 	}
 	for _, c := range bad {
-		_, err := parseResponse([]byte(c.body), c.n, 2)
+		_, err := parseResponse([]byte(c.body), c.n, 2, nil)
 		var re *responseError
 		if err == nil || !strings.Contains(err.Error(), c.msg) || !errors.As(err, &re) || re.dims != c.dims {
 			t.Errorf("%s: got %v, want %q (dims %v)", c.body, err, c.msg, c.dims)
 		}
+	}
+}
+
+// countingSlots is a Slots with free slots, counting what is asked for, taken and given back.
+type countingSlots struct {
+	mu                           sync.Mutex
+	free, tries, taken, released int
+}
+
+func (c *countingSlots) TryAcquire() (func(), bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.tries++
+	if c.free == 0 {
+		return nil, false
+	}
+	c.free--
+	c.taken++
+	return func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.free++
+		c.released++
+	}, true
+}
+
+var _ Slots = (*admission.Scheduler)(nil)
+
+// A large response is decoded in parallel only on slots that are free: with none it is decoded
+// on the calling goroutine alone, with some it takes as many as it has helpers, and gives them
+// back; the vectors, and the first error in document order, are the same either way.
+func TestDecodeTakesFreeSlots(t *testing.T) {
+	const n, dims = 64, 768
+	f := &fakeUpstream{dims: dims}
+	f.tail, f.tailVec = fakeTail(dims)
+	in := &fakeRequest{Input: make([]string, n)}
+	for i := range in.Input {
+		in.Input[i] = strconv.Itoa(i)
+	}
+	body := f.response(in, &fakeReply{})
+	if len(body) < parallelDecodeBytes {
+		t.Fatalf("body of %d bytes is too small to be decoded in parallel", len(body))
+	}
+	// The first element in document order has a value that is not a number; the last a NaN.
+	bad := bytes.Replace(f.response(in, &fakeReply{nan: true}), []byte(`"embedding":[`), []byte(`"embedding":["x",`), 1)
+	helpers := min(runtime.GOMAXPROCS(0), 4) - 1
+	for _, free := range []int{0, 1, 8} {
+		slots := &countingSlots{free: free}
+		got, err := parseResponse(body, n, dims, slots)
+		if err != nil {
+			t.Fatalf("%d free slots: %v", free, err)
+		}
+		for i, text := range in.Input {
+			if !slices.Equal(got[i], f.want(text)) {
+				t.Fatalf("%d free slots: vector %d is wrong", free, i)
+			}
+		}
+		_, err = parseResponse(bad, n, dims, slots)
+		if err == nil || !strings.Contains(err.Error(), "value 0 is not a number") {
+			t.Errorf("%d free slots: error %v, want the first element's", free, err)
+		}
+		want := min(free, helpers)
+		if helpers > 0 && slots.tries == 0 || slots.taken != 2*want || slots.released != slots.taken || slots.free != free {
+			t.Errorf("%d free slots, %d helpers: %d tries, %d taken, %d released, %d free after; want %d taken per response",
+				free, helpers, slots.tries, slots.taken, slots.released, slots.free, want)
+		}
+	}
+	// A small body is decoded inline without asking.
+	slots := &countingSlots{free: 8}
+	if _, err := parseResponse([]byte(`{"data":[{"embedding":[1,2]}]}`), 1, 2, slots); err != nil || slots.tries != 0 {
+		t.Errorf("small body: err %v, %d tries", err, slots.tries)
 	}
 }
 
@@ -133,7 +208,7 @@ func FuzzParseResponse(f *testing.F) {
 		if n < 1 || n > 4 {
 			return
 		}
-		got, err := parseResponse(body, n, 2)
+		got, err := parseResponse(body, n, 2, nil)
 		want, ok := referenceParse(body, n, 2)
 		if !ok {
 			return
@@ -163,7 +238,7 @@ func BenchmarkParseResponse(b *testing.B) {
 	b.Run("needle", func(b *testing.B) {
 		b.SetBytes(int64(len(body)))
 		for b.Loop() {
-			if _, err := parseResponse(body, n, dims); err != nil {
+			if _, err := parseResponse(body, n, dims, nil); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -187,7 +262,7 @@ func BenchmarkParseResponse(b *testing.B) {
 	b.Run("needle_base64", func(b *testing.B) {
 		b.SetBytes(int64(len(body64)))
 		for b.Loop() {
-			if _, err := parseResponse(body64, n, dims); err != nil {
+			if _, err := parseResponse(body64, n, dims, nil); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -28,7 +28,8 @@ type upstream struct {
 	weight  int
 	client  *http.Client
 	breaker *breaker
-	bodyMax int // response body limit per text
+	bodyMax int   // response body limit per text
+	slots   Slots // lend the parallel decoding of large responses its helpers (nil: no bound)
 	// encoding is what the upstream is asked for: encFloat, encBase64Unproven (not yet answered
 	// a base64 request) or encBase64.
 	encoding atomic.Int32
@@ -235,7 +236,7 @@ func (u *upstream) roundTrip(ctx, actx context.Context, hreq *http.Request, dims
 		buf.Truncate(int(limit))
 	}
 	if resp.StatusCode/100 == 2 {
-		vecs, err := parseResponse(buf.Bytes(), n, dims)
+		vecs, err := parseResponse(buf.Bytes(), n, dims, u.slots)
 		if err != nil {
 			kind := attemptBadResponse
 			var re *responseError

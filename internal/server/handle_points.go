@@ -52,50 +52,20 @@ func (s *Server) handleGetPoint(w http.ResponseWriter, r *http.Request) {
 	writeResult(w, r, shaper(c, nil).Records(recs)[0])
 }
 
-func (s *Server) handleScroll(w http.ResponseWriter, r *http.Request) {
-	c, ok := s.collection(w, r)
-	if !ok {
-		return
-	}
-	var req api.ScrollRequest
-	if err := api.Decode(r.Body, &req, true); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	_, done, ok := s.admit(w, r)
-	if !ok {
-		return
-	}
-	defer done()
+func scrollResult(c *collection.Collection, req *api.ScrollRequest) (any, error) {
 	sr, err := req.Request()
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, err
 	}
 	recs, next, err := c.Scroll(sr)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, err
 	}
-	writeResult(w, r, map[string]any{"points": shaper(c, req.WithPayload).Records(recs), "next_page_offset": next})
+	return map[string]any{"points": shaper(c, req.WithPayload).Records(recs), "next_page_offset": next}, nil
 }
 
-func (s *Server) handleCount(w http.ResponseWriter, r *http.Request) {
-	c, ok := s.collection(w, r)
-	if !ok {
-		return
-	}
-	var req api.CountRequest
-	if err := api.Decode(r.Body, &req, true); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	_, done, ok := s.admit(w, r)
-	if !ok {
-		return
-	}
-	defer done()
-	writeResult(w, r, map[string]int{"count": c.Count(req.Filter.Get())})
+func countResult(c *collection.Collection, req *api.CountRequest) (any, error) {
+	return map[string]int{"count": c.Count(req.Filter.Get())}, nil
 }
 
 func vectorSelect(w *api.WithVector) collection.VectorSelect {
@@ -128,6 +98,34 @@ func writeOp[T any](s *Server, build func(r *http.Request, req *T) (*collection.
 			return
 		}
 		s.submit(w, r, c, op)
+	}
+}
+
+// readOp is the shape of the read endpoints with a body that scan a collection (scroll, count):
+// decode it into T, rejecting unknown fields, take a scheduler slot, and answer with result's
+// value.
+func readOp[T any](s *Server, result func(c *collection.Collection, req *T) (any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, ok := s.collection(w, r)
+		if !ok {
+			return
+		}
+		var req T
+		if err := api.Decode(r.Body, &req, true); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		_, done, ok := s.admit(w, r)
+		if !ok {
+			return
+		}
+		defer done()
+		res, err := result(c, &req)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeResult(w, r, res)
 	}
 }
 

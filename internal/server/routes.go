@@ -50,8 +50,8 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("PUT /collections/{name}/points/payload", writeOp(s, payloadOp(collection.OpOverwritePayload)))
 	mux.HandleFunc("POST /collections/{name}/points/payload/delete", writeOp(s, deletePayloadOp))
 	mux.HandleFunc("POST /collections/{name}/points/payload/clear", writeOp(s, clearPayloadOp))
-	mux.HandleFunc("POST /collections/{name}/points/scroll", s.handleScroll)
-	mux.HandleFunc("POST /collections/{name}/points/count", s.handleCount)
+	mux.HandleFunc("POST /collections/{name}/points/scroll", readOp(s, scrollResult))
+	mux.HandleFunc("POST /collections/{name}/points/count", readOp(s, countResult))
 	// Search.
 	mux.HandleFunc("POST /collections/{name}/points/query", s.handleQuery)
 	mux.HandleFunc("POST /collections/{name}/points/query/batch", s.handleQueryBatch)

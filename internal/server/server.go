@@ -71,7 +71,7 @@ func New(cfg config.Config, version string, logger *slog.Logger) (*Server, error
 	s.coalescer = newCoalescer(s.sched, max(cfg.SearchQueue, 1))
 	var providers *embed.Embedder
 	if len(cfg.Embedding) > 0 {
-		if providers, err = embed.New(cfg.Embedding, embed.Options{Logger: logger}); err != nil {
+		if providers, err = embed.New(cfg.Embedding, embed.Options{Logger: logger, Slots: s.sched}); err != nil {
 			m.Close()
 			return nil, fmt.Errorf("embedding providers: %w", err)
 		}
