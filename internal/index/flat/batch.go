@@ -3,6 +3,7 @@ package flat
 import (
 	"math"
 	"math/bits"
+	"slices"
 
 	"github.com/needlevdb/needle/internal/distance"
 	"github.com/needlevdb/needle/internal/topk"
@@ -21,7 +22,7 @@ import (
 // to the norms (float32 rounding of |x|² and 2 q·x, about d·2⁻²⁴·(|q|²+|x|²)
 // in the worst case), so each query keeps its best K+rescoreExtra
 // candidates by kernel score, and those are rescored with the exact kernel
-// (L2Sq, Dot) to pick and order the K results. The results are then
+// (Rescore) to pick and order the K results. The results are then
 // Search's unless more than rescoreExtra vectors lie within that rounding
 // error of the K-th distance (TestSearchBatchNearTies exercises this on
 // vectors with a large common offset).
@@ -98,20 +99,10 @@ func searchPanels(v Vectors, m Metric, qs [][]float32, k int, accept func(uint32
 					cand = append(cand, heaps[i][qi-wk.plo*w].Sorted()...)
 				}
 			}
-			out[qi] = rescore(v, m, qs[qi], cand, k)
+			out[qi] = slices.Clone(Rescore(v, m, qs[qi], cand, k))
 		}
 	})
 	return out
-}
-
-// rescore returns the k best of the candidates by the exact kernel.
-func rescore(v Vectors, m Metric, q []float32, cand []topk.Item, k int) []topk.Item {
-	pair, _ := kernels(m)
-	h := topk.New(k)
-	for _, c := range cand {
-		h.Push(rank(m, pair(q, v.Row(c.Slot))), c.Slot)
-	}
-	return h.Sorted()
 }
 
 // panelScan scores the packed panels (holding nq queries) against base

@@ -36,8 +36,9 @@
 //
 // Concurrency: Search (and SearchBatch) is safe for concurrent use, also with Add. Add calls
 // are serialised by a lock, and a search sees, for each list, either all
-// or none of one Add's entries in it. Each list is an immutable header
-// (ids, codes) published through an atomic pointer: Add appends into
+// or none of one Add's entries in it; WriteTo takes the lock only to take
+// the lists between two Adds, not while it writes them. Each list is an
+// immutable header (ids, codes) published through an atomic pointer: Add appends into
 // spare capacity beyond the published length, or into a new array, then
 // publishes a longer header, so readers never see a partial write. Train
 // must complete before the first Add or Search (a Search of an untrained

@@ -2,31 +2,17 @@ package ivf
 
 import (
 	"math"
-	"math/rand/v2"
 	"sync"
 	"testing"
 
 	"github.com/needlevdb/needle/internal/distance"
 	"github.com/needlevdb/needle/internal/index/flat"
+	"github.com/needlevdb/needle/internal/index/internal/testvecs"
 )
 
 // clustered returns n vectors of dimension dim around nc random centres
 // (coordinates uniform in [-1, 1]) with Gaussian noise of deviation sigma.
-func clustered(n, dim, nc int, sigma float64, seed uint64) flat.Vectors {
-	rng := rand.New(rand.NewPCG(seed, 1))
-	centres := make([]float32, nc*dim)
-	for i := range centres {
-		centres[i] = float32(rng.Float64()*2 - 1)
-	}
-	data := make([]float32, n*dim)
-	for i := range n {
-		c := rng.IntN(nc)
-		for j := range dim {
-			data[i*dim+j] = centres[c*dim+j] + float32(rng.NormFloat64()*sigma)
-		}
-	}
-	return flat.Vectors{Dim: dim, Data: data}
-}
+var clustered = testvecs.Clustered
 
 func normalized(v flat.Vectors) flat.Vectors {
 	for i := range v.Slots() {

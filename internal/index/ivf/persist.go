@@ -1,6 +1,7 @@
 package ivf
 
 import (
+	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -37,41 +38,45 @@ func corrupt(off int64, format string, args ...any) error {
 }
 
 // WriteTo writes the trained index and its lists (not the float vectors)
-// in the format of docs/format/ivf.md. It waits for a running Add and
-// holds further ones off until done; searches continue.
+// in the format of docs/format/ivf.md, streaming: it encodes the body twice
+// through a small buffer, once for the checksum in the header and once to
+// w. It writes the lists as they are when it starts (it waits for a
+// running Add); later Adds and searches go on meanwhile.
 func (x *Index) WriteTo(w io.Writer) (int64, error) {
 	x.mu.Lock()
-	defer x.mu.Unlock()
-	if !x.trained.Load() {
-		return 0, errors.New("ivf: WriteTo: index not trained")
-	}
-	cfg := x.cfg
-	var qb []byte
-	if x.pq != nil {
-		qb, _ = x.pq.AppendBinary(nil)
-	}
-	lists := make([]*list, cfg.Nlist)
-	var count uint64
+	trained := x.trained.Load()
+	lists := make([]*list, x.cfg.Nlist) // immutable once published
 	for i := range lists {
 		lists[i] = x.lists[i].Load()
-		count += uint64(len(lists[i].ids))
 	}
-	body := make([]byte, 0, len(x.centroids)*4+len(qb)+cfg.Nlist*4+int(count)*(4+cfg.PQM))
-	for _, c := range x.centroids {
-		body = le.AppendUint32(body, math.Float32bits(c))
+	x.mu.Unlock()
+	if !trained {
+		return 0, errors.New("ivf: WriteTo: index not trained")
 	}
-	body = append(body, qb...)
+	b := body{cent: x.centroids, lists: lists}
+	if x.pq != nil {
+		b.quant, _ = x.pq.AppendBinary(nil)
+	}
+	var count uint64
 	for _, l := range lists {
-		body = le.AppendUint32(body, uint32(len(l.ids)))
+		count += uint64(len(l.ids))
 	}
-	for _, l := range lists {
-		for _, s := range l.ids {
-			body = le.AppendUint32(body, s)
-		}
+	crc := crc32.New(castagnoli)
+	b.writeTo(crc) // a hash never fails
+	cw := &countWriter{w: w}
+	_, err := cw.Write(header(x.cfg, count, len(b.quant), crc.Sum32()))
+	if err == nil {
+		err = b.writeTo(cw)
 	}
-	for _, l := range lists {
-		body = append(body, l.codes...)
+	if err != nil {
+		return cw.n, fmt.Errorf("ivf: write index: %w", err)
 	}
+	return cw.n, nil
+}
+
+// header returns the file header of an index of cfg with count entries,
+// whose body has a quantizer block of qlen bytes and checksum crc.
+func header(cfg Config, count uint64, qlen int, crc uint32) []byte {
 	head := make([]byte, headerSize)
 	copy(head, magic[:])
 	le.PutUint32(head[8:], fileVersion)
@@ -81,19 +86,63 @@ func (x *Index) WriteTo(w io.Writer) (int64, error) {
 	le.PutUint32(head[28:], uint32(cfg.PQM))
 	le.PutUint64(head[32:], cfg.Seed)
 	le.PutUint64(head[40:], count)
-	le.PutUint32(head[48:], uint32(len(qb)))
-	le.PutUint32(head[52:], crc32.Checksum(body, castagnoli))
+	le.PutUint32(head[48:], uint32(qlen))
+	le.PutUint32(head[52:], crc)
 	le.PutUint32(head[60:], crc32.Checksum(head[:60], castagnoli))
-	n, err := w.Write(head)
-	if err == nil {
-		var k int
-		k, err = w.Write(body)
-		n += k
+	return head
+}
+
+// writeChunk is the size of WriteTo's encoding buffer.
+const writeChunk = 64 << 10
+
+// body is what follows a file's header: the centroids, the quantizer block
+// and the lists' lengths, slots and codes.
+type body struct {
+	cent  []float32
+	quant []byte
+	lists []*list
+}
+
+// writeTo writes the body to w through a buffer of writeChunk bytes.
+func (b body) writeTo(w io.Writer) error {
+	bw := bufio.NewWriterSize(w, writeChunk)
+	for _, c := range b.cent {
+		putUint32(bw, math.Float32bits(c))
 	}
-	if err != nil {
-		return int64(n), fmt.Errorf("ivf: write index: %w", err)
+	bw.Write(b.quant)
+	for _, l := range b.lists {
+		putUint32(bw, uint32(len(l.ids)))
 	}
-	return int64(n), nil
+	for _, l := range b.lists {
+		for _, s := range l.ids {
+			putUint32(bw, s)
+		}
+	}
+	for _, l := range b.lists {
+		bw.Write(l.codes)
+	}
+	return bw.Flush() // a bufio.Writer keeps its first error
+}
+
+// putUint32 writes v little-endian to bw without allocating (nothing once
+// bw has failed).
+func putUint32(bw *bufio.Writer, v uint32) {
+	if bw.Available() < 4 && bw.Flush() != nil {
+		return
+	}
+	bw.Write(le.AppendUint32(bw.AvailableBuffer(), v))
+}
+
+// countWriter counts the bytes written to w.
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // Read reads an index written by WriteTo from r (to its end) and attaches

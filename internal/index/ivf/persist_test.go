@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
+	"math"
 	"slices"
 	"testing"
 
@@ -143,6 +144,134 @@ func TestReadCorruptQuantizer(t *testing.T) {
 		fixCRCs(b)
 		if _, err := Read(bytes.NewReader(b), base); !errors.Is(err, ErrCorrupt) {
 			t.Errorf("%s: %v, want ivf.ErrCorrupt", name, err)
+		}
+	}
+}
+
+// referenceFile is the file of x with its body built in one buffer, as
+// WriteTo built it before it streamed.
+func referenceFile(x *Index) []byte {
+	var qb []byte
+	if x.pq != nil {
+		qb, _ = x.pq.AppendBinary(nil)
+	}
+	var count uint64
+	var body []byte
+	for _, c := range x.centroids {
+		body = le.AppendUint32(body, math.Float32bits(c))
+	}
+	body = append(body, qb...)
+	for i := range x.lists {
+		body = le.AppendUint32(body, uint32(len(x.lists[i].Load().ids)))
+	}
+	for i := range x.lists {
+		for _, s := range x.lists[i].Load().ids {
+			body = le.AppendUint32(body, s)
+			count++
+		}
+	}
+	for i := range x.lists {
+		body = append(body, x.lists[i].Load().codes...)
+	}
+	return append(header(x.cfg, count, len(qb), crc32.Checksum(body, castagnoli)), body...)
+}
+
+// TestWriteToMatchesReference: the streamed file is byte for byte the one
+// built in memory, for flat and PQ lists, lists left empty, a body larger
+// than the encoding buffer, and an index with no entries.
+func TestWriteToMatchesReference(t *testing.T) {
+	base := clustered(6000, 32, 10, 0.3, 4)
+	for _, cfg := range []Config{
+		{Dim: 32, Metric: flat.L2, Nlist: 16, Seed: 1},
+		{Dim: 32, Metric: flat.L2, Nlist: 40, PQM: 8, Seed: 2},
+		{Dim: 32, Metric: flat.InnerProduct, Nlist: 7, PQM: 4, Seed: 3},
+	} {
+		x, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := x.Train(base, 0); err != nil {
+			t.Fatal(err)
+		}
+		for _, add := range []int{0, 3, 6000} { // nothing, most lists empty, a body past writeChunk
+			if err := x.AddRange(base, x.Len(), add); err != nil {
+				t.Fatal(err)
+			}
+			want := referenceFile(x)
+			var buf bytes.Buffer
+			n, err := x.WriteTo(&buf)
+			if err != nil || n != int64(len(want)) || !bytes.Equal(buf.Bytes(), want) {
+				t.Fatalf("%+v, %d entries: WriteTo wrote %d bytes (%v), not the %d of the reference", cfg, x.Len(), n, err, len(want))
+			}
+		}
+	}
+}
+
+// shortWriter accepts n bytes, then fails.
+type shortWriter struct{ n int }
+
+func (w *shortWriter) Write(p []byte) (int, error) {
+	k := min(len(p), w.n)
+	w.n -= k
+	if k < len(p) {
+		return k, errors.New("disk full")
+	}
+	return k, nil
+}
+
+// TestWriteToError: a failing writer's error comes back with the bytes it
+// took, wherever it fails.
+func TestWriteToError(t *testing.T) {
+	base := clustered(2000, 16, 10, 0.3, 1)
+	x := build(t, Config{Dim: 16, Metric: flat.L2, Nlist: 8, PQM: 4, Seed: 3}, base)
+	size := len(referenceFile(x))
+	for _, at := range []int{0, 10, headerSize, headerSize + 100, size - 1} {
+		n, err := x.WriteTo(&shortWriter{n: at})
+		if err == nil || n != int64(at) {
+			t.Errorf("writer failing after %d bytes: %d, %v", at, n, err)
+		}
+	}
+	if n, err := x.WriteTo(&shortWriter{n: size}); err != nil || n != int64(size) {
+		t.Errorf("writer of exactly the file's size: %d, %v", n, err)
+	}
+}
+
+// TestWriteToDuringAdd: WriteTo while Adds run writes whole files, each
+// with the entries of the Adds done when it began.
+func TestWriteToDuringAdd(t *testing.T) {
+	const n, chunk = 3000, 500
+	base := clustered(n, 16, 10, 0.3, 5)
+	x, _ := New(Config{Dim: 16, Metric: flat.L2, Nlist: 8, PQM: 4, Seed: 1})
+	if err := x.Train(base, 0); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for lo := 0; lo < n; lo += chunk {
+			if err := x.AddRange(base, lo, lo+chunk); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	for finished := false; !finished; {
+		select {
+		case <-done:
+			finished = true
+		default:
+		}
+		var buf bytes.Buffer
+		if _, err := x.WriteTo(&buf); err != nil {
+			t.Error(err)
+		} else if y, err := Read(&buf, base); err != nil {
+			t.Error(err)
+		} else if y.Len()%chunk != 0 {
+			t.Errorf("a file of %d entries: not a whole number of Adds", y.Len())
+		}
+		if t.Failed() {
+			<-done
+			return
 		}
 	}
 }

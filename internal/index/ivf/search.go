@@ -134,18 +134,7 @@ func (x *Index) searchProbes(q []float32, probes []topk.Item, p SearchParams, s 
 	if !rescore {
 		return h.Sorted()
 	}
-	cand := h.Sorted()
-	h.Reset(p.K)
-	for _, c := range cand {
-		var d float32
-		if l2 {
-			d = distance.L2Sq(q, vecs.Row(c.Slot))
-		} else { // one kernel per candidate (an inner-product rescore computed L2 first and threw it away)
-			d = -distance.Dot(q, vecs.Row(c.Slot))
-		}
-		h.Push(d, c.Slot)
-	}
-	return h.Sorted()
+	return flat.Rescore(*vecs, x.cfg.Metric, q, h.Sorted(), p.K)
 }
 
 // probe returns the nprobe lists whose centroids are nearest to q, nearest

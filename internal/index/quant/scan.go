@@ -1,7 +1,6 @@
 package quant
 
 import (
-	"github.com/needlevdb/needle/internal/distance"
 	"github.com/needlevdb/needle/internal/index/flat"
 	"github.com/needlevdb/needle/internal/topk"
 )
@@ -50,22 +49,5 @@ func SearchFlat(c Codes, s Scorer, q []float32, vecs flat.Vectors, m flat.Metric
 	if p.Rescore <= 0 {
 		return cands[:min(p.K, len(cands))]
 	}
-	ids := make([]uint32, len(cands))
-	for i, it := range cands {
-		ids[i] = it.Slot
-	}
-	dist := make([]float32, len(ids))
-	if m == flat.L2 {
-		distance.L2SqGather(q, vecs.Data, ids, dist)
-	} else {
-		distance.DotGather(q, vecs.Data, ids, dist)
-		for i := range dist {
-			dist[i] = -dist[i]
-		}
-	}
-	h.Reset(p.K)
-	for i, id := range ids {
-		h.Push(dist[i], id)
-	}
-	return h.Sorted()
+	return flat.Rescore(vecs, m, q, cands, p.K)
 }

@@ -84,7 +84,7 @@ func TestEncodeResidual(t *testing.T) {
 		wrong := 0
 		for s := range uint32(60) {
 			x := v.Row(s)
-			k := c.Centroid(s)
+			k, _, _ := c.extras(int(s))
 			for j := range q.Centroids() {
 				if distance.L2Sq(x, q.Centroid(j)) < distance.L2Sq(x, q.Centroid(k))*(1-1e-5) {
 					t.Fatalf("dim %d slot %d: centroid %d nearer than its %d", dim, s, j, k)

@@ -64,11 +64,6 @@ func (c *Codes) Code(s uint32) []uint64 {
 	return c.data[o : o+c.words : o+c.words]
 }
 
-// Centroid returns the centroid of slot s of Asymmetric codes.
-func (c *Codes) Centroid(s uint32) int {
-	return int(uint16(c.data[(int(s)+1)*c.words-1] >> (64 - extraBits)))
-}
-
 // extras returns the centroid id and the float16 e and w (in units of se and sw) of slot s
 // of Asymmetric codes.
 func (c *Codes) extras(s int) (k int, e, w uint16) {

@@ -22,42 +22,11 @@ const firstTile = 12
 // and 17 % in the candidate loop below, so the tile size hardly matters.
 const tileCentroids = 120
 
-// Nearest returns the index of the centroid nearest to x (of the k =
-// len(centroids)/dim centroids stored back to back) and its distance in
-// the convention of package topk: squared L2 for flat.L2, the negated
-// inner product for flat.InnerProduct. Ties go to the lower index. It
-// returns (0, +Inf) if no distance is finite or there are no centroids.
-func Nearest(centroids []float32, dim int, metric flat.Metric, x []float32) (int, float32) {
-	k := len(centroids) / dim
-	bp := scorePool.Get().(*[]float32)
-	defer scorePool.Put(bp)
-	if cap(*bp) < k {
-		*bp = make([]float32, k)
-	}
-	s := (*bp)[:k]
-	if metric == flat.InnerProduct {
-		distance.DotBatch(x, centroids, s)
-		for i := range s {
-			s[i] = -s[i]
-		}
-	} else {
-		distance.L2SqBatch(x, centroids, s)
-	}
-	best, bd := 0, float32(math.Inf(1))
-	for i, d := range s {
-		if d < bd {
-			best, bd = i, d
-		}
-	}
-	return best, bd
-}
-
-var scorePool = sync.Pool{New: func() any { return new([]float32) }}
-
 // AssignBatch assigns each of the n = len(data)/dim points to its nearest
 // centroid: out[i] is the centroid index of point i and, if dist is not
-// nil, dist[i] its distance (as in Nearest; squared L2 is computed by
-// expansion, |x|² - 2<x,c> + |c|², clamped at 0). It runs on up to
+// nil, dist[i] its distance in the convention of package topk (squared L2
+// for flat.L2, computed by expansion, |x|² - 2<x,c> + |c|², clamped at 0;
+// the negated inner product for flat.InnerProduct). It runs on up to
 // workers goroutines (0 means GOMAXPROCS) and panics if out (or dist) is
 // shorter than n. A point whose distances are all NaN or infinite gets
 // centroid 0.

@@ -3,31 +3,19 @@ package kmeans
 import (
 	"errors"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"testing"
 
 	"github.com/needlevdb/needle/internal/distance"
 	"github.com/needlevdb/needle/internal/index/flat"
+	"github.com/needlevdb/needle/internal/index/internal/testvecs"
 )
 
 // clustered returns n points of dimension dim around nc random centres
 // (coordinates uniform in [-10, 10]) with Gaussian noise of deviation
 // sigma, and the centres.
 func clustered(n, dim, nc int, sigma float64, seed uint64) (data, centres []float32) {
-	rng := rand.New(rand.NewPCG(seed, 1))
-	centres = make([]float32, nc*dim)
-	for i := range centres {
-		centres[i] = float32(rng.Float64()*20 - 10)
-	}
-	data = make([]float32, n*dim)
-	for i := range n {
-		c := rng.IntN(nc)
-		for j := range dim {
-			data[i*dim+j] = centres[c*dim+j] + float32(rng.NormFloat64()*sigma)
-		}
-	}
-	return data, centres
+	return testvecs.Clusters(n, dim, nc, 10, sigma, seed)
 }
 
 func TestTrainFindsSeparatedClusters(t *testing.T) {
@@ -41,7 +29,7 @@ func TestTrainFindsSeparatedClusters(t *testing.T) {
 	// true centres share one.
 	used := map[int]bool{}
 	for c := range nc {
-		i, d := Nearest(cent, dim, flat.L2, centres[c*dim:(c+1)*dim])
+		i, d := nearest(cent, dim, flat.L2, centres[c*dim:(c+1)*dim])
 		if d > 0.05 {
 			t.Errorf("centre %d: nearest centroid %d at squared distance %g", c, i, d)
 		}
@@ -181,20 +169,20 @@ func TestAssignBatchMatchesNearest(t *testing.T) {
 				AssignBatch(cent, dim, m, data, out, dist, 3)
 				for i := range n {
 					x := data[i*dim : (i+1)*dim]
-					want, wd := Nearest(cent, dim, m, x)
+					want, wd := nearest(cent, dim, m, x)
 					if int(out[i]) == want {
 						continue
 					}
 					// A different centroid is fine only if it is as near
 					// within rounding.
-					_, gd := Nearest(cent[int(out[i])*dim:(int(out[i])+1)*dim], dim, m, x)
+					_, gd := nearest(cent[int(out[i])*dim:(int(out[i])+1)*dim], dim, m, x)
 					if tol := 1e-4 * (1 + float64(abs(wd))); float64(gd-wd) > tol {
 						t.Fatalf("dim %d k %d metric %d point %d: got centroid %d (%g), want %d (%g)", dim, k, m, i, out[i], gd, want, wd)
 					}
 				}
 				if m == flat.L2 {
 					for i := range n {
-						_, wd := Nearest(cent[int(out[i])*dim:(int(out[i])+1)*dim], dim, m, data[i*dim:(i+1)*dim])
+						_, wd := nearest(cent[int(out[i])*dim:(int(out[i])+1)*dim], dim, m, data[i*dim:(i+1)*dim])
 						if math.Abs(float64(dist[i]-wd)) > 1e-3*(1+float64(wd)) {
 							t.Fatalf("dim %d k %d: dist %g, want %g", dim, k, dist[i], wd)
 						}
@@ -206,3 +194,27 @@ func TestAssignBatchMatchesNearest(t *testing.T) {
 }
 
 func abs(x float32) float32 { return float32(math.Abs(float64(x))) }
+
+// nearest returns the index of the centroid nearest to x (of the k =
+// len(centroids)/dim centroids stored back to back) and its distance in
+// the convention of package topk, with the batch kernels: the reference
+// AssignBatch is checked against. Ties go to the lower index. It returns
+// (0, +Inf) if no distance is finite or there are no centroids.
+func nearest(centroids []float32, dim int, metric flat.Metric, x []float32) (int, float32) {
+	s := make([]float32, len(centroids)/dim)
+	if metric == flat.InnerProduct {
+		distance.DotBatch(x, centroids, s)
+		for i := range s {
+			s[i] = -s[i]
+		}
+	} else {
+		distance.L2SqBatch(x, centroids, s)
+	}
+	best, bd := 0, float32(math.Inf(1))
+	for i, d := range s {
+		if d < bd {
+			best, bd = i, d
+		}
+	}
+	return best, bd
+}

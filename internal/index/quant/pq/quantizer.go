@@ -156,25 +156,14 @@ func (q *Quantizer) MemoryBytes() int64 {
 	return int64(len(q.cent)+len(q.centT)+len(q.norms)*KsubMax+q.m*q.ksub) * 4 // the last: the assigners' norms
 }
 
-// Encode writes the code of x (len(x) == Dim()) into dst[:M()].
-func (q *Quantizer) Encode(x []float32, dst []byte) {
-	if len(x) != q.dim || len(dst) < q.m {
-		panic("BUG: pq: Encode of a vector of the wrong dimension or into a short code")
-	}
-	var out [1]int32
-	for j := range q.m {
-		q.assigners[j].Assign(x[j*q.dsub:(j+1)*q.dsub], out[:], nil)
-		dst[j] = byte(out[0])
-	}
-}
-
 // encodeChunk is the number of vectors EncodeBatch transposes into
 // subspace columns at a time (per worker).
 const encodeChunk = 1024
 
 // EncodeBatch encodes the n = len(data)/Dim() vectors of data into dst
 // (n*M() bytes, code i at dst[i*M():]) on up to workers goroutines (0
-// means GOMAXPROCS). Each code is the one Encode gives.
+// means GOMAXPROCS). Byte j of a code is the centroid of codebook j
+// nearest to the vector's j-th subvector, as its kmeans.Assigner picks it.
 func (q *Quantizer) EncodeBatch(data []float32, dst []byte, workers int) {
 	n := len(data) / q.dim
 	if len(data) != n*q.dim || len(dst) < n*q.m {
