@@ -143,3 +143,28 @@ func seekCurrent(r io.Reader) (int64, error) {
 	}
 	return 0, nil
 }
+
+// CountingWriter passes writes to W and counts the bytes written: what a WriteTo returns, and
+// where the next aligned section of a file starts.
+type CountingWriter struct {
+	W io.Writer
+	N int64 // bytes written so far
+}
+
+// Write writes p to W and counts what W wrote.
+func (c *CountingWriter) Write(p []byte) (int, error) {
+	n, err := c.W.Write(p)
+	c.N += int64(n)
+	return n, err
+}
+
+// PadTo writes zero bytes until N is a multiple of align.
+func (c *CountingWriter) PadTo(align int64) error {
+	var zero [64]byte
+	for c.N%align != 0 {
+		if _, err := c.Write(zero[:min(align-c.N%align, int64(len(zero)))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}

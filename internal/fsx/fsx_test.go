@@ -2,6 +2,7 @@ package fsx
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -55,3 +56,28 @@ func TestReadAll(t *testing.T) {
 		t.Fatalf("unsized reader: %d bytes, err %v", len(got), err)
 	}
 }
+
+func TestCountingWriterPadTo(t *testing.T) {
+	var buf bytes.Buffer
+	cw := &CountingWriter{W: &buf}
+	cw.Write([]byte("hello"))
+	for _, align := range []int64{64, 64, 200} {
+		if err := cw.PadTo(align); err != nil {
+			t.Fatal(err)
+		}
+		if cw.N%align != 0 || cw.N != int64(buf.Len()) {
+			t.Fatalf("after PadTo(%d): N = %d, buffer %d bytes", align, cw.N, buf.Len())
+		}
+	}
+	if cw.N != 200 || !bytes.Equal(buf.Bytes()[5:], make([]byte, 195)) {
+		t.Fatalf("N = %d, padding %v", cw.N, buf.Bytes()[5:])
+	}
+	failing := &CountingWriter{W: failWriter{}, N: 3}
+	if err := failing.PadTo(64); err == nil {
+		t.Fatal("PadTo on a failing writer: no error")
+	}
+}
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }

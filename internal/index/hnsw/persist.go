@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/needlevdb/needle/internal/corruption"
+	"github.com/needlevdb/needle/internal/fsx"
 	"github.com/needlevdb/needle/internal/index/flat"
 )
 
@@ -158,38 +159,24 @@ func (x *Index) WriteTo(w io.Writer) (int64, error) {
 	crc = crc32.Update(crc, castagnoli, head[headerSize:])
 	le.PutUint32(head[60:], crc)
 
-	cw := &countWriter{w: w}
+	cw := &fsx.CountingWriter{W: w}
 	if _, err := cw.Write(head); err != nil {
-		return cw.n, fmt.Errorf("hnsw: write index: %w", err)
+		return cw.N, fmt.Errorf("hnsw: write index: %w", err)
 	}
-	var pad [align]byte
 	for _, parts := range secs {
 		for _, p := range parts {
 			if _, err := cw.Write(p); err != nil {
-				return cw.n, fmt.Errorf("hnsw: write index: %w", err)
+				return cw.N, fmt.Errorf("hnsw: write index: %w", err)
 			}
 		}
-		if r := cw.n % align; r != 0 {
-			if _, err := cw.Write(pad[:align-r]); err != nil {
-				return cw.n, fmt.Errorf("hnsw: write index: %w", err)
-			}
+		if err := cw.PadTo(align); err != nil {
+			return cw.N, fmt.Errorf("hnsw: write index: %w", err)
 		}
 	}
-	return cw.n, nil
+	return cw.N, nil
 }
 
 func alignUp(n int64) int64 { return (n + align - 1) &^ (align - 1) }
-
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
-}
 
 // Read reads an index written by WriteTo from r (to its end) and attaches
 // it to vecs. See Load.

@@ -63,15 +63,15 @@ func (x *Index) WriteTo(w io.Writer) (int64, error) {
 	}
 	crc := crc32.New(castagnoli)
 	b.writeTo(crc) // a hash never fails
-	cw := &countWriter{w: w}
+	cw := &fsx.CountingWriter{W: w}
 	_, err := cw.Write(header(x.cfg, count, len(b.quant), crc.Sum32()))
 	if err == nil {
 		err = b.writeTo(cw)
 	}
 	if err != nil {
-		return cw.n, fmt.Errorf("ivf: write index: %w", err)
+		return cw.N, fmt.Errorf("ivf: write index: %w", err)
 	}
-	return cw.n, nil
+	return cw.N, nil
 }
 
 // header returns the file header of an index of cfg with count entries,
@@ -131,18 +131,6 @@ func putUint32(bw *bufio.Writer, v uint32) {
 		return
 	}
 	bw.Write(le.AppendUint32(bw.AvailableBuffer(), v))
-}
-
-// countWriter counts the bytes written to w.
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // Read reads an index written by WriteTo from r (to its end) and attaches

@@ -156,7 +156,7 @@ func (c *Codes) WriteTo(w io.Writer) (int64, error) {
 	le.PutUint32(head[56:], math.Float32bits(c.sw))
 	le.PutUint32(head[60:], crc32.Checksum(head[:60], castagnoli))
 
-	cw := &countWriter{w: w}
+	cw := &fsx.CountingWriter{W: w}
 	err := func() error {
 		if _, err := cw.Write(head); err != nil {
 			return err
@@ -165,38 +165,19 @@ func (c *Codes) WriteTo(w io.Writer) (int64, error) {
 			if len(s.u64)+len(s.f32) == 0 {
 				continue
 			}
-			var zero [align]byte
-			if r := cw.n % align; r != 0 {
-				if _, err := cw.Write(zero[:align-r]); err != nil {
-					return err
-				}
+			if err := cw.PadTo(align); err != nil {
+				return err
 			}
-			if err := chunks(buf, s, cw.write); err != nil {
+			if err := chunks(buf, s, func(p []byte) error { _, err := cw.Write(p); return err }); err != nil {
 				return err
 			}
 		}
 		return nil
 	}()
 	if err != nil {
-		return cw.n, fmt.Errorf("binary: write codes: %w", err)
+		return cw.N, fmt.Errorf("binary: write codes: %w", err)
 	}
-	return cw.n, nil
-}
-
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
-}
-
-func (c *countWriter) write(p []byte) error {
-	_, err := c.Write(p)
-	return err
+	return cw.N, nil
 }
 
 // Read reads codes written by WriteTo from r, to its end. See Load.
