@@ -153,14 +153,8 @@ func Read(r io.Reader, vecs flat.Vectors) (*Index, error) {
 // dimension, and the precomputed table of Nlist × PQM KiB, which a valid
 // header of a small file can ask for: at most MaxPrecomputedBytes).
 func Load(data []byte, vecs flat.Vectors) (*Index, error) {
-	if len(data) < headerSize {
-		return nil, corrupt(0, "file of %d bytes is shorter than the header", len(data))
-	}
-	if [8]byte(data[:8]) != magic {
-		return nil, corrupt(0, "bad magic %q", data[:8])
-	}
-	if crc := crc32.Checksum(data[:60], castagnoli); crc != le.Uint32(data[60:]) {
-		return nil, corrupt(60, "header checksum mismatch")
+	if err := corruption.CheckHeader(ErrCorrupt, data, magic, headerSize, 60); err != nil {
+		return nil, err
 	}
 	if v := le.Uint32(data[8:]); v != fileVersion {
 		return nil, corrupt(8, "unsupported version %d (this build reads version %d)", v, fileVersion)

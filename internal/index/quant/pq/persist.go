@@ -124,14 +124,8 @@ func Read(r io.Reader) (*Codes, error) {
 // Load decodes codes written by WriteTo from data; the Codes keep data's
 // code bytes (do not modify data afterwards).
 func Load(data []byte) (*Codes, error) {
-	if len(data) < headerSize {
-		return nil, corrupt(0, "file of %d bytes is shorter than the header", len(data))
-	}
-	if [8]byte(data[:8]) != magic {
-		return nil, corrupt(0, "bad magic %q", data[:8])
-	}
-	if crc := crc32.Checksum(data[:44], castagnoli); crc != le.Uint32(data[44:]) {
-		return nil, corrupt(44, "header checksum mismatch")
+	if err := corruption.CheckHeader(ErrCorrupt, data, magic, headerSize, 44); err != nil {
+		return nil, err
 	}
 	if v := le.Uint32(data[8:]); v != fileVersion {
 		return nil, corrupt(8, "unsupported version %d (this build reads version %d)", v, fileVersion)
