@@ -30,6 +30,14 @@
 #                                      (sealed + mutable) before loading it: merges finished
 #   INPROCESS     1                    1: after Needle's HTTP runs, the same HNSW in process
 #                                      (`needle bench ann`, 2 threads, three rounds) for the ratio
+#   WRK           0                    1: also drive each server with wrk (Debian's wrk,
+#                                      bench/peers/seed000/query.lua cycling through 1,000 of the
+#                                      same bodies) at each concurrency, rows "NAME/wrk": the
+#                                      issue's peer figure was measured with wrk
+#   WRK_THREADS   1                    wrk's threads. More threads on these two shared cores
+#                                      lengthen the tail wrk measures (Needle at c=100: p99 30 /
+#                                      60 / 72 ms with 1 / 2 / 4 threads, the server's own p99
+#                                      under 10 ms): one thread needs a quarter of a core here
 #   NEEDLE_PORT   16402, PEER_PORT 16401 (127.0.0.1 only)
 #   OUT           a new /tmp/compare-seed000.XXXXXX   logs, JSON results, Needle's data dir
 #
@@ -60,11 +68,14 @@ NEEDLE_MODE=${NEEDLE_MODE:-auto}
 NEEDLE_FLAGS=${NEEDLE_FLAGS---cache-bytes 0}
 NEEDLE_PORT=${NEEDLE_PORT:-16402}
 INPROCESS=${INPROCESS:-1}
+WRK=${WRK:-0}
+WRK_THREADS=${WRK_THREADS:-1}
 COLLECTION_EXTRA=${COLLECTION_EXTRA:-}
 PEER_PORT=${PEER_PORT:-16401}
 OUT=${OUT:-$(mktemp -d /tmp/compare-seed000.XXXXXX)}
 PY=/usr/bin/python3 # Debian's Python: the apt packages are installed for it
 PACKAGES=(python3-fastapi python3-uvicorn python3-faiss python3-numpy)
+[[ $WRK == 1 ]] && PACKAGES+=(wrk time)
 COLL=fm
 
 log() { printf 'compare-seed000: %s\n' "$*" >&2; }
@@ -134,6 +145,30 @@ measure() { # measure NAME PID URL EXTRA-FLAGS...: recall, then one run per conc
 		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$c" "$OUT/$name-c$c.json" "$before" \
 			"$(rss_mb "$pid" VmRSS)" "$(rss_mb "$pid" VmHWM)" "$recall" "$la" >>"$results"
 		grep -E 'throughput|latency|errors' "$OUT/$name-c$c.log" >&2 || true
+	done
+	[[ $WRK == 1 ]] && measure_wrk "$name" "$pid" "$url" "$recall" "$@"
+	return 0
+}
+measure_wrk() { # measure_wrk NAME PID URL RECALL EXTRA-FLAGS...: the same runs driven by wrk, rows NAME/wrk
+	local name=$1 pid=$2 url=$3 recall=$4 c la before out
+	shift 4
+	"$PY" "$here/peers/seed000/wrk_bodies.py" --data "$DS.queries.npy" --n 1000 --k 10 "$@" --out "$OUT/$name-bodies.lua"
+	for c in $CONCURRENCY; do
+		la=$(loadavg)
+		log "$name, concurrency $c, driven by wrk (load average before: $la)"
+		WRK_BODIES=$OUT/$name-bodies.lua WRK_COLLECTION=$COLL wrk -t"$WRK_THREADS" -c"$c" -d"$WARMUP" \
+			-s "$here/peers/seed000/query.lua" "$url" >/dev/null
+		before=$(rss_mb "$pid" VmRSS)
+		echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || true
+		out=$OUT/$name-wrk-c$c
+		WRK_BODIES=$OUT/$name-bodies.lua WRK_COLLECTION=$COLL /usr/bin/time -f '%U %S' -o "$out.cpu" \
+			wrk -t"$WRK_THREADS" -c"$c" -d"$DURATION" --timeout 30s -s "$here/peers/seed000/query.lua" "$url" >"$out.log"
+		# The JSON line from query.lua's done(), plus wrk's own CPU time.
+		"$PY" -c 'import json,sys; r=json.loads([l for l in open(sys.argv[1]) if l.startswith("{")][-1]); u,s=map(float,open(sys.argv[2]).read().split()[-2:]); r["client_cpu_s"]=u+s; print(json.dumps(r))' \
+			"$out.log" "$out.cpu" >"$out.json"
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name/wrk" "$c" "$out.json" "$before" \
+			"$(rss_mb "$pid" VmRSS)" "$(rss_mb "$pid" VmHWM)" "$recall" "$la" >>"$results"
+		grep -E 'Requests/sec|Latency' "$out.log" >&2 || true
 	done
 }
 
