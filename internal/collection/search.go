@@ -420,7 +420,7 @@ func (c *Collection) searchSparse(ctx context.Context, using string, q SparseVec
 		for i, t := range q.Indices {
 			df := 0
 			for _, sg := range c.st.segs {
-				df += sg.sparse[using].liveDocs(t, sg.mutable || sg.kills == 0)
+				df += sg.sparse[using].liveDocs(t)
 			}
 			weights[i] *= idf(n, df)
 		}

@@ -206,7 +206,7 @@ func (sg *segmentData) kill(slot uint32) {
 		if sg.mutable {
 			ss.remove(slot)
 		} else {
-			ss.has.clear(slot)
+			ss.kill(slot)
 		}
 	}
 	sg.count--
@@ -296,6 +296,10 @@ func openSealed(cfg *Config, id uint64, f *segment.Segment, deleted bits) *segme
 			}
 			if sg.live.get(uint32(s)) {
 				ss.has.set(uint32(s))
+			} else {
+				for _, t := range idx {
+					ss.dead[t]++
+				}
 			}
 		}
 		sg.sparse[name] = ss

@@ -60,15 +60,21 @@ type posting struct {
 }
 
 // sparseSpace is one sparse vector name of a segment: the vectors by slot and an inverted index.
+// Mutable segments keep the index exact (put and remove); sealed ones keep the postings of
+// deleted points and count them per term in dead, so that live document frequencies stay O(1).
 type sparseSpace struct {
 	params SparseParams
 	vecs   []SparseVector // by slot; for sealed segments, decoded from the segment file on open
 	post   map[uint32][]posting
 	has    bits // live slots carrying this vector
+	// at[slot][i] is where slot's posting for vecs[slot].Indices[i] sits in its term's list, so
+	// that remove takes O(log terms) per term instead of a scan of the list (mutable segments).
+	at   [][]uint32
+	dead map[uint32]int // per term, postings whose slot is no longer live (sealed segments)
 }
 
 func newSparseSpace(p SparseParams) *sparseSpace {
-	return &sparseSpace{params: p, post: map[uint32][]posting{}}
+	return &sparseSpace{params: p, post: map[uint32][]posting{}, dead: map[uint32]int{}}
 }
 
 // put stores slot's vector (replacing any previous one) and indexes it.
@@ -76,24 +82,40 @@ func (ss *sparseSpace) put(slot uint32, v SparseVector) {
 	for int(slot) >= len(ss.vecs) {
 		ss.vecs = append(ss.vecs, SparseVector{})
 	}
+	for int(slot) >= len(ss.at) {
+		ss.at = append(ss.at, nil)
+	}
 	ss.remove(slot)
 	ss.vecs[slot] = v
+	at := make([]uint32, len(v.Indices))
 	for i, t := range v.Indices {
+		at[i] = uint32(len(ss.post[t]))
 		ss.post[t] = append(ss.post[t], posting{slot, v.Values[i]})
 	}
+	ss.at[slot] = at
 	ss.has.set(slot)
 }
 
-// remove drops slot's postings (mutable segments; sealed ones only clear has bits).
+// remove drops slot's postings (mutable segments, whose postings put recorded in at; sealed
+// ones use kill). Each posting leaves its list by a swap with the list's last one, whose
+// recorded place moves with it.
 func (ss *sparseSpace) remove(slot uint32) {
 	if int(slot) >= len(ss.vecs) {
 		return
 	}
-	for _, t := range ss.vecs[slot].Indices {
+	if int(slot) >= len(ss.at) { // a slot put did not index: a sealed segment's
+		ss.kill(slot)
+		return
+	}
+	for i, t := range ss.vecs[slot].Indices {
 		list := ss.post[t]
-		if i := slices.IndexFunc(list, func(p posting) bool { return p.slot == slot }); i >= 0 {
-			list[i] = list[len(list)-1]
-			list = list[:len(list)-1]
+		j := ss.at[slot][i]
+		last := list[len(list)-1]
+		list[j] = last
+		list = list[:len(list)-1]
+		if last.slot != slot {
+			k, _ := slices.BinarySearch(ss.vecs[last.slot].Indices, t)
+			ss.at[last.slot][k] = j
 		}
 		if len(list) == 0 {
 			delete(ss.post, t)
@@ -101,24 +123,25 @@ func (ss *sparseSpace) remove(slot uint32) {
 			ss.post[t] = list
 		}
 	}
-	ss.vecs[slot] = SparseVector{}
+	ss.vecs[slot], ss.at[slot] = SparseVector{}, nil
 	ss.has.clear(slot)
 }
 
-// liveDocs counts the live points holding term t; allLive says no posting can be dead (mutable
-// segments drop postings on delete; sealed ones only clear has bits).
-func (ss *sparseSpace) liveDocs(t uint32, allLive bool) int {
-	list := ss.post[t]
-	if allLive {
-		return len(list)
+// kill takes a live slot of a sealed segment out of search: its postings stay (the segment file
+// holds them) and count as dead for their terms.
+func (ss *sparseSpace) kill(slot uint32) {
+	if !ss.has.get(slot) {
+		return
 	}
-	n := 0
-	for _, p := range list {
-		if ss.has.get(p.slot) {
-			n++
-		}
+	ss.has.clear(slot)
+	for _, t := range ss.vector(slot).Indices {
+		ss.dead[t]++
 	}
-	return n
+}
+
+// liveDocs counts the live points holding term t.
+func (ss *sparseSpace) liveDocs(t uint32) int {
+	return len(ss.post[t]) - ss.dead[t]
 }
 
 func (ss *sparseSpace) vector(slot uint32) SparseVector {

@@ -84,53 +84,68 @@ func TestBM25MatchesHandComputedReference(t *testing.T) {
 	}
 	h.ok("PUT", "/collections/docs/points?wait=true", `{"points":[`+strings.Join(pts, ",")+`]}`)
 	query := "quick fox"
-	res := h.ok("POST", "/collections/docs/points/query", fmt.Sprintf(`{"query":{"text":%q,"model":"Qdrant/BM25"},"using":"bm25","limit":10}`, query)).(map[string]any)["points"].([]any)
-
-	// Reference: BM25 with k=1.2, b=0.75, avg_len=256 and IDF ln(1 + (N - df + 0.5)/(df + 0.5)).
 	o := bm25.DefaultOptions()
 	docs := make([][]string, len(corpus))
 	for i, d := range corpus {
 		docs[i] = bm25.Tokens(d)
 	}
-	type ref struct {
-		id    int
-		score float64
-	}
-	var want []ref
-	for i, toks := range docs {
-		s := 0.0
-		for _, q := range uniq(bm25.Tokens(query)) {
-			tf, df := 0.0, 0
-			for _, tk := range toks {
-				if tk == q {
-					tf++
+	// check compares the answer with BM25 (k=1.2, b=0.75, avg_len=256, IDF
+	// ln(1 + (N - df + 0.5)/(df + 0.5))) over the live documents: N and df count only those.
+	check := func(label string, live []int) {
+		t.Helper()
+		res := h.ok("POST", "/collections/docs/points/query", fmt.Sprintf(`{"query":{"text":%q,"model":"Qdrant/BM25"},"using":"bm25","limit":10}`, query)).(map[string]any)["points"].([]any)
+		type ref struct {
+			id    int
+			score float64
+		}
+		var want []ref
+		for _, i := range live {
+			toks := docs[i]
+			s := 0.0
+			for _, q := range uniq(bm25.Tokens(query)) {
+				tf, df := 0.0, 0
+				for _, tk := range toks {
+					if tk == q {
+						tf++
+					}
 				}
-			}
-			for _, other := range docs {
-				if contains(other, q) {
-					df++
+				for _, j := range live {
+					if contains(docs[j], q) {
+						df++
+					}
 				}
+				if tf == 0 {
+					continue
+				}
+				idf := math.Log(1 + (float64(len(live))-float64(df)+0.5)/(float64(df)+0.5))
+				s += idf * tf * (o.K + 1) / (tf + o.K*(1-o.B+o.B*float64(len(toks))/o.AvgLen))
 			}
-			if tf == 0 {
-				continue
+			if s > 0 {
+				want = append(want, ref{i, s})
 			}
-			idf := math.Log(1 + (float64(len(docs))-float64(df)+0.5)/(float64(df)+0.5))
-			s += idf * tf * (o.K + 1) / (tf + o.K*(1-o.B+o.B*float64(len(toks))/o.AvgLen))
 		}
-		if s > 0 {
-			want = append(want, ref{i, s})
+		sort.Slice(want, func(a, b int) bool { return want[a].score > want[b].score })
+		if len(res) != len(want) {
+			t.Fatalf("%s: got %d results, reference %d: %v", label, len(res), len(want), ids2(res))
 		}
-	}
-	sort.Slice(want, func(a, b int) bool { return want[a].score > want[b].score })
-	if len(res) != len(want) {
-		t.Fatalf("got %d results, reference %d: %v", len(res), len(want), ids2(res))
-	}
-	got := scores(res)
-	for i, w := range want {
-		if ids2(res)[i] != fmt.Sprint(w.id) || math.Abs(got[i]-w.score) > 1e-4*w.score {
-			t.Fatalf("rank %d: got id %s score %v, reference id %d score %v", i, ids2(res)[i], got[i], w.id, w.score)
+		got := scores(res)
+		for i, w := range want {
+			if ids2(res)[i] != fmt.Sprint(w.id) || math.Abs(got[i]-w.score) > 1e-4*w.score {
+				t.Fatalf("%s: rank %d: got id %s score %v, reference id %d score %v", label, i, ids2(res)[i], got[i], w.id, w.score)
+			}
 		}
 	}
+	check("fresh", []int{0, 1, 2, 3, 4})
+	// Deleted points of a sealed segment keep their postings but leave the document frequencies.
+	c, _ := h.srv.manager.Get("docs")
+	if err := c.Checkpoint(); err != nil {
+		t.Fatal(err)
+	}
+	check("sealed", []int{0, 1, 2, 3, 4})
+	h.ok("POST", "/collections/docs/points/delete?wait=true", `{"points":[1]}`)
+	check("sealed, one deleted", []int{0, 2, 3, 4})
+	h.ok("POST", "/collections/docs/points/delete?wait=true", `{"points":[1,3]}`)
+	check("sealed, two deleted", []int{0, 2, 4})
 	h.fails("POST", "/collections/docs/points/query", `{"query":{"text":"x","model":"no/such-model"},"using":"bm25"}`, 400, "unknown model")
 }
 
