@@ -115,13 +115,7 @@ var _ Slots = (*admission.Scheduler)(nil)
 // back; the vectors, and the first error in document order, are the same either way.
 func TestDecodeTakesFreeSlots(t *testing.T) {
 	const n, dims = 64, 768
-	f := &fakeUpstream{dims: dims}
-	f.tail, f.tailVec = fakeTail(dims)
-	in := &fakeRequest{Input: make([]string, n)}
-	for i := range in.Input {
-		in.Input[i] = strconv.Itoa(i)
-	}
-	body := f.response(in, &fakeReply{})
+	f, in, body := batchResponse(n, dims)
 	if len(body) < parallelDecodeBytes {
 		t.Fatalf("body of %d bytes is too small to be decoded in parallel", len(body))
 	}
@@ -228,13 +222,7 @@ func FuzzParseResponse(f *testing.F) {
 // vectors of 768 dimensions (the choice recorded in response.go).
 func BenchmarkParseResponse(b *testing.B) {
 	const n, dims = 64, 768
-	f := &fakeUpstream{dims: dims}
-	f.tail, f.tailVec = fakeTail(dims)
-	in := &fakeRequest{Input: make([]string, n)}
-	for i := range in.Input {
-		in.Input[i] = strconv.Itoa(i)
-	}
-	body := f.response(in, &fakeReply{})
+	f, in, body := batchResponse(n, dims)
 	b.Run("needle", func(b *testing.B) {
 		b.SetBytes(int64(len(body)))
 		for b.Loop() {
@@ -267,4 +255,16 @@ func BenchmarkParseResponse(b *testing.B) {
 			}
 		}
 	})
+}
+
+// batchResponse returns a fake upstream, a request embedding n texts with it in dims dimensions,
+// and the upstream's answer.
+func batchResponse(n, dims int) (*fakeUpstream, *fakeRequest, []byte) {
+	f := &fakeUpstream{dims: dims}
+	f.tail, f.tailVec = fakeTail(dims)
+	in := &fakeRequest{Input: make([]string, n)}
+	for i := range in.Input {
+		in.Input[i] = strconv.Itoa(i)
+	}
+	return f, in, f.response(in, &fakeReply{})
 }
