@@ -80,6 +80,16 @@ func (h *Heap) Sorted() []Item {
 	return out
 }
 
+// AppendSorted appends the kept items to dst best first and returns it, without allocating
+// when dst has room (a caller's reused scratch). The heap is left empty.
+func (h *Heap) AppendSorted(dst []Item) []Item {
+	n := len(dst)
+	dst = append(dst, h.items...)
+	h.items = h.items[:0]
+	SortItems(dst[n:])
+	return dst
+}
+
 // SortItems sorts items best first (ascending distance, then slot).
 func SortItems(items []Item) {
 	slices.SortFunc(items, func(a, b Item) int { // no reflection, no allocation (sort.Slice allocated per call)

@@ -62,3 +62,40 @@ func BenchmarkPush(b *testing.B) {
 		h.Push(d[i&(len(d)-1)], uint32(i))
 	}
 }
+
+// AppendSorted gives what Sorted gives, after what dst held, and allocates nothing when dst has
+// room.
+func TestAppendSorted(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	a, b := New(7), New(7)
+	for i := range 100 {
+		d := float32(rng.Intn(30))
+		a.Push(d, uint32(i))
+		b.Push(d, uint32(i))
+	}
+	prefix := Item{Dist: -1, Slot: 99}
+	got := a.AppendSorted(append(make([]Item, 0, 16), prefix))
+	want := append([]Item{prefix}, b.Sorted()...)
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("item %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if a.Len() != 0 {
+		t.Fatalf("heap keeps %d items after AppendSorted", a.Len())
+	}
+	scratch := make([]Item, 0, 16)
+	allocs := testing.AllocsPerRun(100, func() {
+		a.Reset(7)
+		for i := range 50 {
+			a.Push(float32(i%13), uint32(i))
+		}
+		scratch = a.AppendSorted(scratch[:0])
+	})
+	if allocs != 0 {
+		t.Fatalf("AppendSorted into room allocates %v times", allocs)
+	}
+}

@@ -36,6 +36,7 @@ const chunk = 256
 type searcher struct {
 	coarse []float32
 	probes *topk.Heap
+	probed []topk.Item // the probes of the current query, reused
 	heap   *topk.Heap
 	qt     pq.Table // per-query table (-2<q, r> for L2, -<q, r> for inner product)
 	lut    pq.Table // per-list table
@@ -157,7 +158,8 @@ func (x *Index) probe(q []float32, nprobe int, s *searcher) []topk.Item {
 		}
 		h.Push(d, uint32(i))
 	}
-	return h.Sorted()
+	s.probed = h.AppendSorted(s.probed[:0])
+	return s.probed
 }
 
 // scanFlat scores list l exactly against the float vectors.
