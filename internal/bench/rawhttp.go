@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/url"
 	"strconv"
-	"syscall"
 	"time"
 )
 
@@ -22,10 +21,10 @@ import (
 // net/http's client spent about 40 µs of CPU per request here (issue 5's measurements).
 //
 // A rawConn belongs to one goroutine. Any error closes the connection; the next request dials
-// again. A request on a kept connection that fails before any byte of its answer arrived is sent
-// once more on a new connection, as net/http's Transport does with a request it may replay: the
-// server most likely closed the connection while it was idle (its idle timeout, or the pause
-// between two requests of a slow open-loop run).
+// again. A request is never sent twice: as with net/http's Transport, a kept connection the server
+// closed while it was idle (its idle timeout, or the pause of a slow open-loop run) is noticed
+// before the request is written, by a non-blocking peek when the connection has been idle for
+// idleCheckAfter, and dialled again; a request the server read and then dropped is an error.
 type rawConn struct {
 	addr    string // host:port to dial
 	host    string // the Host header
@@ -35,7 +34,12 @@ type rawConn struct {
 	buf     []byte
 	ctx     context.Context // the context whose end interrupts the connection
 	stop    func() bool
+	used    time.Time // when the last response was read
 }
+
+// idleCheckAfter is how long a kept connection may sit idle before a request checks that the
+// server has not closed it: a closed loop sends at once and never pays for the check.
+const idleCheckAfter = time.Millisecond
 
 // newRawConn returns a client for base, an http:// URL, or false if base needs net/http
 // (https, or a URL it cannot use).
@@ -60,49 +64,31 @@ func (c *rawConn) do(ctx context.Context, method, path, apiKey string, body []by
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	reused := c.conn != nil
-	for {
-		if c.conn == nil {
-			if err := c.dial(ctx); err != nil {
-				return 0, err
-			}
-		}
-		if c.ctx != ctx {
-			if c.stop != nil {
-				c.stop()
-			}
-			conn := c.conn
-			c.ctx, c.stop = ctx, context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
-		}
-		status, keep, err := c.roundTrip(method, path, apiKey, body)
-		if err != nil || !keep {
-			c.close()
-		}
-		if err != nil && ctx.Err() != nil {
-			return status, ctx.Err()
-		}
-		// One retry, on a new connection, and only for a stale kept one: a fresh connection's
-		// failure, or a request the server dropped after it began to answer, is an error.
-		var stale staleConnError
-		if errors.As(err, &stale) {
-			if reused {
-				reused = false
-				continue
-			}
-			err = stale.err
-		}
-		return status, err
+	if c.conn != nil && c.br.Buffered() == 0 && time.Since(c.used) >= idleCheckAfter && peerClosed(c.conn) {
+		c.close()
 	}
+	if c.conn == nil {
+		if err := c.dial(ctx); err != nil {
+			return 0, err
+		}
+	}
+	if c.ctx != ctx {
+		if c.stop != nil {
+			c.stop()
+		}
+		conn := c.conn
+		c.ctx, c.stop = ctx, context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	}
+	status, keep, err := c.roundTrip(method, path, apiKey, body)
+	c.used = time.Now()
+	if err != nil || !keep {
+		c.close()
+	}
+	if err != nil && ctx.Err() != nil {
+		return status, ctx.Err()
+	}
+	return status, err
 }
-
-// staleConnError is a failure of a request before any byte of its answer was read: writing it,
-// or reading EOF or a reset where the answer should begin. On a kept connection it means the
-// server had closed the connection, and the request may be sent again. Both requests the load
-// generator sends (a query, an upsert of a given id and vector) are idempotent.
-type staleConnError struct{ err error }
-
-func (e staleConnError) Error() string { return e.err.Error() }
-func (e staleConnError) Unwrap() error { return e.err }
 
 func (c *rawConn) dial(ctx context.Context) error {
 	d := net.Dialer{Timeout: min(c.timeout, 5*time.Second), KeepAlive: 30 * time.Second}
@@ -152,25 +138,9 @@ func (c *rawConn) roundTrip(method, path, apiKey string, body []byte) (status in
 		return 0, false, err
 	}
 	if _, err := c.conn.Write(b); err != nil {
-		if !isTimeout(err) {
-			err = staleConnError{err}
-		}
-		return 0, false, err
-	}
-	if _, err := c.br.Peek(1); err != nil {
-		if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
-			err = staleConnError{err}
-		}
 		return 0, false, err
 	}
 	return c.readResponse(method == "HEAD")
-}
-
-// isTimeout reports whether err is a deadline passing (the request's timeout, or its context's
-// end): not a closed connection.
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // readResponse reads one response (skipping 1xx ones) and discards its body.
