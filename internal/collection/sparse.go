@@ -1,6 +1,7 @@
 package collection
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -53,6 +54,32 @@ func (sv *SparseVector) normalize() error {
 	return nil
 }
 
+func strictlyIncreasing(idx []uint32) bool {
+	for i := 1; i < len(idx); i++ {
+		if idx[i] <= idx[i-1] {
+			return false
+		}
+	}
+	return true
+}
+
+// repaired returns a copy of v sorted by index, keeping the first value of a repeated index.
+func repaired(v SparseVector) SparseVector {
+	order := make([]int, len(v.Indices))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(v.Indices[a], v.Indices[b]) })
+	var out SparseVector
+	for _, o := range order {
+		if n := len(out.Indices); n > 0 && out.Indices[n-1] == v.Indices[o] {
+			continue
+		}
+		out.Indices, out.Values = append(out.Indices, v.Indices[o]), append(out.Values, v.Values[o])
+	}
+	return out
+}
+
 // posting is one entry of an inverted list: a slot holding the term, with its value.
 type posting struct {
 	slot uint32
@@ -77,8 +104,13 @@ func newSparseSpace(p SparseParams) *sparseSpace {
 	return &sparseSpace{params: p, post: map[uint32][]posting{}, dead: map[uint32]int{}}
 }
 
-// put stores slot's vector (replacing any previous one) and indexes it.
+// put stores slot's vector (replacing any previous one) and indexes it. Its indices must be
+// strictly increasing, as normalize leaves them (remove finds places by binary search); a vector
+// read from a damaged segment file without verification may not be, and is repaired first.
 func (ss *sparseSpace) put(slot uint32, v SparseVector) {
+	if !strictlyIncreasing(v.Indices) {
+		v = repaired(v)
+	}
 	for int(slot) >= len(ss.vecs) {
 		ss.vecs = append(ss.vecs, SparseVector{})
 	}

@@ -138,3 +138,23 @@ func BenchmarkSparseReplace(b *testing.B) {
 		ss.put(uint32(rng.Intn(slots)), docs[i%len(docs)])
 	}
 }
+
+// A vector whose indices are out of order or repeated (only a damaged segment file read without
+// verification holds one) is repaired on put, so removes still find their postings.
+func TestSparseSpacePutRepairs(t *testing.T) {
+	ss := newSparseSpace(SparseParams{})
+	ss.put(0, SparseVector{Indices: []uint32{5, 2, 5, 1}, Values: []float32{1, 2, 3, 4}})
+	ss.put(1, SparseVector{Indices: []uint32{2, 5}, Values: []float32{6, 7}})
+	if v := ss.vector(0); !slices.Equal(v.Indices, []uint32{1, 2, 5}) || !slices.Equal(v.Values, []float32{4, 2, 1}) {
+		t.Fatalf("repaired vector %v", v)
+	}
+	ss.remove(0)
+	for _, term := range []uint32{2, 5} {
+		if list := ss.post[term]; len(list) != 1 || list[0].slot != 1 || ss.liveDocs(term) != 1 {
+			t.Fatalf("term %d postings %v after removing slot 0", term, list)
+		}
+	}
+	if _, ok := ss.post[1]; ok {
+		t.Fatal("term 1 still indexed")
+	}
+}
