@@ -26,6 +26,8 @@ fmt-check:
 
 unit:
 	$(GO) test -race -timeout 10m ./...
+	# resident-memory checks, which the race detector's shadow memory distorts
+	$(GO) test -timeout 5m -run 'TestRunANN' ./internal/bench
 
 purego:
 	$(GO) test -tags purego -timeout 5m ./internal/distance ./internal/index/... ./internal/collection
