@@ -2,8 +2,9 @@
 // Needle data directory with the real server's handler (routes, decoding, admission, search,
 // encoding) and serves it either with net/http (-mode std, what `needle serve` does) or with a
 // minimal HTTP/1.1 loop (-mode raw: keep-alive, Content-Length bodies only, one write per
-// answer, no timeouts, no chunked bodies, no pipelining guarantees). It is an experiment, not a
-// server: drive it with wrk or `needle bench http` at 127.0.0.1 and compare the two modes.
+// answer, no timeouts, no chunked bodies, no 100-continue, no pipelining guarantees). It is an
+// experiment, not a server: drive it with wrk or `needle bench http` at 127.0.0.1 and compare
+// the two modes. Its /readyz stays 503 (it never calls Serve); /healthz answers.
 //
 //	go run ./bench/ceiling -data /tmp/i5/data -listen 127.0.0.1:16403 -mode raw
 package main
@@ -91,6 +92,9 @@ func serveConn(c net.Conn, h http.Handler) {
 				return
 			}
 			key, val := http.CanonicalHeaderKey(string(k)), string(bytes.TrimSpace(v))
+			if key == "Transfer-Encoding" { // chunked bodies are not read here: give up the connection
+				return
+			}
 			if key == "Content-Length" {
 				if n, err = strconv.Atoi(val); err != nil || n < 0 {
 					return
@@ -115,6 +119,9 @@ func serveConn(c net.Conn, h http.Handler) {
 			Host: hdr.Get("Host"), RemoteAddr: c.RemoteAddr().String(), RequestURI: target}
 		w.reset()
 		h.ServeHTTP(w, r)
+		if w.status == 0 { // nothing written: net/http answers 200 too
+			w.status = http.StatusOK
+		}
 		out = fmt.Appendf(out[:0], "HTTP/1.1 %d %s\r\n", w.status, http.StatusText(w.status))
 		for k, vs := range w.header {
 			if k == "Content-Length" {
@@ -125,7 +132,9 @@ func serveConn(c net.Conn, h http.Handler) {
 			}
 		}
 		out = fmt.Appendf(out, "Content-Length: %d\r\n\r\n", len(w.body))
-		out = append(out, w.body...)
+		if method != http.MethodHead {
+			out = append(out, w.body...)
+		}
 		if _, err := c.Write(out); err != nil {
 			return
 		}

@@ -22,6 +22,8 @@ end
 
 function done(summary, latency, requests)
 	local e = summary.errors
+	-- requests counts answered requests (non-2xx/3xx among them: status); the socket errors
+	-- and timeouts are requests without an answer.
 	local failed = e.connect + e.read + e.write + e.status + e.timeout
 	local secs = summary.duration / 1e6
 	local ok = summary.requests - e.status
@@ -29,7 +31,7 @@ function done(summary, latency, requests)
 		.. '"success_rate": %.5f, "latency_ms": {"p50": %.3f, "p90": %.3f, "p99": %.3f, "max": %.3f}, '
 		.. '"errors": {"connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d}}\n',
 		summary.requests, secs, ok / secs, summary.requests / secs,
-		summary.requests > 0 and (summary.requests - failed) / summary.requests or 0,
+		summary.requests + failed - e.status > 0 and ok / (summary.requests + failed - e.status) or 0,
 		latency:percentile(50) / 1e3, latency:percentile(90) / 1e3, latency:percentile(99) / 1e3,
 		latency.max / 1e3, e.connect, e.read, e.write, e.status, e.timeout))
 end

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Writes the query bodies that bench/peers/seed000/query.lua sends with wrk: a Lua chunk
-returning a list of Qdrant-shaped JSON bodies, one per query row, the same bytes that
-`needle bench http` sends (each number the shortest decimal that reads back as the float32).
+returning a list of Qdrant-shaped JSON bodies, one per query row, each number the shortest
+decimal that reads back as the float32. For integer-valued data such as fashion-mnist these are
+the bytes `needle bench http` sends; other values are the same numbers, possibly written in
+positional rather than exponent form.
 
     wrk_bodies.py --data /tmp/needle-data/fashion-mnist-784-euclidean.queries.npy \
         --out bodies.lua [--n 1000] [--k 10] [--hnsw-ef 64] [--exact]
