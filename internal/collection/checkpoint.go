@@ -350,6 +350,9 @@ func (c *Collection) writeGroup(g []*frozenSegment, defs []indexDef) (*builtSegm
 				return nil, nil
 			}
 			v := s.f.sg.sparse[name].vector(s.slot)
+			if len(v.Indices) == 0 { // present without entries: non-nil, so the file keeps it
+				return []uint32{}, []float32{}
+			}
 			return v.Indices, v.Values
 		},
 	}

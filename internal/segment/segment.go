@@ -53,10 +53,13 @@ type Meta struct {
 }
 
 // SparseMeta describes one sparse vector column: an offset table (u64 per slot, plus one) into a
-// file of (u32 index, f32 value) pairs. An empty range means the slot has no such vector.
+// file of (u32 index, f32 value) pairs. An empty range means the slot has no such vector, unless
+// the slot's bit is set in EmptyFile: a vector without entries (Qdrant accepts and returns them).
+// Builds before EmptyFile ignore it and read such vectors as absent.
 type SparseMeta struct {
-	IdxFile  string `json:"idx_file"`
-	DataFile string `json:"data_file"`
+	IdxFile   string `json:"idx_file"`
+	DataFile  string `json:"data_file"`
+	EmptyFile string `json:"empty_file,omitempty"` // bitmap of slots whose vector has no entries; none if unset
 }
 
 // VectorMeta describes one vector column.
@@ -96,9 +99,11 @@ type Segment struct {
 	has      map[string][]uint64
 	sparseIx map[string][]byte
 	sparseDt map[string][]byte
-	payIdx   []byte
-	payDat   []byte
-	maps     [][]byte
+	// sparseEmpty marks, per sparse name, the slots whose vector is present without entries.
+	sparseEmpty map[string][]uint64
+	payIdx      []byte
+	payDat      []byte
+	maps        [][]byte
 }
 
 // Vectors returns the slot-major float32 data of a vector name (nil if unknown). The slice aliases
@@ -115,7 +120,8 @@ func (s *Segment) Has(name string, slot uint32) bool {
 	return int(slot>>6) < len(h) && h[slot>>6]&(1<<(slot&63)) != 0
 }
 
-// Sparse returns slot's sparse vector of a name (nil if none). The slices are copies.
+// Sparse returns slot's sparse vector of a name: nil if none, empty slices for a vector without
+// entries. The slices are copies.
 func (s *Segment) Sparse(name string, slot uint32) ([]uint32, []float32) {
 	ix, ok := s.sparseIx[name]
 	if !ok {
@@ -124,6 +130,9 @@ func (s *Segment) Sparse(name string, slot uint32) ([]uint32, []float32) {
 	lo := binary.LittleEndian.Uint64(ix[8*slot:])
 	hi := binary.LittleEndian.Uint64(ix[8*slot+8:])
 	if lo == hi {
+		if e := s.sparseEmpty[name]; int(slot>>6) < len(e) && e[slot>>6]&(1<<(slot&63)) != 0 {
+			return []uint32{}, []float32{}
+		}
 		return nil, nil
 	}
 	data := s.sparseDt[name][lo:hi]
@@ -278,12 +287,17 @@ func writeFiles(dir string, src *Source) (Meta, error) {
 		}
 		sm := SparseMeta{IdxFile: fmt.Sprintf("sparse-%d.idx", i), DataFile: fmt.Sprintf("sparse-%d.dat", i)}
 		offs := make([]uint64, 0, n+1)
+		empty, anyEmpty := make([]uint64, (n+63)/64), false
 		if err := put(sm.DataFile, func(w io.Writer) error {
 			var off uint64
 			var b [8]byte
 			for j := 0; j < n; j++ {
 				offs = append(offs, off)
 				idx, val := src.Sparse(name, j)
+				if idx != nil && len(idx) == 0 {
+					empty[j>>6] |= 1 << (j & 63)
+					anyEmpty = true
+				}
 				for k := range idx {
 					binary.LittleEndian.PutUint32(b[:4], idx[k])
 					binary.LittleEndian.PutUint32(b[4:], math.Float32bits(val[k]))
@@ -307,6 +321,12 @@ func writeFiles(dir string, src *Source) (Meta, error) {
 			return err
 		}); err != nil {
 			return meta, err
+		}
+		if anyEmpty {
+			sm.EmptyFile = fmt.Sprintf("sparse-%d.empty", i)
+			if err := put(sm.EmptyFile, func(w io.Writer) error { _, err := w.Write(u64Bytes(empty)); return err }); err != nil {
+				return meta, err
+			}
 		}
 		meta.Sparse[name] = sm
 	}
@@ -414,7 +434,7 @@ func Open(dir string, verify bool) (*Segment, error) {
 		}
 	}
 	s := &Segment{Dir: dir, Meta: meta, vectors: map[string][]float32{}, has: map[string][]uint64{},
-		sparseIx: map[string][]byte{}, sparseDt: map[string][]byte{}}
+		sparseIx: map[string][]byte{}, sparseDt: map[string][]byte{}, sparseEmpty: map[string][]uint64{}}
 	ok := false
 	defer func() {
 		if !ok {
@@ -498,6 +518,13 @@ func Open(dir string, verify bool) (*Segment, error) {
 			prev = o
 		}
 		s.sparseIx[name], s.sparseDt[name] = ix, dt
+		if sm.EmptyFile != "" {
+			eb, err := s.mapFile(sm.EmptyFile, int64((n+63)/64)*8)
+			if err != nil {
+				return nil, err
+			}
+			s.sparseEmpty[name] = bytesAsU64(eb)
+		}
 	}
 	ok = true
 	return s, nil

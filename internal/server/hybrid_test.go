@@ -351,3 +351,37 @@ func TestHnswConfigAndParams(t *testing.T) {
 	}
 	h.fails("PATCH", "/collections/x", `{"hnsw_config":{"m":1}}`, 400, "m must be")
 }
+
+// A sparse vector without entries (Qdrant accepts them: BM25 of a text of stop words) stays
+// present through a checkpoint and a restart: returned as empty, and counted among the documents
+// that IDF divides by.
+func TestEmptySparseVectorSurvivesSealing(t *testing.T) {
+	dir := t.TempDir()
+	h := newHarness(t, dir)
+	h.ok("PUT", "/collections/e", `{"vectors":{},"sparse_vectors":{"text":{"modifier":"idf"}}}`)
+	h.ok("PUT", "/collections/e/points?wait=true", `{"points":[
+		{"id":1,"vector":{"text":{"indices":[1,2],"values":[1,1]}}},
+		{"id":2,"vector":{"text":{"indices":[],"values":[]}}}]}`)
+	check := func(label string) {
+		t.Helper()
+		got := h.ok("POST", "/collections/e/points", `{"ids":[2],"with_vector":true}`).([]any)
+		if len(got) != 1 || fmt.Sprint(got[0].(map[string]any)["vector"]) != "map[text:map[indices:[] values:[]]]" {
+			t.Fatalf("%s: points %v", label, got)
+		}
+		// IDF over N = 2 documents carrying the vector, one holding term 1:
+		// ln(1 + (2 - 1 + 0.5)/(1 + 0.5)) = ln 2.
+		res := h.ok("POST", "/collections/e/points/query", `{"query":{"indices":[1],"values":[1]},"using":"text"}`).(map[string]any)["points"].([]any)
+		if len(res) != 1 || math.Abs(scores(res)[0]-math.Ln2) > 1e-6 {
+			t.Fatalf("%s: query %v, want point 1 scored ln 2", label, res)
+		}
+	}
+	check("fresh")
+	c, _ := h.srv.manager.Get("e")
+	if err := c.Checkpoint(); err != nil {
+		t.Fatal(err)
+	}
+	check("sealed")
+	h.close()
+	h = newHarness(t, dir)
+	check("after restart")
+}
