@@ -85,15 +85,7 @@ func TestRoundTrip(t *testing.T) {
 // smallFile returns a valid file of a few codes (every section for asymmetric codes).
 func smallFile(t testing.TB, m flat.Metric, e QueryEncoding) []byte {
 	v := randVectors(3, 70, 9)
-	q, err := Train(v, m, Options{Query: e, Centroids: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := q.EncodeAll(v, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return encodeFile(t, c)
+	return encodeFile(t, mustCodes(t, v, m, Options{Query: e, Centroids: 2}))
 }
 
 // TestCorruption flips every bit of a small file, truncates it at every length and
@@ -157,14 +149,7 @@ func TestCorruptValues(t *testing.T) {
 		"asym centering":     {Asymmetric, func(c *Codes, _ []byte) []byte { c.q.cent = CenterNone; return nil }},
 		"asym radius":        {Asymmetric, func(c *Codes, _ []byte) []byte { c.q.radius = 1; return nil }},
 	} {
-		q, err := Train(v, flat.L2, Options{Query: tc.e, Centroids: 2})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := q.EncodeAll(v, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := mustCodes(t, v, flat.L2, Options{Query: tc.e, Centroids: 2})
 		b := tc.spoil(c, encodeFile(t, c))
 		if b == nil {
 			b = encodeFile(t, c)
@@ -259,14 +244,7 @@ func TestHugeValuesRoundTrip(t *testing.T) {
 		row[i] = 2e19
 	}
 	for _, m := range []flat.Metric{flat.L2, flat.InnerProduct} {
-		q, err := Train(vecs, m, Options{Query: Asymmetric, Centroids: 4})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := q.EncodeAll(vecs, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := mustCodes(t, vecs, m, Options{Query: Asymmetric, Centroids: 4})
 		if _, err := Load(encodeFile(t, c)); err != nil {
 			t.Errorf("metric %v: %v", m, err)
 		}
