@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strconv"
 
 	"github.com/needlevdb/needle/internal/collection"
@@ -23,6 +24,24 @@ func Decode(r io.Reader, v any, allowEmpty bool) error {
 		return decodeError(err)
 	}
 	return DecodeBytes(data, v, allowEmpty)
+}
+
+// ReadBody reads a request's body, in one allocation of its declared length when it has a small
+// one. A body that ends early or passes the size limit is the client's error (400 or 413), as in
+// Decode.
+func ReadBody(r *http.Request) ([]byte, error) {
+	if n := r.ContentLength; n > 0 && n <= 64<<10 { // larger ones grow as they arrive, under the body limit
+		body := make([]byte, n)
+		if _, err := io.ReadFull(r.Body, body); err != nil {
+			return nil, decodeError(err)
+		}
+		return body, nil
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, decodeError(err)
+	}
+	return body, nil
 }
 
 // DecodeBytes is Decode on a byte slice.

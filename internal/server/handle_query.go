@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/needlevdb/needle/internal/api"
@@ -173,18 +172,6 @@ func (s *Server) runQueries(ctx context.Context, c *collection.Collection, plans
 	return out, nil
 }
 
-// readBody reads a request body, in one allocation of its declared length when it has a small one.
-func readBody(r *http.Request) ([]byte, error) {
-	if n := r.ContentLength; n > 0 && n <= 64<<10 { // larger ones grow as they arrive, under the body limit
-		body := make([]byte, n)
-		if _, err := io.ReadFull(r.Body, body); err != nil {
-			return nil, err
-		}
-		return body, nil
-	}
-	return io.ReadAll(r.Body)
-}
-
 // searchEndpoint is the shared skeleton of the search endpoints: read the body, answer from the
 // result cache when the collection has not changed since, else admit the work through the
 // scheduler, run it under the request's deadline and cache the encoded result.
@@ -193,7 +180,7 @@ func (s *Server) searchEndpoint(w http.ResponseWriter, r *http.Request, run func
 	if !ok {
 		return
 	}
-	body, err := readBody(r)
+	body, err := api.ReadBody(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
