@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
+	"slices"
 
 	"github.com/needlevdb/needle/internal/corruption"
 	"github.com/needlevdb/needle/internal/fsx"
@@ -137,15 +138,15 @@ func putUint32(bw *bufio.Writer, v uint32) {
 // vecs, the float vectors it was built over (may be empty for PQ lists
 // searched without rescoring). See Load.
 func Read(r io.Reader, vecs flat.Vectors) (*Index, error) {
-	data, err := fsx.ReadAll(r) // exactly sized: the codes are kept in place
+	data, err := io.ReadAll(r) // Load copies what it keeps
 	if err != nil {
 		return nil, fmt.Errorf("ivf: read index: %w", err)
 	}
 	return Load(data, vecs)
 }
 
-// Load decodes an index written by WriteTo; the index keeps data's code
-// bytes (do not modify data afterwards). If vecs holds any vectors (it may
+// Load decodes an index written by WriteTo; the index keeps copies of what
+// it needs, not data. If vecs holds any vectors (it may
 // be empty, for PQ lists searched without rescoring), every listed slot
 // must be one of them. Invalid bytes give an error
 // wrapping ErrCorrupt, never a panic; allocations are bounded by a small
@@ -230,6 +231,9 @@ func Load(data []byte, vecs flat.Vectors) (*Index, error) {
 		nv = uint64(vecs.Slots())
 	}
 	m := uint64(cfg.PQM)
+	// Every list's codes in one exactly sized copy: a slice of data would keep the whole file
+	// (centroids, ids and quantizer, all copied above) alive as long as the index.
+	codes := slices.Clone(body[codesAt : codesAt+count*m])
 	var done uint64
 	for l := range cfg.Nlist {
 		n := uint64(le.Uint32(body[lensAt+4*uint64(l):]))
@@ -245,8 +249,8 @@ func Load(data []byte, vecs flat.Vectors) (*Index, error) {
 			li.ids[i] = s
 		}
 		if m > 0 {
-			// In place (capacity capped: a later add reallocates rather than overwrite the next list).
-			li.codes = body[codesAt+done*m : codesAt+(done+n)*m : codesAt+(done+n)*m]
+			// Capacity capped: a later add reallocates rather than overwrite the next list.
+			li.codes = codes[done*m : (done+n)*m : (done+n)*m]
 			if err := pq.CheckCodes(q, li.codes); err != nil {
 				return nil, corrupt(headerSize+int64(codesAt+done*m), "list %d: %v", l, err)
 			}
