@@ -208,6 +208,16 @@ func TestOversamplingBounded(t *testing.T) {
 	if grew := after.TotalAlloc - before.TotalAlloc; grew > 4<<20 {
 		t.Fatalf("one search allocated %d bytes", grew)
 	}
+	// A limit beyond the index's slots, with oversampling: the pool is capped by the slots too.
+	runtime.ReadMemStats(&before)
+	items = x.SearchWith(qs.Row(0), SearchParams{K: 2_000_000, Ef: 10, Oversampling: 2})
+	runtime.ReadMemStats(&after)
+	if len(items) != 1000 {
+		t.Fatalf("limit beyond the slots: %d results", len(items))
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 4<<20 {
+		t.Fatalf("a limit beyond the slots with oversampling allocated %d bytes", grew)
+	}
 }
 
 // TestSmallIntegerRangeKeepsLevels: integer data spanning 0..3 gets a power-of-two step below

@@ -79,7 +79,7 @@ func (x *Index) SearchWith(q []float32, p SearchParams) []topk.Item {
 	if p.Oversampling > 1 && quantized && !p.NoRescore {
 		// Capped by the slots: a huge limit times a huge factor must not
 		// size the search's lists (they are allocated at ef).
-		pool = int(min(math.Ceil(float64(p.K)*p.Oversampling), float64(max(p.K, x.nslots)))) // in float64: no overflow
+		pool = int(min(math.Ceil(float64(p.K)*p.Oversampling), float64(max(x.nslots, 1)))) // in float64: no overflow
 		ef = max(ef, pool)
 	}
 	s := x.getSearcher(ef)
