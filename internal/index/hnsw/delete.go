@@ -51,8 +51,8 @@ func (x *Index) Rebuild(threads int) (*Index, error) {
 	y.quant = quant // immutable once set
 	y.attached = attached
 	y.attachedGen = 1
-	y.lossy.Store(x.lossy.Load())
-	y.clamped.Store(x.clamped.Load())
+	// lossy and clamped are derived again as insertAll encodes the live vectors: a deleted
+	// vector's clamped code no longer makes every search rescore in full.
 	if err := y.insertAll(len(live), threadsOrAll(threads), func(i int) uint32 { return live[i] }); err != nil {
 		return nil, fmt.Errorf("hnsw: rebuild: %w", err)
 	}

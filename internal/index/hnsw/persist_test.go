@@ -260,3 +260,34 @@ func TestPersistClamped(t *testing.T) {
 		t.Error("a full-range int8 index clamped the training vectors")
 	}
 }
+
+// Rebuild derives the clamped flag from the live vectors: once the only clamped code is deleted,
+// the rebuilt index no longer rescores every candidate.
+func TestRebuildForgetsDeletedClamped(t *testing.T) {
+	base, _ := data(variant{"l2/int8", flat.L2, Int8}, 1500, 32, 4)
+	last := base.Row(1499)
+	for i := range last {
+		last[i] = 1e6 // far beyond the training range of the first 1,499
+	}
+	x, err := New(Config{Dim: 32, Metric: flat.L2, M: 12, EfConstruct: 64, Seed: 1, Quantization: Int8}, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Build(1499, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Insert(1499); err != nil {
+		t.Fatal(err)
+	}
+	if !x.clamped.Load() {
+		t.Fatal("a vector beyond the training range was not clamped")
+	}
+	x.Delete(1499)
+	y, err := x.Rebuild(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if y.clamped.Load() {
+		t.Error("the rebuilt index kept the clamped flag of a deleted vector")
+	}
+}
