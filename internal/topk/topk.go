@@ -72,13 +72,7 @@ func (h *Heap) Push(dist float32, slot uint32) bool {
 }
 
 // Sorted returns the kept items best first. The heap is left empty.
-func (h *Heap) Sorted() []Item {
-	out := make([]Item, len(h.items))
-	copy(out, h.items)
-	h.items = h.items[:0]
-	SortItems(out)
-	return out
-}
+func (h *Heap) Sorted() []Item { return h.AppendSorted(make([]Item, 0, len(h.items))) }
 
 // AppendSorted appends the kept items to dst best first and returns it, without allocating
 // when dst has room (a caller's reused scratch). The heap is left empty.

@@ -194,16 +194,10 @@ func Read(r io.Reader) (*Codes, error) {
 // An intact file of another version (version 1, before the residual codes) gives an error
 // wrapping ErrVersion and ErrCorrupt: rebuild the codes.
 func Load(data []byte) (*Codes, error) {
-	if len(data) < headerSize {
-		return nil, corrupt(0, "%d bytes, shorter than the %d-byte header", len(data), headerSize)
+	if err := corruption.CheckHeader(ErrCorrupt, data, magic, headerSize, 60); err != nil {
+		return nil, err
 	}
 	h := data[:headerSize]
-	if [8]byte(h[:8]) != magic {
-		return nil, corrupt(0, "bad magic %q", h[:8])
-	}
-	if got, want := le.Uint32(h[60:]), crc32.Checksum(h[:60], castagnoli); got != want {
-		return nil, corrupt(60, "header checksum %08x, want %08x", got, want)
-	}
 	if v := le.Uint32(h[8:]); v != fileVersion {
 		return nil, fmt.Errorf("binary: codes file version %d not supported (this build reads version %d); rebuild the codes: %w (%w)",
 			v, fileVersion, ErrVersion, ErrCorrupt)
