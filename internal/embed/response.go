@@ -273,15 +273,12 @@ func (s *scanner) base64Vector(dims int) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, c := range raw {
-		if c == '\\' { // escaped characters ("\/"): let encoding/json unescape
-			var str string
-			if err := json.Unmarshal(s.b[s.i-len(raw)-2:s.i], &str); err != nil {
-				return nil, badResponse("embedding string is not valid JSON")
-			}
-			raw = []byte(str)
-			break
+	if bytes.IndexByte(raw, '\\') >= 0 { // escaped characters ("\/"): let encoding/json unescape
+		var str string
+		if err := json.Unmarshal(s.b[s.i-len(raw)-2:s.i], &str); err != nil {
+			return nil, badResponse("embedding string is not valid JSON")
 		}
+		raw = []byte(str)
 	}
 	n := base64.StdEncoding.DecodedLen(len(raw))
 	vec := make([]float32, (n+3)/4)

@@ -102,8 +102,7 @@ func writeOp[T any](s *Server, build func(r *http.Request, req *T) (*collection.
 }
 
 // readOp is the shape of the read endpoints with a body that scan a collection (scroll, count):
-// decode it into T, rejecting unknown fields, take a scheduler slot, and answer with result's
-// value.
+// decode it into T, take a scheduler slot, and answer with result's value.
 func readOp[T any](s *Server, result func(c *collection.Collection, req *T) (any, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		c, ok := s.collection(w, r)
