@@ -22,6 +22,7 @@ pid=
 cleanup() {
 	[[ -n $pid ]] && kill "$pid" 2>/dev/null
 	wait 2>/dev/null || true
+	rm -rf "$work"
 }
 trap cleanup EXIT
 if curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz"; then
@@ -29,7 +30,10 @@ if curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz"; then
 	exit 1
 fi
 tck=$(getconf CLK_TCK)
-run_wrk() { WRK_BODIES=$BODIES WRK_COLLECTION=$COLL wrk -t1 -c"$CONCURRENCY" -d"$1" -s "$here/peers/seed000/query.lua" "http://127.0.0.1:$PORT"; }
+run_wrk() { # as compare-seed000.sh's wrk runs: one thread, a 30 s timeout
+	WRK_BODIES=$BODIES WRK_COLLECTION=$COLL wrk -t1 -c"$CONCURRENCY" -d"$1" --timeout 30s \
+		-s "$here/peers/seed000/query.lua" "http://127.0.0.1:$PORT"
+}
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), needle $(git -C "$root" rev-parse --short HEAD)"
 printf '%-5s %-4s %9s %7s %7s %12s\n' round mode req/s p50 p99 server-cores
 for ((r = 1; r <= ROUNDS; r++)); do

@@ -21,8 +21,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
-	"sync"
 
 	"github.com/needlevdb/needle/internal/config"
 	"github.com/needlevdb/needle/internal/server"
@@ -57,7 +57,9 @@ func main() {
 	}
 }
 
-var urls sync.Map // request target -> *url.URL
+// maxBody is the largest request body read (needle serve's default --max-body-bytes); a larger
+// Content-Length closes the connection.
+const maxBody = 32 << 20
 
 // serveConn answers keep-alive requests on c until it closes or sends something unsupported.
 func serveConn(c net.Conn, h http.Handler) {
@@ -96,25 +98,21 @@ func serveConn(c net.Conn, h http.Handler) {
 				return
 			}
 			if key == "Content-Length" {
-				if n, err = strconv.Atoi(val); err != nil || n < 0 {
+				if n, err = strconv.Atoi(val); err != nil || n < 0 || n > maxBody {
 					return
 				}
 			}
 			hdr[key] = []string{val}
 		}
-		body = append(body[:0], make([]byte, n)...)
+		body = slices.Grow(body[:0], n)[:n]
 		if _, err := io.ReadFull(br, body); err != nil {
 			return
 		}
-		u, ok := urls.Load(target)
-		if !ok {
-			pu, err := url.ParseRequestURI(target)
-			if err != nil {
-				return
-			}
-			u, _ = urls.LoadOrStore(target, pu)
+		u, err := url.ParseRequestURI(target)
+		if err != nil {
+			return
 		}
-		r := &http.Request{Method: method, URL: u.(*url.URL), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		r := &http.Request{Method: method, URL: u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 			Header: hdr, Body: io.NopCloser(bytes.NewReader(body)), ContentLength: int64(n),
 			Host: hdr.Get("Host"), RemoteAddr: c.RemoteAddr().String(), RequestURI: target}
 		w.reset()
