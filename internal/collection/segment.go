@@ -289,15 +289,15 @@ func openSealed(cfg *Config, id uint64, f *segment.Segment, deleted bits) *segme
 			if idx == nil {
 				continue
 			}
-			v := SparseVector{Indices: idx, Values: val}
+			v := repaired(SparseVector{Indices: idx, Values: val})
 			ss.vecs[s] = v
-			for i, t := range idx {
-				ss.post[t] = append(ss.post[t], posting{uint32(s), val[i]})
+			for i, t := range v.Indices {
+				ss.post[t] = append(ss.post[t], posting{uint32(s), v.Values[i]})
 			}
 			if sg.live.get(uint32(s)) {
 				ss.has.set(uint32(s))
 			} else {
-				for _, t := range idx {
+				for _, t := range v.Indices {
 					ss.dead[t]++
 				}
 			}

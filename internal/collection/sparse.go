@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 )
 
 // SparseVector is a sparse vector: indices (unique, sorted ascending once validated) and their values.
@@ -34,17 +33,8 @@ func (sv *SparseVector) normalize() error {
 	if err := checkFinite(sv.Values); err != nil {
 		return err
 	}
-	if !sort.SliceIsSorted(sv.Indices, func(i, j int) bool { return sv.Indices[i] < sv.Indices[j] }) {
-		order := make([]int, len(sv.Indices))
-		for i := range order {
-			order[i] = i
-		}
-		sort.Slice(order, func(a, b int) bool { return sv.Indices[order[a]] < sv.Indices[order[b]] })
-		idx, val := make([]uint32, len(order)), make([]float32, len(order))
-		for i, o := range order {
-			idx[i], val[i] = sv.Indices[o], sv.Values[o]
-		}
-		sv.Indices, sv.Values = idx, val
+	if !slices.IsSorted(sv.Indices) {
+		*sv = sortedByIndex(*sv)
 	}
 	for i := 1; i < len(sv.Indices); i++ {
 		if sv.Indices[i] == sv.Indices[i-1] {
@@ -54,30 +44,43 @@ func (sv *SparseVector) normalize() error {
 	return nil
 }
 
-func strictlyIncreasing(idx []uint32) bool {
-	for i := 1; i < len(idx); i++ {
-		if idx[i] <= idx[i-1] {
-			return false
-		}
-	}
-	return true
-}
-
-// repaired returns a copy of v sorted by index, keeping the first value of a repeated index.
-func repaired(v SparseVector) SparseVector {
+// sortedByIndex returns a copy of v's entries ordered by index; of a repeated index, the first
+// entry comes first.
+func sortedByIndex(v SparseVector) SparseVector {
 	order := make([]int, len(v.Indices))
 	for i := range order {
 		order[i] = i
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(v.Indices[a], v.Indices[b]) })
-	var out SparseVector
-	for _, o := range order {
-		if n := len(out.Indices); n > 0 && out.Indices[n-1] == v.Indices[o] {
-			continue
-		}
-		out.Indices, out.Values = append(out.Indices, v.Indices[o]), append(out.Values, v.Values[o])
+	out := SparseVector{Indices: make([]uint32, len(order)), Values: make([]float32, len(order))}
+	for i, o := range order {
+		out.Indices[i], out.Values[i] = v.Indices[o], v.Values[o]
 	}
 	return out
+}
+
+// repaired returns v if its indices are strictly increasing, as normalize leaves them, else a
+// copy sorted by index that keeps the first value of a repeated index. Only a damaged segment
+// file read without verification holds such a vector; the inverted index (remove's binary
+// search, scoring each posting once) relies on the order.
+func repaired(v SparseVector) SparseVector {
+	increasing := true
+	for i := 1; i < len(v.Indices) && increasing; i++ {
+		increasing = v.Indices[i] > v.Indices[i-1]
+	}
+	if increasing {
+		return v
+	}
+	v = sortedByIndex(v)
+	n := 0
+	for i, t := range v.Indices {
+		if n == 0 || v.Indices[n-1] != t {
+			v.Indices[n], v.Values[n] = t, v.Values[i]
+			n++
+		}
+	}
+	v.Indices, v.Values = v.Indices[:n], v.Values[:n]
+	return v
 }
 
 // posting is one entry of an inverted list: a slot holding the term, with its value.
@@ -104,13 +107,10 @@ func newSparseSpace(p SparseParams) *sparseSpace {
 	return &sparseSpace{params: p, post: map[uint32][]posting{}, dead: map[uint32]int{}}
 }
 
-// put stores slot's vector (replacing any previous one) and indexes it. Its indices must be
-// strictly increasing, as normalize leaves them (remove finds places by binary search); a vector
-// read from a damaged segment file without verification may not be, and is repaired first.
+// put stores slot's vector (replacing any previous one) and indexes it. Its indices are strictly
+// increasing (normalize, or repaired when a sealed segment opens): remove finds places by binary
+// search.
 func (ss *sparseSpace) put(slot uint32, v SparseVector) {
-	if !strictlyIncreasing(v.Indices) {
-		v = repaired(v)
-	}
 	for int(slot) >= len(ss.vecs) {
 		ss.vecs = append(ss.vecs, SparseVector{})
 	}
@@ -133,10 +133,6 @@ func (ss *sparseSpace) put(slot uint32, v SparseVector) {
 // recorded place moves with it.
 func (ss *sparseSpace) remove(slot uint32) {
 	if int(slot) >= len(ss.vecs) {
-		return
-	}
-	if int(slot) >= len(ss.at) { // a slot put did not index: a sealed segment's
-		ss.kill(slot)
 		return
 	}
 	for i, t := range ss.vecs[slot].Indices {

@@ -3,8 +3,12 @@ package collection
 import (
 	"maps"
 	"math/rand"
+	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/needlevdb/needle/internal/pointid"
+	"github.com/needlevdb/needle/internal/segment"
 )
 
 // randomSparse returns a normalized sparse vector of up to 12 terms out of vocab.
@@ -92,7 +96,7 @@ func TestSparseSpaceKill(t *testing.T) {
 	for range 150 {
 		s := uint32(rng.Intn(slots))
 		ss.kill(s)
-		ss.remove(s) // a sealed space has no places recorded: remove is a kill too
+		ss.kill(s) // twice: counted once
 	}
 	for term := range uint32(vocab) {
 		want := 0
@@ -140,14 +144,44 @@ func BenchmarkSparseReplace(b *testing.B) {
 }
 
 // A vector whose indices are out of order or repeated (only a damaged segment file read without
-// verification holds one) is repaired on put, so removes still find their postings.
-func TestSparseSpacePutRepairs(t *testing.T) {
-	ss := newSparseSpace(SparseParams{})
-	ss.put(0, SparseVector{Indices: []uint32{5, 2, 5, 1}, Values: []float32{1, 2, 3, 4}})
-	ss.put(1, SparseVector{Indices: []uint32{2, 5}, Values: []float32{6, 7}})
-	if v := ss.vector(0); !slices.Equal(v.Indices, []uint32{1, 2, 5}) || !slices.Equal(v.Values, []float32{4, 2, 1}) {
+// verification holds one) is repaired when its sealed segment opens: the sealed postings hold each
+// term once, and once the vector moves into a mutable segment, removes still find its postings.
+func TestSealedSparseRepaired(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "001")
+	_, err := segment.Write(dir, &segment.Source{
+		Count:   2,
+		ID:      func(i int) pointid.ID { return pointid.Num(uint64(i + 1)) },
+		Version: func(int) uint64 { return 1 },
+		Payload: func(int) []byte { return nil },
+		Dims:    map[string]int{},
+		Vector:  func(string, int) []float32 { return nil },
+
+		SparseNames: []string{"t"},
+		Sparse: func(_ string, i int) ([]uint32, []float32) {
+			if i == 0 {
+				return []uint32{5, 2, 5, 1}, []float32{1, 2, 3, 4}
+			}
+			return []uint32{2, 5}, []float32{6, 7}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := segment.Open(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sealed := openSealed(&Config{SparseVectors: map[string]SparseParams{"t": {}}}, 1, f, nil).sparse["t"]
+	if v := sealed.vector(0); !slices.Equal(v.Indices, []uint32{1, 2, 5}) || !slices.Equal(v.Values, []float32{4, 2, 1}) {
 		t.Fatalf("repaired vector %v", v)
 	}
+	if n := len(sealed.post[5]); n != 2 || sealed.liveDocs(5) != 2 {
+		t.Fatalf("term 5: %d postings, %d live docs; want 2 and 2", n, sealed.liveDocs(5))
+	}
+	ss := newSparseSpace(SparseParams{})
+	ss.put(0, sealed.vector(0))
+	ss.put(1, sealed.vector(1))
 	ss.remove(0)
 	for _, term := range []uint32{2, 5} {
 		if list := ss.post[term]; len(list) != 1 || list[0].slot != 1 || ss.liveDocs(term) != 1 {
