@@ -159,7 +159,6 @@ func loadState(dir string, cfg *Config, m *manifest, verify bool, logger *slog.L
 			return nil, err
 		}
 		st.segs = append(st.segs, sg)
-		st.noteGraphs()
 		for s, id := range sg.ids {
 			if sg.live.get(uint32(s)) {
 				if _, dup := st.byID[id]; dup {
@@ -172,6 +171,7 @@ func loadState(dir string, cfg *Config, m *manifest, verify bool, logger *slog.L
 		}
 		st.attach(sg)
 	}
+	st.noteGraphs() // once for all the segments opened
 	st.addMutable()
 	entries, _ := os.ReadDir(filepath.Join(dir, segmentsDir))
 	for _, e := range entries {

@@ -55,14 +55,23 @@ func (c *Collection) buildIvfs(sg *segmentData, dir string) (map[string]string, 
 	cfg := c.cfg.Ivf
 	for i, name := range c.cfg.VectorNames() {
 		sp := sg.spaces[name]
-		if !c.cfg.wantsGraph(name, sg.count) || len(sp.data) == 0 || sg.count < cfg.Nlist {
+		if !c.cfg.wantsGraph(name, sg.count) || len(sp.data) == 0 {
+			continue
+		}
+		var live []uint32 // the live points carrying this vector: what the lists hold
+		for s := 0; s < sg.slots(); s++ {
+			if sp.has.get(uint32(s)) {
+				live = append(live, uint32(s))
+			}
+		}
+		if len(live) < cfg.Nlist {
 			continue
 		}
 		metric := flat.InnerProduct
 		if c.cfg.Vectors[name].Distance == Euclid {
 			metric = flat.L2
 		}
-		nlist := max(1, min(cfg.Nlist, sg.count/minPerList))
+		nlist := max(1, min(cfg.Nlist, len(live)/minPerList))
 		x, err := ivf.New(ivf.Config{Dim: sp.dim, Metric: metric, Nlist: nlist, PQM: cfg.PQM, Seed: sg.id, Workers: runtime.GOMAXPROCS(0)})
 		if err != nil {
 			return nil, fmt.Errorf("ivf for %s: %w", name, err)
@@ -70,12 +79,6 @@ func (c *Collection) buildIvfs(sg *segmentData, dir string) (map[string]string, 
 		vecs := sp.flat()
 		if err := x.Train(vecs, 0); err != nil {
 			return nil, fmt.Errorf("train ivf for %s: %w", name, err)
-		}
-		var live []uint32
-		for s := 0; s < sg.slots(); s++ {
-			if sp.has.get(uint32(s)) {
-				live = append(live, uint32(s))
-			}
 		}
 		if err := x.Add(vecs, live...); err != nil {
 			return nil, fmt.Errorf("ivf for %s: %w", name, err)
