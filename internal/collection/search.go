@@ -187,10 +187,8 @@ func (c *Collection) SearchBatch(ctx context.Context, reqs []SearchRequest) ([][
 	// Unfiltered, unthresholded queries on one space share passes over the base.
 	groups := map[string][]int{}
 	var singles []int
-	// A query that will walk a graph gains nothing from a shared scan: it runs on its own task.
-	graphed := c.st.graphed
-	for i, r := range reqs {
-		if r.Filter == nil && r.ScoreThreshold == nil && r.Sparse == nil && r.Only == nil && len(reqs) > 1 && (r.Exact || !graphed[r.Using]) {
+	for i := range reqs {
+		if r := &reqs[i]; len(reqs) > 1 && c.st.sharesPass(r) {
 			groups[r.Using] = append(groups[r.Using], i)
 		} else {
 			singles = append(singles, i)
@@ -296,13 +294,18 @@ func sortHits(hs []hit) {
 	})
 }
 
-// Graphed reports whether a search on the dense vector using walks an index (an HNSW graph or IVF
-// lists) in some segment, rather than only scanning: such searches gain nothing from sharing a
-// pass over the vectors with other queries.
-func (c *Collection) Graphed(using string) bool {
+// SharesPass reports whether r can share one pass over the vectors with other queries
+// (SearchBatch groups such queries): a dense scan, unfiltered, without a score threshold or a
+// candidate set. A query that walks an index (an HNSW graph or IVF lists) in some segment gains
+// nothing from a shared scan and runs on its own.
+func (c *Collection) SharesPass(r *SearchRequest) bool {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return c.st != nil && c.st.graphed[using]
+	return c.st != nil && c.st.sharesPass(r)
+}
+
+func (st *state) sharesPass(r *SearchRequest) bool {
+	return r.Filter == nil && r.ScoreThreshold == nil && r.Sparse == nil && r.Only == nil && (r.Exact || !st.graphed[r.Using])
 }
 
 // runTasks runs tasks on up to GOMAXPROCS goroutines, skipping those not started before ctx ends.

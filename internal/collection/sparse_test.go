@@ -192,3 +192,28 @@ func TestSealedSparseRepaired(t *testing.T) {
 		t.Fatal("term 1 still indexed")
 	}
 }
+
+// SharesPass is the one rule for joining a shared scan (the server's coalescer asks it, and
+// SearchBatch groups by it): dense, unfiltered, no threshold; a sparse query never waits for one.
+func TestSharesPass(t *testing.T) {
+	m := newManager(t, t.TempDir())
+	defer m.Close()
+	m.Create("c", &Config{Vectors: map[string]VectorParams{"d": {Size: 2, Distance: Dot}}, SparseVectors: map[string]SparseParams{"s": {}}})
+	c, _ := m.Get("c")
+	f := mustFilter(t, `{"must":[{"key":"a","match":{"value":1}}]}`)
+	threshold := float32(0.5)
+	for _, tc := range []struct {
+		name string
+		req  SearchRequest
+		want bool
+	}{
+		{"dense", SearchRequest{Using: "d", Vector: []float32{1, 0}}, true},
+		{"filtered", SearchRequest{Using: "d", Vector: []float32{1, 0}, Filter: f}, false},
+		{"threshold", SearchRequest{Using: "d", Vector: []float32{1, 0}, ScoreThreshold: &threshold}, false},
+		{"sparse", SearchRequest{Using: "s", Sparse: &SparseVector{Indices: []uint32{1}, Values: []float32{1}}}, false},
+	} {
+		if got := c.SharesPass(&tc.req); got != tc.want {
+			t.Errorf("%s: SharesPass = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -43,12 +43,6 @@ func newCoalescer(sched *admission.Scheduler, limit int) *coalescer {
 	return &coalescer{sched: sched, limit: max(limit, 1), byCol: map[*collection.Collection]*group{}}
 }
 
-// eligible reports whether a query can share a pass: unfiltered, no score threshold. The caller
-// also checks that it scans (exact, or no graph to walk): graph searches run on their own.
-func eligible(req *collection.SearchRequest) bool {
-	return req.Filter == nil && req.ScoreThreshold == nil
-}
-
 // search answers req, possibly together with concurrent queries on the same collection.
 func (co *coalescer) search(ctx context.Context, c *collection.Collection, req collection.SearchRequest) ([]collection.Record, error) {
 	item := &coalesced{req: req, ctx: ctx, done: make(chan struct{})}

@@ -110,7 +110,7 @@ func BenchmarkCoalescing(b *testing.B) {
 							}
 							plan := queryPlan{search: &collection.SearchRequest{Vector: queries[i%256], Limit: 10}}
 							if !on {
-								plan.search.ScoreThreshold = new(float32) // not eligible: goes the uncoalesced way
+								plan.search.ScoreThreshold = new(float32) // cannot share a pass: goes the uncoalesced way
 								*plan.search.ScoreThreshold = 1e9
 							}
 							t0 := time.Now()

@@ -112,11 +112,11 @@ func (s *Server) runTree(ctx context.Context, c *collection.Collection, p queryP
 	return out, nil
 }
 
-// runQueries answers a list of planned queries, searching together where possible: a lone
-// eligible query joins concurrent ones through the coalescer; otherwise the work takes a
-// scheduler slot itself.
+// runQueries answers a list of planned queries, searching together where possible: a lone query
+// that can share a pass (collection.SharesPass) joins concurrent ones through the coalescer;
+// otherwise the work takes a scheduler slot itself.
 func (s *Server) runQueries(ctx context.Context, c *collection.Collection, plans []queryPlan) ([][]api.ScoredPoint, error) {
-	if len(plans) == 1 && plans[0].search != nil && eligible(plans[0].search) && (plans[0].search.Exact || !c.Graphed(plans[0].search.Using)) {
+	if len(plans) == 1 && plans[0].search != nil && c.SharesPass(plans[0].search) {
 		var st collection.SearchStats
 		req := *plans[0].search
 		req.Stats = &st
