@@ -344,16 +344,13 @@ func (c *Collection) writeGroup(g []*frozenSegment, defs []indexDef) (*builtSegm
 			return s.f.sg.spaces[name].vector(s.slot)
 		},
 		SparseNames: c.cfg.SparseNames(),
-		Sparse: func(name string, i int) ([]uint32, []float32) {
+		Sparse: func(name string, i int) ([]uint32, []float32, bool) {
 			s := srcs[i]
 			if !s.f.has["\x00sparse:"+name].get(s.slot) {
-				return nil, nil
+				return nil, nil, false
 			}
 			v := s.f.sg.sparse[name].vector(s.slot)
-			if len(v.Indices) == 0 { // present without entries: non-nil, so the file keeps it
-				return []uint32{}, []float32{}
-			}
-			return v.Indices, v.Values
+			return v.Indices, v.Values, true
 		},
 	}
 	dir := segmentDir(c.dir, b.id)

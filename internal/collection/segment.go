@@ -285,8 +285,8 @@ func openSealed(cfg *Config, id uint64, f *segment.Segment, deleted bits) *segme
 		ss := newSparseSpace(p)
 		ss.vecs = make([]SparseVector, n)
 		for s := 0; s < n; s++ {
-			idx, val := f.Sparse(name, uint32(s))
-			if idx == nil {
+			idx, val, ok := f.Sparse(name, uint32(s))
+			if !ok {
 				continue
 			}
 			v := repaired(SparseVector{Indices: idx, Values: val})

@@ -157,11 +157,11 @@ func TestSealedSparseRepaired(t *testing.T) {
 		Vector:  func(string, int) []float32 { return nil },
 
 		SparseNames: []string{"t"},
-		Sparse: func(_ string, i int) ([]uint32, []float32) {
+		Sparse: func(_ string, i int) ([]uint32, []float32, bool) {
 			if i == 0 {
-				return []uint32{5, 2, 5, 1}, []float32{1, 2, 3, 4}
+				return []uint32{5, 2, 5, 1}, []float32{1, 2, 3, 4}, true
 			}
-			return []uint32{2, 5}, []float32{6, 7}
+			return []uint32{2, 5}, []float32{6, 7}, true
 		},
 	})
 	if err != nil {

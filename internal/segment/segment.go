@@ -84,9 +84,10 @@ type Source struct {
 	Payload func(i int) []byte // JSON object or nil
 	Dims    map[string]int
 	Vector  func(name string, i int) []float32 // nil when point i has no such vector
-	// SparseNames lists the sparse vector names; Sparse returns point i's vector (nil: none).
+	// SparseNames lists the sparse vector names; Sparse returns point i's vector, ok false when
+	// the point has none (a vector may be present without entries).
 	SparseNames []string
-	Sparse      func(name string, i int) (indices []uint32, values []float32)
+	Sparse      func(name string, i int) (indices []uint32, values []float32, ok bool)
 }
 
 // Segment is an opened sealed segment.
@@ -117,23 +118,20 @@ func (s *Segment) Has(name string, slot uint32) bool {
 		_, known := s.vectors[name]
 		return known
 	}
-	return int(slot>>6) < len(h) && h[slot>>6]&(1<<(slot&63)) != 0
+	return bitSet(h, slot)
 }
 
-// Sparse returns slot's sparse vector of a name: nil if none, empty slices for a vector without
-// entries. The slices are copies.
-func (s *Segment) Sparse(name string, slot uint32) ([]uint32, []float32) {
-	ix, ok := s.sparseIx[name]
-	if !ok {
-		return nil, nil
+// Sparse returns slot's sparse vector of a name, ok false if it has none; a vector without
+// entries is present with empty slices. The slices are copies.
+func (s *Segment) Sparse(name string, slot uint32) (indices []uint32, values []float32, ok bool) {
+	ix, known := s.sparseIx[name]
+	if !known {
+		return nil, nil, false
 	}
 	lo := binary.LittleEndian.Uint64(ix[8*slot:])
 	hi := binary.LittleEndian.Uint64(ix[8*slot+8:])
 	if lo == hi {
-		if e := s.sparseEmpty[name]; int(slot>>6) < len(e) && e[slot>>6]&(1<<(slot&63)) != 0 {
-			return []uint32{}, []float32{}
-		}
-		return nil, nil
+		return []uint32{}, []float32{}, bitSet(s.sparseEmpty[name], slot)
 	}
 	data := s.sparseDt[name][lo:hi]
 	n := len(data) / 8
@@ -142,7 +140,12 @@ func (s *Segment) Sparse(name string, slot uint32) ([]uint32, []float32) {
 		idx[i] = binary.LittleEndian.Uint32(data[8*i:])
 		val[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[8*i+4:]))
 	}
-	return idx, val
+	return idx, val, true
+}
+
+// bitSet reports whether bit i of a bitmap of little-endian words is set (false beyond it).
+func bitSet(words []uint64, i uint32) bool {
+	return int(i>>6) < len(words) && words[i>>6]&(1<<(i&63)) != 0
 }
 
 // PayloadJSON returns slot's payload as JSON (nil if none). It aliases the memory map.
@@ -293,8 +296,8 @@ func writeFiles(dir string, src *Source) (Meta, error) {
 			var b [8]byte
 			for j := 0; j < n; j++ {
 				offs = append(offs, off)
-				idx, val := src.Sparse(name, j)
-				if idx != nil && len(idx) == 0 {
+				idx, val, ok := src.Sparse(name, j)
+				if ok && len(idx) == 0 {
 					empty[j>>6] |= 1 << (j & 63)
 					anyEmpty = true
 				}
