@@ -57,12 +57,18 @@ func (s *Server) resolve(ctx context.Context, c *collection.Collection, t api.Ta
 
 // buildStage plans a prefetch (recursively); parent is the enclosing filter, ANDed in.
 func (s *Server) buildStage(ctx context.Context, c *collection.Collection, p api.Prefetch, parent *filter.Filter, depth int) (*stage, error) {
-	if depth > 8 {
-		return nil, api.BadRequest("prefetch is nested more than 8 levels deep")
-	}
 	t, err := p.Target()
 	if err != nil {
 		return nil, err
+	}
+	return s.buildStageFor(ctx, c, p, t, parent, depth)
+}
+
+// buildStageFor is buildStage with p's query already parsed into t (the top stage's, which the
+// request parsed once).
+func (s *Server) buildStageFor(ctx context.Context, c *collection.Collection, p api.Prefetch, t api.Target, parent *filter.Filter, depth int) (*stage, error) {
+	if depth > 8 {
+		return nil, api.BadRequest("prefetch is nested more than 8 levels deep")
 	}
 	limit, err := api.LimitOr(p.Limit, 10)
 	if err != nil {

@@ -46,7 +46,7 @@ func (s *Server) planQuery(ctx context.Context, c *collection.Collection, q *api
 	if len(prefetch) > 0 || target.Fusion != nil || target.MMR != nil {
 		top := api.Prefetch{Query: q.Query, Using: q.Using, Filter: q.Filter, ScoreThreshold: q.ScoreThreshold, Limit: &limit}
 		*top.Limit = limit + offset
-		st, err := s.buildStage(ctx, c, top, nil, 0)
+		st, err := s.buildStageFor(ctx, c, top, target, nil, 0) // the query parsed once, above
 		if err != nil {
 			return queryPlan{}, err
 		}
