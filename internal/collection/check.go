@@ -62,61 +62,47 @@ func Check(dataDir string) ([]Finding, error) {
 	return out, nil
 }
 
-// verifySegment checks one manifest segment's files and deletion bitmap.
+// verifySegment checks one manifest segment's files and deletion bitmap, and that its graphs,
+// IVF lists and codes load against its vectors. The segment is opened once, checksums first.
 func verifySegment(dir string, ms manifestSegment) error {
 	sdir := segmentDir(dir, ms.ID)
-	if err := segment.Verify(sdir); err != nil {
+	f, err := segment.Open(sdir, true)
+	if err != nil {
 		return err
 	}
+	defer f.Close()
+	meta := f.Meta
 	if ms.Deleted != "" {
-		meta, err := segment.ReadMeta(sdir)
-		if err != nil {
-			return err
-		}
 		if _, err := readDeleted(filepath.Join(sdir, ms.Deleted), meta.Count, ms.DeletedCRC); err != nil {
 			return err
 		}
 	}
-	if len(ms.Graphs) > 0 {
-		f, err := segment.Open(sdir, false)
+	vectors := func(kind, file, name string) (flat.Vectors, error) {
+		vm, ok := meta.Vectors[name]
+		if !ok {
+			return flat.Vectors{}, fmt.Errorf("%s %s for unknown vector %q", kind, file, name)
+		}
+		return flat.Vectors{Dim: vm.Dim, Data: f.Vectors(name)}, nil
+	}
+	for name, file := range ms.Graphs {
+		vs, err := vectors("graph", file, name)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		for name, file := range ms.Graphs {
-			vm, ok := f.Meta.Vectors[name]
-			if !ok {
-				return fmt.Errorf("graph %s for unknown vector %q", file, name)
-			}
-			data, err := os.ReadFile(filepath.Join(sdir, file))
-			if err != nil {
-				return fmt.Errorf("read graph: %w", err)
-			}
-			if _, err := hnsw.Load(data, flat.Vectors{Dim: vm.Dim, Data: f.Vectors(name)}); err != nil {
-				return fmt.Errorf("graph %s: %w", filepath.Join(sdir, file), err)
-			}
+		data, err := os.ReadFile(filepath.Join(sdir, file))
+		if err != nil {
+			return fmt.Errorf("read graph: %w", err)
+		}
+		if _, err := hnsw.Load(data, vs); err != nil {
+			return fmt.Errorf("graph %s: %w", filepath.Join(sdir, file), err)
 		}
 	}
-	if len(ms.Ivfs) > 0 {
-		f, err := segment.Open(sdir, false) // once for every vector's IVF
+	for name, file := range ms.Ivfs {
+		vs, err := vectors("ivf", file, name)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		for name, file := range ms.Ivfs {
-			vm, ok := f.Meta.Vectors[name]
-			if !ok {
-				return fmt.Errorf("ivf %s for unknown vector %q", file, name)
-			}
-			if _, err := readIvf(filepath.Join(sdir, file), flat.Vectors{Dim: vm.Dim, Data: f.Vectors(name)}); err != nil {
-				return err
-			}
-		}
-	}
-	var meta segment.Meta
-	if len(ms.Codes) > 0 {
-		var err error
-		if meta, err = segment.ReadMeta(sdir); err != nil {
+		if _, err := readIvf(filepath.Join(sdir, file), vs); err != nil {
 			return err
 		}
 	}
