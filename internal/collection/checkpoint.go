@@ -376,6 +376,7 @@ func (c *Collection) writeGroup(g []*frozenSegment, defs []indexDef) (*builtSegm
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
+	b.seg.adviseVectors(c.cfg)
 	for _, d := range defs {
 		ix := filter.NewIndex(d.Field, d.schema)
 		b.seg.buildIndex(ix)

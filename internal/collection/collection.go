@@ -158,6 +158,7 @@ func loadState(dir string, cfg *Config, m *manifest, verify bool, logger *slog.L
 			st.close()
 			return nil, err
 		}
+		sg.adviseVectors(cfg)
 		st.segs = append(st.segs, sg)
 		for s, id := range sg.ids {
 			if sg.live.get(uint32(s)) {

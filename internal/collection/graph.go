@@ -168,14 +168,6 @@ func (c *Config) codecFor(name string) *codec.Spec {
 	return nil
 }
 
-// halfCopy reports whether sealed segments of vector name that get a graph search a float16
-// copy in RAM (datatype float16 without quantization, and no IVF, which keeps float32 lists),
-// leaving their float32 file cold.
-func (c *Config) halfCopy(name string) bool {
-	s := c.codecFor(name)
-	return c.Ivf == nil && s != nil && s.Kind == codec.Float16
-}
-
 // readCodes reads a codes file written at checkpoint (its kind from its extension).
 func readCodes(path string) (quant.Codes, error) {
 	kind, ok := codec.KindOfFile(path)

@@ -51,17 +51,24 @@ func (c *Collection) Memory() Memory {
 	halfCopy := map[string]bool{}
 	for name, p := range c.cfg.Vectors {
 		params[name] = p
-		halfCopy[name] = c.cfg.halfCopy(name)
+		sealed, copied := 0, 0
 		for _, sg := range c.st.segs {
 			if sp := sg.spaces[name]; sp != nil {
 				parts = append(parts, part{sg, name, sg.graphs[name], sg.ivfs[name], 4 * int64(len(sp.data)), 4 * int64(cap(sp.data))})
+				if sg.file != nil {
+					sealed++
+					if sg.halfCopied(name) {
+						copied++
+					}
+				}
 			}
 		}
+		halfCopy[name] = sealed > 0 && copied == sealed // as adviseVectors told the kernel
 	}
 	c.mu.RUnlock()
 
 	for name, p := range params {
-		// float16 vectors with their copy in RAM leave the float32 file on disk too.
+		// float16 vectors searched through their copy in RAM leave the float32 files on disk too.
 		m.Vectors[name] = VectorMemory{OnDisk: p.OnDisk != nil && *p.OnDisk || halfCopy[name]}
 	}
 	for _, pt := range parts {

@@ -214,3 +214,36 @@ func TestFloat16Range(t *testing.T) {
 		t.Fatalf("in-range float16 and a Cosine vector: %v", err)
 	}
 }
+
+// A float16 collection's float32 files are left cold (and reported on disk) only in segments that
+// search through the float16 copy, which is what the segment holds, not what the configuration
+// would give today: below the full-scan threshold there is no graph, and scans read the floats.
+func TestFloat16AdviceFollowsSegments(t *testing.T) {
+	for _, tc := range []struct {
+		threshold int
+		onDisk    bool
+	}{{0, true}, {1_000_000, false}} {
+		m := newManager(t, t.TempDir())
+		cfg := &Config{Vectors: map[string]VectorParams{"": {Size: 8, Distance: Dot, Datatype: "float16"}}, Unnamed: true,
+			Hnsw: HnswConfig{FullScanThreshold: intp(tc.threshold)}}
+		if err := m.Create("f", cfg); err != nil {
+			t.Fatal(err)
+		}
+		c, _ := m.Get("f")
+		rng := rand.New(rand.NewSource(1))
+		op := &Op{Kind: OpUpsert}
+		for i := range 300 {
+			op.Points = append(op.Points, Point{ID: pointid.Num(uint64(i)), Vectors: map[string][]float32{"": randVec(rng, 8)}})
+		}
+		if _, err := c.Submit(context.Background(), op, true); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Checkpoint(); err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Memory().Vectors[""].OnDisk; got != tc.onDisk {
+			t.Errorf("full_scan_threshold %d: on_disk reported %v, want %v", tc.threshold, got, tc.onDisk)
+		}
+		m.Close()
+	}
+}

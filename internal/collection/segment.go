@@ -10,6 +10,7 @@ import (
 	"github.com/needlevdb/needle/internal/index/flat"
 	"github.com/needlevdb/needle/internal/index/hnsw"
 	"github.com/needlevdb/needle/internal/index/ivf"
+	"github.com/needlevdb/needle/internal/index/quant/codec"
 	"github.com/needlevdb/needle/internal/pointid"
 	"github.com/needlevdb/needle/internal/segment"
 )
@@ -252,6 +253,25 @@ func (sg *segmentData) buildIndex(ix filter.Index) {
 	}
 }
 
+// halfCopied reports whether the segment searches vector name with a float16 copy (its graph's
+// codes): the float32 file is then read only by exact searches, with_vector and rewrites.
+func (sg *segmentData) halfCopied(name string) bool {
+	kind, ok := codec.KindOfFile(sg.codeFiles[name])
+	return ok && kind == codec.Float16 && sg.graphs[name] != nil
+}
+
+// adviseVectors tells the kernel how the sealed segment's vector files will be read, from what
+// the segment holds once its graphs and codes are loaded or built: files of on_disk vectors and
+// of vectors searched through a float16 copy are left cold; the rest are read ahead.
+func (sg *segmentData) adviseVectors(cfg *Config) {
+	if sg.file == nil {
+		return
+	}
+	for name, p := range cfg.Vectors {
+		sg.file.AdviseVectors(name, p.OnDisk != nil && *p.OnDisk || sg.halfCopied(name))
+	}
+}
+
 // openSealed wraps an opened segment file; deleted, if non-nil, marks dead slots.
 func openSealed(cfg *Config, id uint64, f *segment.Segment, deleted bits) *segmentData {
 	n := f.Meta.Count
@@ -266,10 +286,6 @@ func openSealed(cfg *Config, id uint64, f *segment.Segment, deleted bits) *segme
 	}
 	for name, p := range cfg.Vectors {
 		sp := &space{params: p, dim: p.Size, data: f.Vectors(name)}
-		// float16 graphs score with their half-precision copy: the float32 file is only read
-		// by exact searches, with_vector and rewrites, so it is left on disk. A segment without a
-		// graph, or with codes or IVF lists that rescore in float32, keeps the ordinary advice.
-		f.AdviseVectors(name, p.OnDisk != nil && *p.OnDisk || cfg.halfCopy(name) && cfg.wantsGraph(name, sg.count))
 		sp.has = make(bits, len(sg.live))
 		if sp.data != nil {
 			for s := 0; s < n; s++ {
