@@ -96,7 +96,7 @@ func searchPanels(v Vectors, m Metric, qs [][]float32, k int, accept func(uint32
 			cand = cand[:0]
 			for i, wk := range work {
 				if p := qi / w; p >= wk.plo && p < wk.phi {
-					cand = append(cand, heaps[i][qi-wk.plo*w].Sorted()...)
+					cand = heaps[i][qi-wk.plo*w].AppendSorted(cand) // into the reused buffer
 				}
 			}
 			out[qi] = slices.Clone(Rescore(v, m, qs[qi], cand, k))
