@@ -3,6 +3,7 @@ package ivf
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/needlevdb/needle/internal/distance"
 	"github.com/needlevdb/needle/internal/index/flat"
@@ -37,6 +38,7 @@ type searcher struct {
 	coarse []float32
 	probes *topk.Heap
 	probed []topk.Item // the probes of the current query, reused
+	cand   []topk.Item // the candidates of the current query's rescore, reused
 	heap   *topk.Heap
 	qt     pq.Table // per-query table (-2<q, r> for L2, -<q, r> for inner product)
 	lut    pq.Table // per-list table
@@ -135,7 +137,8 @@ func (x *Index) searchProbes(q []float32, probes []topk.Item, p SearchParams, s 
 	if !rescore {
 		return h.Sorted()
 	}
-	return flat.Rescore(*vecs, x.cfg.Metric, q, h.Sorted(), p.K)
+	s.cand = h.AppendSorted(s.cand[:0]) // the candidates in scratch; the result is a copy of the k best
+	return slices.Clone(flat.Rescore(*vecs, x.cfg.Metric, q, s.cand, p.K))
 }
 
 // probe returns the nprobe lists whose centroids are nearest to q, nearest
